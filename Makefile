@@ -1,0 +1,35 @@
+# attest: the two commands a newcomer runs are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+
+.PHONY: deps build release test demo bench clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Builds, starts one throwaway PostgreSQL (with pgaudit) for the whole run, runs every test,
+# and stops the server whatever happened.
+test: deps
+	$(SWIFT) build --build-tests
+	@set -euo pipefail; \
+	dir=$$(mktemp -d /tmp/attest-pg.XXXXXX); \
+	trap 'scripts/pg-throwaway stop "$$dir"' EXIT; \
+	eval "$$(scripts/pg-throwaway start "$$dir")"; \
+	export ATTEST_TEST_PGHOST=$$PGHOST ATTEST_TEST_PGDIR; \
+	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; \
+	exit $${PIPESTATUS[0]}
+
+demo: release
+	@scripts/demo
+
+bench: release
+	@bench/run
+
+clean:
+	rm -rf .build

@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Library targets do the work; `attest` is one thin file. Only the three C shims'
+// direct dependents import C, and they do so with `internal import`.
+let package = Package(
+    name: "attest",
+    products: [
+        .executable(name: "attest", targets: ["attest"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "AttestCore"),
+        .target(name: "AttestGit", dependencies: ["CGit2", "AttestCore"]),
+        .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
+        .target(name: "AttestCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto"]),
+        .executableTarget(name: "attest", dependencies: ["AttestCLI"]),
+
+        // Fixtures shared by the test targets: scratch folders and repositories,
+        // the throwaway PostgreSQL cluster, running the built binary.
+        .target(name: "AttestTestSupport", dependencies: ["AttestCore"], path: "Tests/AttestTestSupport"),
+        .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore", "AttestTestSupport"]),
+        .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "AttestTestSupport"]),
+        .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
+        .testTarget(name: "AttestCryptoTests", dependencies: ["AttestCrypto", "AttestTestSupport"]),
+        .testTarget(name: "AttestCLITests", dependencies: ["AttestCLI", "AttestTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,45 @@
+import Foundation
+internal import CGit2
+
+/// A git repository opened through libgit2. The handle is owned here and freed in `deinit`.
+public final class Repository: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    init(pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_repository_free(pointer) }
+
+    /// Opens the repository that contains `path`, searching upwards as `git` does.
+    public static func discover(from path: String = FileManager.default.currentDirectoryPath) throws(GitError) -> Repository {
+        _ = libgit2Initialized
+        var repo: OpaquePointer?
+        try check(git_repository_open_ext(&repo, path, 0, nil), "open repository at \(path)")
+        return Repository(pointer: repo!)
+    }
+
+    /// Opens the repository the way a hook must: from `GIT_DIR`, `GIT_OBJECT_DIRECTORY` and
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`, so objects in a receive quarantine are seen.
+    public static func openFromEnvironment() throws(GitError) -> Repository {
+        _ = libgit2Initialized
+        var repo: OpaquePointer?
+        try check(git_repository_open_ext(&repo, nil, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
+                  "open repository from the environment (GIT_DIR=\(ProcessInfo.processInfo.environment["GIT_DIR"] ?? "unset"))")
+        return Repository(pointer: repo!)
+    }
+
+    /// The working tree's root, with a trailing slash removed; nil for a bare repository.
+    public var workdir: String? {
+        guard let p = git_repository_workdir(pointer) else { return nil }
+        var s = String(cString: p)
+        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
+        return s
+    }
+
+    /// The `.git` folder (or the bare repository itself), without a trailing slash.
+    public var gitDir: String {
+        var s = String(cString: git_repository_path(pointer))
+        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
+        return s
+    }
+
+    public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
+}

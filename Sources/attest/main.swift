@@ -1,0 +1,4 @@
+import AttestCLI
+import Foundation
+
+exit(CLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import AttestPostgres
+import AttestTestSupport
+
+@Suite struct ConnectionTests {
+    @Test func wrongPasswordShowsReasonNotPassword() throws {
+        let db = try TestDatabase.shared()
+        let secret = "Wr0ng-Pa55word-42"
+        do {
+            _ = try Connection(conninfo: "host=\(db.host) dbname=postgres user=attest_pw password=\(secret)")
+            Issue.record("expected a connection error")
+        } catch {
+            #expect(error.kind == .connection)
+            #expect(error.description.contains("password authentication failed"), "\(error)")
+            #expect(!error.description.contains(secret))
+            #expect(!"\(error)".contains(secret))
+        }
+    }
+
+    @Test func uriPasswordNeverShown() {
+        let secret = "UriSecret-77"
+        do {
+            _ = try Connection(conninfo: "postgresql://bob:\(secret)@/nodb?host=/nonexistent-socket-dir")
+            Issue.record("expected a connection error")
+        } catch {
+            #expect(!error.description.contains(secret), "\(error)")
+            #expect(error.description.contains("nonexistent-socket-dir"), "\(error)")
+        }
+    }
+
+    @Test func malformedConninfoNeverEchoesPassword() {
+        let secret = "Echo-Me-Not-9"
+        do {
+            _ = try Connection(conninfo: "host=/tmp password=\(secret) bogus_option=1")
+            Issue.record("expected an error")
+        } catch {
+            #expect(!error.description.contains(secret), "\(error)")
+        }
+    }
+
+    @Test func redactsCommonShapes() {
+        #expect(Connection.redact("x password=abc y", secrets: [], conninfo: "") == "x password=*** y")
+        #expect(Connection.redact("postgres://u:pw@h/db", secrets: [], conninfo: "") == "postgres://u:***@h/db")
+        #expect(Connection.redact("said hunter2", secrets: ["hunter2"], conninfo: "") == "said ***")
+    }
+
+    @Test func parameterisedQueryIsAuditedByPgaudit() throws {
+        let db = try TestDatabase.shared()
+        let name = try db.createDatabase("pq")
+        try db.psql("CREATE TABLE customer_audit_events (id bigserial primary key, occurred_at timestamptz not null, note text)", database: name)
+        let conn = try Connection(conninfo: db.conninfo(database: name))
+        try conn.execute("SET pgaudit.log = 'write'")
+        let marker = "marker-\(UUID().uuidString)"
+        try conn.query("INSERT INTO customer_audit_events (occurred_at, note) VALUES ($1::timestamptz, $2)", ["2026-01-01T00:00:00Z", marker])
+        let rows = try conn.query("SELECT note, occurred_at, $1::int + 1 AS n FROM customer_audit_events WHERE note = $2", ["41", marker])
+        #expect(rows.count == 1)
+        #expect(rows[0].text("note") == marker)
+        #expect(rows[0].int("n") == 42)
+        #expect(rows[0].instant("occurred_at") == Date(timeIntervalSince1970: 1767225600))
+        // The server's own log carries pgaudit's line for the insert.
+        var found = false
+        for _ in 0..<50 {
+            let log = (try? String(contentsOfFile: db.logPath, encoding: .utf8)) ?? ""
+            if log.split(separator: "\n").contains(where: { $0.contains("AUDIT: SESSION,") && $0.contains("WRITE,INSERT") && $0.contains("customer_audit_events") && $0.contains(name) }) {
+                found = true; break
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(found, "no pgaudit AUDIT line for the insert in \(db.logPath)")
+    }
+
+    @Test func queryErrorCarriesSQLSTATE() throws {
+        let db = try TestDatabase.shared()
+        let conn = try Connection(conninfo: db.conninfo())
+        do {
+            try conn.query("SELECT * FROM no_such_table_here WHERE x = $1", ["1"])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.sqlstate == "42P01" && error.isUndefinedTable)
+            #expect(error.message.contains("no_such_table_here"))
+        }
+    }
+
+    @Test func readOnlyTransactionRefusesWrites() throws {
+        let db = try TestDatabase.shared()
+        let conn = try Connection(conninfo: db.conninfo())
+        try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        #expect(throws: PostgresError.self) { try conn.query("CREATE TABLE should_not_exist (x int)") }
+        try conn.execute("ROLLBACK")
+    }
+}
