@@ -1,0 +1,33 @@
+# Shared helpers for bench/*.bench scripts. Each .bench script prints exactly one line per
+# benchmark on stdout, tab-separated:
+#   name  attest_figure  reference_figure  ratio  target  peak_memory
+# and anything else on stderr. bench/run collects the lines into one table.
+set -euo pipefail
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ATTEST=${ATTEST:-$BENCH_ROOT/.build/release/attest}
+
+# measure OUTVAR_SECONDS OUTVAR_KIB -- command...: wall seconds and peak RSS (KiB) of a command.
+measure() {
+  local __s=$1 __k=$2; shift 3
+  local tf; tf=$(mktemp)
+  /usr/bin/time -f '%e %M' -o "$tf" "$@" >/dev/null 2>/dev/null || { echo "bench: command failed: $*" >&2; rm -f "$tf"; return 1; }
+  read -r "$__s" "$__k" < <(tail -n 1 "$tf")
+  rm -f "$tf"
+}
+
+# best_of N OUTVAR_SECONDS OUTVAR_KIB -- command...: the fastest of N runs (and its peak RSS).
+best_of() {
+  local n=$1 __s=$2 __k=$3; shift 4
+  local best="" bestk=0 s k
+  for _ in $(seq "$n"); do
+    measure s k -- "$@"
+    if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
+    [ "$k" -gt "$bestk" ] && bestk=$k
+  done
+  printf -v "$__s" '%s' "$best"; printf -v "$__k" '%s' "$bestk"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) b = 0.001; printf "%.2f", a / b }'; }
+
+# row NAME ATTEST REFERENCE RATIO TARGET PEAK
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@"; }
