@@ -1,0 +1,147 @@
+import Foundation
+
+/// A commit object read byte for byte and split the way git splits it.
+///
+/// The signature is the `gpgsig` header of the header block (with its continuation lines,
+/// each starting with one space), and the signed payload is the object with exactly those
+/// lines removed: git's own rule (`parse_signed_commit`). A signature-looking block inside the
+/// message body is message text, never a signature. (libgit2's `git_commit_extract_signature`
+/// does not stop at the end of the headers, so attest does not use it.)
+public struct RawCommit: Sendable {
+    public struct Person: Sendable, Equatable {
+        public let name: String
+        public let email: String
+        public let date: Date
+        /// The time zone written, as `+0200`.
+        public let zone: String
+    }
+
+    public let id: ObjectID
+    public let tree: ObjectID
+    public let parents: [ObjectID]
+    public let author: Person
+    public let committer: Person
+    /// Everything after the blank line that ends the headers.
+    public let message: String
+    /// The `gpgsig` header's value, one line per line with the leading space of continuation
+    /// lines removed, ending in a newline; nil when unsigned.
+    public let signature: String?
+    /// The object without the signature header: what was signed.
+    public let signedPayload: Data
+
+    /// The signature kind, from its first line.
+    public enum SignatureKind: String, Sendable { case ssh, openpgp, x509, unknown }
+    public var signatureKind: SignatureKind? {
+        guard let s = signature else { return nil }
+        if s.hasPrefix("-----BEGIN SSH SIGNATURE-----") { return .ssh }
+        if s.hasPrefix("-----BEGIN PGP SIGNATURE-----") || s.hasPrefix("-----BEGIN PGP MESSAGE-----") { return .openpgp }
+        if s.hasPrefix("-----BEGIN SIGNED MESSAGE-----") { return .x509 }
+        return .unknown
+    }
+
+    public var subject: String { String(message.prefix { $0 != "\n" }) }
+
+    /// Splits a commit object's bytes. Throws a message naming what is malformed.
+    public static func parse(id: ObjectID, bytes: [UInt8]) throws(AttestErrorMessage) -> RawCommit {
+        var i = 0
+        var tree: ObjectID?
+        var parents: [ObjectID] = []
+        var author: Person?, committer: Person?
+        var sigLines: [ArraySlice<UInt8>] = []
+        var payload: [UInt8] = []
+        payload.reserveCapacity(bytes.count)
+        var inSignature = false
+        // git leaves a signature made for the other hash algorithm (`gpgsig-sha256` in a SHA-1
+        // repository) out of the payload too, continuation lines included.
+        var inOtherSignature = false
+        var sawSignature = false
+        var bodyStart: Int?
+        while i < bytes.count {
+            var end = i
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let line = bytes[i..<end]
+            let next = min(end + 1, bytes.count)
+            if line.isEmpty {
+                bodyStart = next
+                payload.append(contentsOf: bytes[i...])
+                break
+            }
+            if line.first == 0x20 {
+                if inSignature { sigLines.append(line.dropFirst()) } else if !inOtherSignature { payload.append(contentsOf: bytes[i..<next]) }
+                i = next
+                continue
+            }
+            inSignature = false
+            inOtherSignature = false
+            let sp = line.firstIndex(of: 0x20) ?? line.endIndex
+            let key = String(decoding: line[line.startIndex..<sp], as: UTF8.self)
+            let value = sp < line.endIndex ? line[(sp + 1)...] : []
+            if key == "gpgsig" {
+                guard !sawSignature else { throw AttestErrorMessage("commit \(id.short) has two gpgsig headers") }
+                sawSignature = true
+                inSignature = true
+                sigLines.append(value)
+                i = next
+                continue
+            }
+            if key == "gpgsig-sha256" {
+                inOtherSignature = true
+                i = next
+                continue
+            }
+            payload.append(contentsOf: bytes[i..<next])
+            switch key {
+            case "tree":
+                guard tree == nil, let t = ObjectID(hex: String(decoding: value, as: UTF8.self)) else {
+                    throw AttestErrorMessage("commit \(id.short) has a malformed tree header")
+                }
+                tree = t
+            case "parent":
+                guard let p = ObjectID(hex: String(decoding: value, as: UTF8.self)) else {
+                    throw AttestErrorMessage("commit \(id.short) has a malformed parent header")
+                }
+                parents.append(p)
+            case "author":
+                guard author == nil else { throw AttestErrorMessage("commit \(id.short) has two author headers") }
+                author = try person(value, "author", id)
+            case "committer":
+                guard committer == nil else { throw AttestErrorMessage("commit \(id.short) has two committer headers") }
+                committer = try person(value, "committer", id)
+            default: break
+            }
+            i = next
+        }
+        guard let tree else { throw AttestErrorMessage("commit \(id.short) has no tree header") }
+        guard let author, let committer else { throw AttestErrorMessage("commit \(id.short) lacks an author or committer header") }
+        let message = bodyStart.map { String(decoding: bytes[$0...], as: UTF8.self) } ?? ""
+        var signature: String?
+        if sawSignature {
+            signature = sigLines.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
+        }
+        return RawCommit(id: id, tree: tree, parents: parents, author: author, committer: committer, message: message,
+                         signature: signature, signedPayload: Data(payload))
+    }
+
+    /// `Name <email> 1700000000 +0000`
+    static func person(_ v: ArraySlice<UInt8>, _ what: String, _ id: ObjectID) throws(AttestErrorMessage) -> Person {
+        let s = String(decoding: v, as: UTF8.self)
+        guard let lt = s.firstIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else {
+            throw AttestErrorMessage("commit \(id.short) has a malformed \(what) header")
+        }
+        let name = s[..<lt].trimmingCharacters(in: .whitespaces)
+        let email = String(s[s.index(after: lt)..<gt])
+        let rest = s[s.index(after: gt)...].split(separator: " ")
+        guard rest.count == 2, let secs = Int64(rest[0]), secs >= 0, secs < 253_402_300_800,
+              rest[1].count == 5, rest[1].first == "+" || rest[1].first == "-" else {
+            throw AttestErrorMessage("commit \(id.short) has a malformed \(what) date")
+        }
+        return Person(name: name, email: email, date: Date(timeIntervalSince1970: TimeInterval(secs)), zone: String(rest[1]))
+    }
+}
+
+/// A plain message error from a pure parser (the caller wraps it into its own error).
+public struct AttestErrorMessage: Error, Sendable, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ m: String) { message = m }
+    public var description: String { message }
+}
