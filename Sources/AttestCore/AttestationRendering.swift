@@ -1,0 +1,85 @@
+import Foundation
+
+extension AttestationDocument {
+    /// The facts of a quarter from `results.json` (written by `collect`): each step's status and
+    /// evidence digest, its findings (a `finding` step without listed findings gets one finding,
+    /// its summary), the issue references given on the command line (`--issue 6=#482` applies to
+    /// every finding of step 6), and the overall result by `OverallResult.evaluate`.
+    public static func from(results: EvidenceResults, window: Window, operatorName: String, operatorEmail: String,
+                            date: String, manifestSHA256: String, issues: [Int: String]) -> AttestationDocument {
+        var steps: [DocumentStep] = []
+        var findings: [DocumentFinding] = []
+        for r in results.steps.sorted(by: { $0.step < $1.step }) {
+            let c = Controls.step(r.step)
+            steps.append(DocumentStep(step: r.step, control: c?.control ?? r.control, aicpa: c?.aicpa ?? r.aicpa,
+                                      status: r.status, evidenceSHA256: r.sha256))
+            guard r.status == .finding else { continue }
+            let details = r.findings.isEmpty ? [r.summary.isEmpty ? "finding (no detail recorded)" : r.summary] : r.findings.map(\.detail)
+            for d in details {
+                findings.append(DocumentFinding(step: r.step, detail: d, issue: issues[r.step], resolved: false))
+            }
+        }
+        return AttestationDocument(quarter: results.quarter, windowOpens: window.opens, windowCloses: window.closes,
+                                   operatorName: operatorName, operatorEmail: operatorEmail, date: date, steps: steps,
+                                   findings: findings, result: OverallResult.evaluate(steps: steps, findings: findings),
+                                   manifestSHA256: manifestSHA256)
+    }
+
+    /// The values a template sees (documented in docs/render.md). `summaries` are the steps'
+    /// one-line summaries from `results.json`, shown as prose; they are not facts of the file.
+    public func templateContext(summaries: [Int: String] = [:]) -> MustacheValue {
+        let steps: [MustacheValue] = self.steps.map { s in
+            .object([
+                "step": .string(String(s.step)),
+                "control_name": .string(s.aicpa),
+                "aicpa_ref": .string(s.control),
+                "title": .string(Controls.step(s.step)?.title ?? ""),
+                "status": .string(s.status.rawValue),
+                "evidence_sha256": .string(s.evidenceSHA256),
+                "summary": .string(summaries[s.step] ?? ""),
+                "pass": .bool(s.status == .pass),
+                "finding": .bool(s.status == .finding),
+                "error": .bool(s.status == .error),
+            ])
+        }
+        let findings: [MustacheValue] = self.findings.map { f in
+            .object([
+                "step": .string(String(f.step)),
+                "detail": .string(f.detail),
+                "issue": f.issue.map(MustacheValue.string) ?? .null,
+                "resolved": .string(f.resolved ? "yes" : "no"),
+            ])
+        }
+        return .object([
+            "quarter": .string(quarter.description),
+            "quarter_spoken": .string(quarter.spoken),
+            "window_opens": .string(UTC.iso(windowOpens)),
+            "window_closes": .string(UTC.iso(windowCloses)),
+            "operator_name": .string(operatorName),
+            "operator_email": .string(operatorEmail),
+            "date": .string(date),
+            "result": .string(result.rawValue),
+            "result_clean": .bool(result == .clean),
+            "result_qualified": .bool(result == .qualified),
+            "result_blocked": .bool(result == .blocked),
+            "manifest_sha256": .string(manifestSHA256),
+            "steps": .list(steps),
+            "findings": .list(findings),
+        ])
+    }
+
+    /// Renders the document with a template and reads the output back: a template that drops or
+    /// changes a fact (a removed column, a renamed header) is refused here, before anything is
+    /// written, naming the template.
+    public func render(with template: MustacheTemplate, outputPath: String, summaries: [Int: String] = [:]) throws(AttestError) -> String {
+        let text = template.render(templateContext(summaries: summaries))
+        let back: AttestationDocument
+        do { back = try AttestationDocument.parse(text, path: outputPath) } catch {
+            throw .failed("template \(template.name) does not produce a readable attestation file: \(error.description); keep the three tables of docs/attestation-log/README.md in the template")
+        }
+        guard back == self else {
+            throw .failed("template \(template.name) does not carry every fact into the file (read back, the file differs); keep each table's columns filled from the template variables of docs/render.md")
+        }
+        return text
+    }
+}
