@@ -7,6 +7,8 @@ public enum CLI {
     public static let commands: [any Command.Type] = [
         ScheduleCommand.self,
         StatusCommand.self,
+        VerifyCommand.self,
+        HookCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

@@ -59,6 +59,11 @@ public struct AllowedSigners: Sendable {
     }
 
     public func verdict(keyBlob: [UInt8], namespace: String, window: Window) -> Verdict {
+        verdict(keyBlob: keyBlob, namespace: namespace, from: window.opens, to: window.closes, label: "\(window.quarter) window")
+    }
+
+    /// The same, for any span of time (`label` names it in messages: "2026-Q4 window").
+    public func verdict(keyBlob: [UInt8], namespace: String, from opens: Date, to closes: Date, label: String) -> Verdict {
         let lines = entries.filter { $0.keyBlob == keyBlob }
         guard !lines.isEmpty else { return .notListed }
         var reasons: [String] = []
@@ -67,12 +72,12 @@ public struct AllowedSigners: Sendable {
                 reasons.append("\(path):\(e.line) allows namespaces \(ns.joined(separator: ",")), not \(namespace)")
                 continue
             }
-            if let after = e.validAfter, after > window.closes {
-                reasons.append("\(path):\(e.line): the key is valid only from \(UTC.human(after)), after the \(window.quarter) window closed (\(UTC.human(window.closes)))")
+            if let after = e.validAfter, after > closes {
+                reasons.append("\(path):\(e.line): the key is valid only from \(UTC.human(after)), after the \(label) closed (\(UTC.human(closes)))")
                 continue
             }
-            if let before = e.validBefore, before < window.opens {
-                reasons.append("\(path):\(e.line): the key expired \(UTC.human(before)), before the \(window.quarter) window opened (\(UTC.human(window.opens)))")
+            if let before = e.validBefore, before < opens {
+                reasons.append("\(path):\(e.line): the key expired \(UTC.human(before)), before the \(label) opened (\(UTC.human(opens)))")
                 continue
             }
             return .allowed(principals: e.principals, line: e.line)

@@ -139,3 +139,29 @@ extension Repository {
         return git_graph_descendant_of(pointer, &a, &b) == 1
     }
 }
+
+extension Repository {
+    /// A string from the repository's git configuration (local, global; system unless
+    /// `GIT_CONFIG_NOSYSTEM`), or nil when unset.
+    public func configString(_ name: String) -> String? {
+        var cfg: OpaquePointer?
+        guard git_repository_config_snapshot(&cfg, pointer) == 0 else { return nil }
+        defer { git_config_free(cfg) }
+        var buf = git_buf()
+        guard git_config_get_string_buf(&buf, cfg, name) == 0 else { return nil }
+        defer { git_buf_dispose(&buf) }
+        return String(cString: buf.ptr)
+    }
+
+    /// Whether a commit's message mentions attest at all (`Attest-` trailers or the runbook's
+    /// sign-off subject): a cheap filter over libgit2's cached, parsed commit.
+    public func messageMentionsAttest(_ id: ObjectID) throws(GitError) -> Bool {
+        let c = try lookupCommit(id)
+        defer { git_commit_free(c) }
+        guard let m = git_commit_message_raw(c) else { return false }
+        return strstr(m, "Attest-") != nil || strstr(m, "attestation sign-off") != nil
+    }
+
+    /// The current HEAD commit, or nil on an unborn branch.
+    public var headCommit: ObjectID? { try? resolveCommit("HEAD") }
+}

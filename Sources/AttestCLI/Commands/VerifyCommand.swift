@@ -1,0 +1,112 @@
+import Foundation
+import AttestCore
+import AttestGit
+
+/// `attest verify`: every rule of DESIGN.md §4.6 on one sign-off commit.
+struct VerifyCommand: Command {
+    static let name = "verify"
+    static let summary = "check every rule on one sign-off commit (default: the latest on HEAD)"
+    static let usage = "verify [REV] [--evidence DIR] [--json]"
+    static let help = """
+    Checks one sign-off commit: message and trailers well formed; the attestation file present,
+    parseable and matching the Attest-Document digest; all seven steps present, findings linked,
+    result not blocked and equal to Attest-Result; Attest-Evidence equal to the file's manifest;
+    author and committer dates inside the quarter's window (or declared late); committer date
+    not before its parent's and not in the future; the signature valid against
+    .attest/allowed_signers (SSH, checked natively) or the GnuPG keyring (OpenPGP, through gpg),
+    and required when signing.required is true; the timestamp token when tsa.required is true.
+
+    REV defaults to the latest sign-off commit reachable from HEAD.
+
+    Options:
+      --evidence DIR   also recompute every evidence digest in DIR (the quarter's evidence
+                       folder) and compare with SHA256SUMS, the file's steps table and the
+                       Attest-Evidence trailer
+      --json           {commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes}
+
+    Exit codes: 0 every rule holds; 1 a rule is broken (one line per broken rule on stdout),
+    or REV is not a sign-off; 2 usage or policy error; 3 no repository or unreadable commit.
+
+    Examples:
+      attest verify
+      attest verify HEAD~3 --evidence evidence/2026-Q4
+      attest verify 1a2b3c4 --json
+    """
+    static let spec = ArgumentSpec(options: [.init("evidence", value: "DIR"), .init("json")], positionals: 0...1)
+
+    let revision: String?
+    let evidence: String?
+    let json: Bool
+
+    init(arguments: ParsedArguments, context: Context) throws(AttestError) {
+        revision = arguments.positionals.first
+        json = arguments.flag("json")
+        if let e = arguments.value("evidence") {
+            let path = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw .usage("--evidence '\(e)' is not a folder")
+            }
+            evidence = path
+        } else { evidence = nil }
+    }
+
+    func run(_ context: Context) throws(AttestError) -> Int32 {
+        let repo = try context.repository()
+        let policy = try context.policy(requireRepository: true)
+        let id = try target(repo)
+        let inspector = SignoffInspector(repository: repo, policy: policy,
+                                         allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
+                                         gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
+        let raw = try inspector.commit(id)
+        guard SignoffRules.isSignoff(message: raw.message) else {
+            throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer); name a sign-off commit, or run 'attest verify' to take the latest")
+        }
+        let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
+        if json {
+            context.out.line(Self.json(report))
+        } else {
+            let what = report.trailers.map { "\($0.quarter) sign-off (\($0.result.rawValue))" } ?? "sign-off"
+            if report.holds {
+                context.out.line("ok: commit \(id.short) \(what): every rule holds")
+            } else {
+                context.out.line("FAILED: commit \(id.short) \(what): \(report.violations.count) rule\(report.violations.count == 1 ? "" : "s") broken")
+                for v in report.violations { context.out.line(v.line) }
+            }
+            for n in report.notes { context.out.line("note: \(n)") }
+        }
+        return report.holds ? 0 : 1
+    }
+
+    func target(_ repo: Repository) throws(AttestError) -> ObjectID {
+        if let revision {
+            do { return try repo.resolveCommit(revision) } catch {
+                throw .usage("'\(revision)' is not a commit: \(error.message)")
+            }
+        }
+        guard let head = repo.headCommit else { throw .failed("HEAD has no commits; there is no sign-off to verify") }
+        var found: ObjectID?
+        do {
+            try repo.walk(from: [head], hiding: []) { id throws(GitError) in
+                guard try repo.messageMentionsAttest(id) else { return true }
+                if SignoffRules.isSignoff(message: try repo.rawCommit(id).message) { found = id; return false }
+                return true
+            }
+        } catch { throw .environment("cannot walk history: \(error.message)") }
+        guard let found else { throw .failed("no sign-off commit is reachable from HEAD; make one with 'attest sign'") }
+        return found
+    }
+
+    static func json(_ r: SignoffReport) -> String {
+        let obj: [String: Any] = [
+            "commit": r.commit,
+            "quarter": r.trailers.map { $0.quarter.description } ?? NSNull(),
+            "result": r.trailers.map { $0.result.rawValue } ?? NSNull(),
+            "holds": r.holds,
+            "violations": r.violations.map { ["rule": $0.rule, "message": $0.message, "remedy": $0.remedy, "file": $0.file ?? NSNull()] as [String: Any] },
+            "notes": r.notes,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import AttestCore
+import AttestGit
+import AttestCrypto
+
+/// Gathers the facts of one sign-off commit from the repository (raw commit, document blob,
+/// signature, evidence) and hands them to `SignoffRules`. `verify`, the hooks and `audit` use it.
+///
+/// ```swift
+/// let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers)
+/// let report = try inspector.report(for: id, now: context.now)
+/// ```
+struct SignoffInspector {
+    let repository: Repository
+    let policy: Policy
+    /// nil when there is no allowed-signers file: SSH signatures are then unverifiable.
+    let allowedSigners: AllowedSigners?
+    /// Where the allowed signers came from, for messages.
+    var gpgProgram: String = "gpg"
+
+    func report(for id: ObjectID, now: Date, evidenceFolder: String? = nil) throws(AttestError) -> SignoffReport {
+        let raw = try commit(id)
+        return SignoffRules.check(try facts(raw, now: now, evidenceFolder: evidenceFolder), policy: policy)
+    }
+
+    func commit(_ id: ObjectID) throws(AttestError) -> RawCommit {
+        do { return try repository.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message)") }
+    }
+
+    func facts(_ raw: RawCommit, now: Date, evidenceFolder: String?) throws(AttestError) -> SignoffFacts {
+        var text: String?, digest: String?
+        if let path = SignoffRules.documentPath(in: raw.message) {
+            do {
+                if let data = try repository.blob(at: path, inCommit: raw.id) {
+                    text = String(decoding: data, as: UTF8.self)
+                    digest = try? SHA256.hex(of: data)
+                }
+            } catch { throw .environment("cannot read \(path) in \(raw.id.short): \(error.message)") }
+        }
+        var parentDates: [Date] = []
+        for p in raw.parents where repository.contains(p) {
+            parentDates.append(try commit(p).committer.date)
+        }
+        let quarter = (try? SignoffTrailers.parse(message: raw.message))??.quarter
+        let window = quarter.map { Schedule(policy: policy).window(for: $0) }
+        return SignoffFacts(commit: raw.id.hex, message: raw.message, documentText: text, documentSHA256: digest,
+                            authorDate: raw.author.date, committerDate: raw.committer.date, parentCommitterDates: parentDates,
+                            now: now, signature: signature(of: raw, window: window),
+                            timestamp: .absent, evidence: evidenceFolder.map { EvidenceFolder.check($0) })
+    }
+
+    /// Checks the commit's `gpgsig` header: SSH natively against the allowed signers, judged
+    /// against the quarter's window; OpenPGP through gpg, as git does.
+    func signature(of raw: RawCommit, window: Window?) -> SignatureOutcome {
+        guard let sig = raw.signature else { return .unsigned }
+        switch raw.signatureKind {
+        case .ssh:
+            let parsed: SSHSignature
+            do {
+                parsed = try SSHSignature(armored: sig)
+                try parsed.verify(raw.signedPayload, namespace: "git")
+            } catch { return .invalid(error.message) }
+            guard let signers = allowedSigners else {
+                return .unverifiable("no allowed-signers file at \(policy.allowedSignersFile) to trust \(parsed.publicKey)")
+            }
+            // Without a quarter (malformed trailers), judge the key's validity at the committer date.
+            let verdict = window.map { signers.verdict(keyBlob: parsed.publicKey.blob, namespace: "git", window: $0) }
+                ?? signers.verdict(keyBlob: parsed.publicKey.blob, namespace: "git", from: raw.committer.date,
+                                   to: raw.committer.date, label: "committer date")
+            switch verdict {
+            case .allowed(let principals, let line):
+                return .valid(signer: "\(principals.joined(separator: ",")) (\(parsed.publicKey), \(signers.path):\(line))")
+            case .notListed:
+                return .invalid("the key \(parsed.publicKey) is not in \(signers.path)")
+            case .refused(let reasons):
+                return .invalid(reasons.joined(separator: "; "))
+            }
+        case .openpgp:
+            return OpenPGP.verify(signature: sig, payload: raw.signedPayload, program: gpgProgram)
+        case .x509:
+            return .unverifiable("X.509 (gpgsm) signatures are not supported")
+        default:
+            return .invalid("the gpgsig header holds no known signature format")
+        }
+    }
+
+    /// The allowed-signers file as committed in `commit` (nil commit: none).
+    static func allowedSigners(in repository: Repository, commit: ObjectID?, policy: Policy) throws(AttestError) -> AllowedSigners? {
+        guard let commit else { return nil }
+        let data: Data?
+        do { data = try repository.blob(at: policy.allowedSignersFile, inCommit: commit) } catch {
+            throw .environment("cannot read \(policy.allowedSignersFile) in \(commit.short): \(error.message)")
+        }
+        guard let data else { return nil }
+        return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: "\(policy.allowedSignersFile)@\(commit.short)")
+    }
+
+    /// The allowed-signers file of the working tree, else of HEAD.
+    static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
+        if let root = repository.workdir {
+            let path = root + "/" + policy.allowedSignersFile
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                return try AllowedSigners(parsing: text, path: policy.allowedSignersFile)
+            }
+        }
+        return try allowedSigners(in: repository, commit: repository.headCommit, policy: policy)
+    }
+}
+
+/// OpenPGP signatures through `gpg --verify`, read from its status lines as git reads them.
+enum OpenPGP {
+    static func verify(signature: String, payload: Data, program: String) -> SignatureOutcome {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attest-gpg-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try Data(signature.utf8).write(to: dir.appendingPathComponent("sig.asc"))
+        } catch { return .unverifiable("cannot write a temporary file for gpg: \(error.localizedDescription)") }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r: Subprocess.Result
+        do { r = try Subprocess.run(program, ["--status-fd=1", "--verify", dir.appendingPathComponent("sig.asc").path, "-"], stdin: payload) }
+        catch { return .unverifiable(error.description) }
+        let status = r.stdoutText.split(separator: "\n").filter { $0.hasPrefix("[GNUPG:] ") }.map { $0.dropFirst(9) }
+        func has(_ k: String) -> Substring? { status.first { $0.hasPrefix(k + " ") || $0 == k } }
+        for bad in ["BADSIG", "ERRSIG", "EXPKEYSIG", "REVKEYSIG", "EXPSIG"] {
+            if let line = has(bad) {
+                return bad == "ERRSIG" && line.split(separator: " ").last == "9"
+                    ? .invalid("gpg does not have the signing key (\(line)); import it into the keyring git uses")
+                    : .invalid("gpg reports \(line)")
+            }
+        }
+        guard let good = has("GOODSIG"), has("VALIDSIG") != nil, r.status == 0 else {
+            return .invalid("gpg did not confirm the signature: \(r.stderrText.split(separator: "\n").first.map(String.init) ?? "exit \(r.status)")")
+        }
+        return .valid(signer: "OpenPGP " + good.dropFirst(8))
+    }
+}
+
+/// Recomputes an evidence folder's digests (`verify --evidence DIR`).
+enum EvidenceFolder {
+    static func check(_ folder: String) -> EvidenceCheck {
+        let sums = folder + "/SHA256SUMS"
+        let manifest = try? SHA256.hex(ofFile: sums)
+        var mismatches: [String] = []
+        if let text = try? String(contentsOfFile: sums, encoding: .utf8) {
+            for (i, line) in text.split(separator: "\n").enumerated() {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2, Hex.isSHA256(String(parts[0])) else { mismatches.append("line \(i + 1) is not '<sha256>  <file>'"); continue }
+                var name = String(parts[1])
+                if name.hasPrefix(" ") || name.hasPrefix("*") { name.removeFirst() }
+                guard !name.isEmpty, !name.contains("/"), name != "..", name != "." else {
+                    mismatches.append("line \(i + 1) names '\(name)', not a file of the folder"); continue
+                }
+                guard let got = try? SHA256.hex(ofFile: folder + "/" + name) else { mismatches.append("\(name) is missing"); continue }
+                if got != String(parts[0]) { mismatches.append("\(name) has SHA-256 \(got), SHA256SUMS says \(parts[0])") }
+            }
+        }
+        var steps: [Int: String] = [:]
+        for c in Controls.all {
+            if let d = try? SHA256.hex(ofFile: folder + "/" + c.evidenceFile) { steps[c.step] = d }
+        }
+        return EvidenceCheck(folder: folder, manifestSHA256: manifest, stepSHA256: steps, manifestMismatches: mismatches)
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+
+/// One broken rule: its stable name, what is wrong, and what to do. `verify`, the push hooks
+/// and `audit` all report these; `rule` names are listed in docs/verify.md.
+public struct RuleViolation: Sendable, Equatable, Codable {
+    public let rule: String
+    public let message: String
+    public let remedy: String
+    /// The file the rule is about, when there is one.
+    public let file: String?
+
+    public init(rule: String, message: String, remedy: String, file: String? = nil) {
+        self.rule = rule; self.message = message; self.remedy = remedy; self.file = file
+    }
+
+    /// `[window-committer] the committer date … is after the hard close …; to fix: …`
+    public var line: String { "[\(rule)] \(message); to fix: \(remedy)" }
+}
+
+/// The outcome of checking a commit's signature, decided by the caller (which owns the
+/// crypto and the allowed-signers file) and judged here against policy.
+public enum SignatureOutcome: Sendable, Equatable {
+    case unsigned
+    /// Who signed, for reports: `olive@example.com (ssh-ed25519 SHA256:…)`.
+    case valid(signer: String)
+    /// Why the signature does not hold.
+    case invalid(String)
+    /// A signature is there but nothing to check it against (no allowed-signers file, no gpg):
+    /// refused only when policy requires a signature.
+    case unverifiable(String)
+}
+
+/// The outcome of checking an `Attest-Timestamp` token (RFC 3161), decided by the caller.
+public enum TimestampOutcome: Sendable, Equatable {
+    case absent
+    /// The token is valid and says the document digest existed at `time`.
+    case valid(time: Date, authority: String)
+    case invalid(String)
+}
+
+/// Evidence recomputed from a folder (`verify --evidence DIR`).
+public struct EvidenceCheck: Sendable, Equatable {
+    public var folder: String
+    /// SHA-256 of the folder's `SHA256SUMS`; nil when it is missing.
+    public var manifestSHA256: String?
+    /// Step number to the SHA-256 of its evidence file; a step whose file is missing is absent.
+    public var stepSHA256: [Int: String]
+    /// Lines of `SHA256SUMS` whose digest does not match the file beside it, as `file: why`.
+    public var manifestMismatches: [String]
+
+    public init(folder: String, manifestSHA256: String?, stepSHA256: [Int: String], manifestMismatches: [String]) {
+        self.folder = folder; self.manifestSHA256 = manifestSHA256; self.stepSHA256 = stepSHA256
+        self.manifestMismatches = manifestMismatches
+    }
+}
+
+/// Everything about one sign-off commit that the rules judge, as plain values. The caller
+/// gathers them from git (AttestCLI's `SignoffInspector`); audit and TSA work fill the same
+/// struct from history and tokens.
+public struct SignoffFacts: Sendable {
+    public var commit: String
+    public var message: String
+    /// The file at the `Attest-Document` path in the commit's tree (nil when absent), and its
+    /// SHA-256 as computed by the caller.
+    public var documentText: String?
+    public var documentSHA256: String?
+    public var authorDate: Date
+    public var committerDate: Date
+    public var parentCommitterDates: [Date]
+    public var now: Date
+    public var signature: SignatureOutcome
+    public var timestamp: TimestampOutcome
+    public var evidence: EvidenceCheck?
+
+    public init(commit: String, message: String, documentText: String?, documentSHA256: String?, authorDate: Date,
+                committerDate: Date, parentCommitterDates: [Date], now: Date, signature: SignatureOutcome = .unsigned,
+                timestamp: TimestampOutcome = .absent, evidence: EvidenceCheck? = nil) {
+        self.commit = commit; self.message = message; self.documentText = documentText; self.documentSHA256 = documentSHA256
+        self.authorDate = authorDate; self.committerDate = committerDate; self.parentCommitterDates = parentCommitterDates
+        self.now = now; self.signature = signature; self.timestamp = timestamp; self.evidence = evidence
+    }
+}
+
+/// The verdict on one sign-off commit.
+public struct SignoffReport: Sendable {
+    public let commit: String
+    public let trailers: SignoffTrailers?
+    public let document: AttestationDocument?
+    public let violations: [RuleViolation]
+    /// Things that hold but an auditor should see: a declared late sign-off, an amendment.
+    public let notes: [String]
+    public var holds: Bool { violations.isEmpty }
+}
+
+/// The per-commit rules of DESIGN.md §4.6, in one place: `attest verify`, the push hooks and
+/// `attest audit` call these and nothing else decides what a good sign-off is.
+public enum SignoffRules {
+    /// Whether a message is meant as a sign-off: it has an `Attest-Quarter` trailer, or its
+    /// subject is the runbook's sign-off subject (so a hand-made sign-off without trailers is
+    /// judged, and refused, rather than ignored).
+    public static func isSignoff(message: String) -> Bool {
+        if Trailers.parse(message).contains(where: { $0.key == "Attest-Quarter" }) { return true }
+        let subject = message.prefix { $0 != "\n" }
+        return subject.hasPrefix("ops(compliance):") && subject.contains("attestation sign-off")
+    }
+
+    /// The `Attest-Document` path a message names, if it names one (before any checking), so
+    /// the caller knows which blob to read.
+    public static func documentPath(in message: String) -> String? {
+        guard let v = Trailers.parse(message).first(where: { $0.key == "Attest-Document" })?.value,
+              let sp = v.lastIndex(of: " ") else { return nil }
+        return String(v[..<sp])
+    }
+
+    /// Every rule for one sign-off commit.
+    public static func check(_ f: SignoffFacts, policy: Policy) -> SignoffReport {
+        var v: [RuleViolation] = []
+        var notes: [String] = []
+        let schedule = Schedule(policy: policy)
+
+        let trailers: SignoffTrailers?
+        do {
+            trailers = try SignoffTrailers.parse(message: f.message)
+            if trailers == nil {
+                v.append(RuleViolation(rule: "message", message: "the sign-off message has no Attest-Quarter trailer",
+                                       remedy: "make sign-off commits with 'attest sign', which writes the trailers"))
+            }
+        } catch {
+            trailers = nil
+            v.append(RuleViolation(rule: "message", message: "the sign-off trailers are malformed: \(error.description)",
+                                   remedy: "make sign-off commits with 'attest sign', which writes the trailers"))
+        }
+
+        var document: AttestationDocument?
+        if let t = trailers {
+            let subject = String(f.message.prefix { $0 != "\n" })
+            if subject != SignoffTrailers.subject(for: t.quarter) {
+                v.append(RuleViolation(rule: "message", message: "the subject is '\(subject)', expected '\(SignoffTrailers.subject(for: t.quarter))'",
+                                       remedy: "make sign-off commits with 'attest sign'"))
+            }
+            let expectedPath = "\(policy.attestationFolder)/\(t.quarter).md"
+            if t.documentPath != expectedPath {
+                v.append(RuleViolation(rule: "document-path", message: "Attest-Document names \(t.documentPath), but the \(t.quarter) file is \(expectedPath)",
+                                       remedy: "sign the quarter's own file", file: t.documentPath))
+            }
+            document = checkDocument(f, t, policy: policy, schedule: schedule, into: &v)
+            let window = schedule.window(for: t.quarter)
+            checkDates(f, t, window: window, into: &v, notes: &notes)
+            checkTimestamp(f, t, window: window, policy: policy, into: &v)
+            if let amends = t.amends { notes.append("amends \(amends)") }
+        }
+        checkOrder(f, policy: policy, into: &v)
+        switch f.signature {
+        case .valid(let signer): notes.append("signed by \(signer)")
+        case .invalid(let why):
+            v.append(RuleViolation(rule: "signature", message: "the signature does not hold: \(why)",
+                                   remedy: "sign with a key listed in \(policy.allowedSignersFile) (or in your GnuPG keyring for OpenPGP), or have the file's owners add yours"))
+        case .unverifiable(let why) where policy.signatureRequired:
+            v.append(RuleViolation(rule: "signature", message: "the signature cannot be checked: \(why)",
+                                   remedy: "commit \(policy.allowedSignersFile) listing the signers' public keys (OpenSSH allowed-signers format)"))
+        case .unverifiable(let why): notes.append("signature not checked: \(why)")
+        case .unsigned where policy.signatureRequired:
+            v.append(RuleViolation(rule: "signature", message: "the commit is not signed and signing.required is true",
+                                   remedy: "configure git signing (gpg.format, user.signingKey) and sign again with 'attest sign'"))
+        case .unsigned: break
+        }
+        return SignoffReport(commit: f.commit, trailers: trailers, document: document, violations: v, notes: notes)
+    }
+
+    static func checkDocument(_ f: SignoffFacts, _ t: SignoffTrailers, policy: Policy, schedule: Schedule,
+                              into v: inout [RuleViolation]) -> AttestationDocument? {
+        let path = t.documentPath
+        guard let text = f.documentText else {
+            v.append(RuleViolation(rule: "document-missing", message: "the commit has no file \(path)",
+                                   remedy: "commit the rendered file together with the sign-off ('attest sign' does)", file: path))
+            return nil
+        }
+        if let digest = f.documentSHA256, digest != t.documentSHA256 {
+            v.append(RuleViolation(rule: "document-digest", message: "\(path) has SHA-256 \(digest), the Attest-Document trailer says \(t.documentSHA256)",
+                                   remedy: "the file changed after it was signed; sign the file as committed ('attest sign')", file: path))
+        }
+        let doc: AttestationDocument
+        do { doc = try AttestationDocument.parse(text, path: path) } catch {
+            v.append(RuleViolation(rule: "document-parse", message: error.description,
+                                   remedy: "restore the documented format (docs/attestation-log/README.md) and sign again", file: path))
+            return nil
+        }
+        if doc.quarter != t.quarter {
+            v.append(RuleViolation(rule: "document-quarter", message: "\(path) is for \(doc.quarter), the trailer says \(t.quarter)",
+                                   remedy: "sign the file of the quarter you attest", file: path))
+        }
+        let w = schedule.window(for: t.quarter)
+        if doc.windowOpens != w.opens || doc.windowCloses != w.closes {
+            v.append(RuleViolation(rule: "document-window",
+                                   message: "\(path) states the window \(UTC.iso(doc.windowOpens)) .. \(UTC.iso(doc.windowCloses)), the policy's is \(UTC.iso(w.opens)) .. \(UTC.iso(w.closes))",
+                                   remedy: "re-render the file ('attest render --force') under the current policy", file: path))
+        }
+        for p in doc.signingProblems() {
+            v.append(RuleViolation(rule: "document-content", message: p, remedy: "fix the file, re-render if needed, and sign again", file: path))
+        }
+        if doc.result != t.result {
+            v.append(RuleViolation(rule: "result-trailer", message: "Attest-Result says \(t.result.rawValue), \(path) says \(doc.result.rawValue)",
+                                   remedy: "sign again so that the trailer states the file's result", file: path))
+        }
+        if doc.manifestSHA256 != t.evidenceSHA256 {
+            v.append(RuleViolation(rule: "evidence-trailer", message: "Attest-Evidence is \(t.evidenceSHA256), \(path) states the manifest \(doc.manifestSHA256)",
+                                   remedy: "sign again so that the trailer states the file's evidence manifest", file: path))
+        }
+        if let e = f.evidence { checkEvidence(e, doc, t, path: path, into: &v) }
+        return doc
+    }
+
+    static func checkEvidence(_ e: EvidenceCheck, _ doc: AttestationDocument, _ t: SignoffTrailers, path: String, into v: inout [RuleViolation]) {
+        let remedy = "use the evidence folder that was signed (its SHA256SUMS must hash to Attest-Evidence); evidence cannot be changed after signing"
+        if let m = e.manifestSHA256 {
+            if m != t.evidenceSHA256 {
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/SHA256SUMS has SHA-256 \(m), the Attest-Evidence trailer says \(t.evidenceSHA256)", remedy: remedy))
+            }
+        } else {
+            v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/SHA256SUMS is missing", remedy: remedy))
+        }
+        for mm in e.manifestMismatches {
+            v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/SHA256SUMS does not match: \(mm)", remedy: remedy))
+        }
+        for s in doc.steps where s.status != .error {
+            let file = Controls.step(s.step)?.evidenceFile ?? "step \(s.step)"
+            guard let got = e.stepSHA256[s.step] else {
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) (step \(s.step)) is missing", remedy: remedy))
+                continue
+            }
+            if got != s.evidenceSHA256 {
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got), \(path) states \(s.evidenceSHA256) for step \(s.step)", remedy: remedy))
+            }
+        }
+    }
+
+    static func checkDates(_ f: SignoffFacts, _ t: SignoffTrailers, window w: Window, into v: inout [RuleViolation], notes: inout [String]) {
+        for (who, date) in [("author", f.authorDate), ("committer", f.committerDate)] {
+            switch w.position(of: date) {
+            case .inside: break
+            case .early:
+                v.append(RuleViolation(rule: "window-\(who)", message: "the \(who) date \(UTC.human(date)) is before the \(t.quarter) window opens (\(UTC.human(w.opens)))",
+                                       remedy: "sign inside the window (\(UTC.human(w.opens)) .. \(UTC.human(w.closes))) with 'attest sign'"))
+            case .late where t.late != nil:
+                notes.append("late: the \(who) date \(UTC.human(date)) is after the hard close (\(UTC.human(w.closes))); reason: \(t.late!)")
+            case .late:
+                v.append(RuleViolation(rule: "window-\(who)", message: "the \(who) date \(UTC.human(date)) is after the \(t.quarter) hard close (\(UTC.human(w.closes)))",
+                                       remedy: "a sign-off after the hard close must be declared late: 'attest sign --late --reason TEXT'"))
+            }
+        }
+    }
+
+    static func checkOrder(_ f: SignoffFacts, policy: Policy, into v: inout [RuleViolation]) {
+        if let newest = f.parentCommitterDates.max(), f.committerDate < newest {
+            v.append(RuleViolation(rule: "committer-order", message: "the committer date \(UTC.human(f.committerDate)) is before its parent's (\(UTC.human(newest)))",
+                                   remedy: "the date was set by hand; sign again with the real clock ('attest sign')"))
+        }
+        let limit = f.now.addingTimeInterval(Double(policy.hookMaxSkewMinutes) * 60)
+        for (who, date) in [("author", f.authorDate), ("committer", f.committerDate)] where date > limit {
+            v.append(RuleViolation(rule: "future", message: "the \(who) date \(UTC.human(date)) is in the future (now \(UTC.human(f.now)), \(policy.hookMaxSkewMinutes) minutes of skew allowed)",
+                                   remedy: "fix the signing machine's clock and sign again"))
+        }
+    }
+
+    static func checkTimestamp(_ f: SignoffFacts, _ t: SignoffTrailers, window w: Window, policy: Policy, into v: inout [RuleViolation]) {
+        switch f.timestamp {
+        case .absent:
+            if policy.tsaRequired {
+                v.append(RuleViolation(rule: "timestamp", message: "the sign-off carries no Attest-Timestamp token and tsa.required is true",
+                                       remedy: "set tsa.url and sign again so that a trusted timestamp is obtained"))
+            }
+        case .invalid(let why):
+            v.append(RuleViolation(rule: "timestamp", message: "the Attest-Timestamp token does not hold: \(why)",
+                                   remedy: "sign again to obtain a fresh token from the TSA in tsa.url"))
+        case .valid(let time, let authority):
+            if time < w.opens || (time > w.closes && t.late == nil) {
+                v.append(RuleViolation(rule: "timestamp", message: "the trusted time \(UTC.human(time)) from \(authority) is outside the \(t.quarter) window (\(UTC.human(w.opens)) .. \(UTC.human(w.closes)))",
+                                       remedy: "the commit dates were set by hand; sign inside the window, or declare it late with --late --reason"))
+            }
+        }
+    }
+
+    // MARK: push-time and history rules
+
+    /// A new sign-off must reach the server soon after it was made: its committer date may not
+    /// be older than `hook.maxSignoffAgeHours` at push time, so a commit backdated into an old
+    /// window cannot be pushed long after that window.
+    public static func pushAge(committerDate: Date, now: Date, policy: Policy) -> RuleViolation? {
+        let age = now.timeIntervalSince(committerDate)
+        guard age > Double(policy.hookMaxSignoffAgeHours) * 3600 else { return nil }
+        return RuleViolation(rule: "push-age", message: "the sign-off's committer date \(UTC.human(committerDate)) is \(UTC.span(age)) old at push time; at most \(policy.hookMaxSignoffAgeHours) hours are allowed (hook.maxSignoffAgeHours)",
+                             remedy: "a sign-off is pushed right after it is made; if this one is genuinely late, sign again with 'attest sign --late --reason TEXT' and push at once")
+    }
+
+    /// A commit's committer date may not be in the future beyond `hook.maxSkewMinutes`.
+    public static func future(committerDate: Date, now: Date, policy: Policy) -> RuleViolation? {
+        guard committerDate > now.addingTimeInterval(Double(policy.hookMaxSkewMinutes) * 60) else { return nil }
+        return RuleViolation(rule: "future", message: "the committer date \(UTC.human(committerDate)) is in the future (now \(UTC.human(now)), \(policy.hookMaxSkewMinutes) minutes of skew allowed)",
+                             remedy: "fix the committing machine's clock and recommit (git commit --amend --reset-author --no-edit)")
+    }
+
+    /// A change to a file that was already signed. `signedBy` are the sign-off commits of that
+    /// file reachable from the changing commit's parent; `amends` is the commit's
+    /// `Attest-Amends` trailer. Deletion is always refused; a modification needs `Attest-Amends`
+    /// naming one of `signedBy`.
+    public static func amendment(path: String, deleted: Bool, signedBy: [String], amends: String?) -> RuleViolation? {
+        guard !signedBy.isEmpty else { return nil }
+        let by = signedBy.map { String($0.prefix(12)) }.joined(separator: ", ")
+        if deleted {
+            return RuleViolation(rule: "signed-file-deleted", message: "\(path) was signed (\(by)) and this commit deletes it",
+                                 remedy: "a signed attestation is never deleted; restore the file (git revert or git checkout <parent> -- \(path))", file: path)
+        }
+        guard let amends else {
+            return RuleViolation(rule: "signed-file-changed", message: "\(path) was signed (\(by)) and this commit changes it without an Attest-Amends trailer",
+                                 remedy: "undo the change, or record it as an amendment: add the trailer 'Attest-Amends: \(signedBy.last!)' and a reason (git commit --amend --trailer 'Attest-Amends: \(signedBy.last!)')", file: path)
+        }
+        guard signedBy.contains(where: { $0 == amends }) else {
+            return RuleViolation(rule: "signed-file-changed", message: "\(path) changes with Attest-Amends \(amends), which is not a sign-off of this file (those are \(by))",
+                                 remedy: "name the amended sign-off commit in full: 'Attest-Amends: \(signedBy.last!)'", file: path)
+        }
+        return nil
+    }
+}
