@@ -12,6 +12,7 @@ public struct RunResult: Sendable, CustomStringConvertible {
 @discardableResult
 public func run(_ program: String, _ arguments: [String], cwd: String? = nil, environment: [String: String]? = nil,
                 stdin: Data? = nil) -> RunResult {
+    _ = ignoreSIGPIPE
     let p = Process()
     if program.hasPrefix("/") { p.executableURL = URL(fileURLWithPath: program) } else {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -34,6 +35,10 @@ public func run(_ program: String, _ arguments: [String], cwd: String? = nil, en
     return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// A child that exits before reading all of its stdin (a hook refusing hostile input) must
+/// not kill the test process with SIGPIPE: the write fails instead.
+private let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
 /// A controlled environment for child processes: no system git config, HOME in a scratch
 /// folder, C locale, no colour (git-lfs `t/testenv.sh`).
