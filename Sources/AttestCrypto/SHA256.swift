@@ -42,6 +42,13 @@ public struct SHA256: ~Copyable {
         Self.hex(try finalize())
     }
 
+    /// SHA-256 of bytes, the 32 raw bytes.
+    public static func digest(of data: Data) throws(CryptoError) -> [UInt8] {
+        var h = try SHA256()
+        try h.update(data)
+        return try h.finalize()
+    }
+
     /// SHA-256 of bytes, lowercase hex.
     public static func hex(of data: Data) throws(CryptoError) -> String {
         var h = try SHA256()

@@ -1,0 +1,107 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An RFC 3161 time-stamping authority reached over HTTP(S), and the CA its tokens must chain to.
+///
+/// ```swift
+/// let tsa = try TimeStampAuthority(url: "http://timestamp.example.com/tsa", caFile: ".attest/tsa/example.pem")
+/// let stamp = try tsa.stamp(imprint: digest)   // a verified TimeStamp; stamp.token goes into the commit
+/// ```
+public struct TimeStampAuthority: Sendable {
+    public let url: URL
+    public let caFile: String
+    /// Seconds for the whole exchange (connect, send, answer).
+    public let timeout: TimeInterval
+    /// The longest answer accepted; a token is a few kilobytes.
+    public static let maxAnswerBytes = 1 << 20
+
+    public init(url text: String, caFile: String, timeout: TimeInterval = 20) throws(TimeStampError) {
+        if let problem = TimeStampAuthority.problem(withURL: text) { throw .unreachable(url: text, detail: problem) }
+        url = URL(string: text)!
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+
+    /// Why a TSA URL is not usable, or nil: only absolute http and https URLs with a host.
+    public static func problem(withURL text: String) -> String? {
+        guard let u = URL(string: text), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = u.host, !host.isEmpty else {
+            return "not an http:// or https:// URL"
+        }
+        return nil
+    }
+
+    /// Asks the TSA to stamp a SHA-256 imprint and returns the token once it is checked:
+    /// status granted, the imprint and the nonce are ours, the signature verifies and the TSA
+    /// certificate chains to `caFile` with the critical timeStamping usage.
+    public func stamp(imprint: [UInt8]) throws(TimeStampError) -> TimeStamp {
+        let request: TimeStampRequest
+        do { request = try TimeStampRequest(imprint: imprint) } catch {
+            throw .badAnswer(url: url.absoluteString, detail: "cannot build the request: \(error)")
+        }
+        let answer = try post(request.der)
+        let token = try TimeStampResponse.token(from: answer, url: url.absoluteString)
+        do {
+            return try TimeStampVerifier.verify(token: token, imprint: imprint, caFile: caFile, nonce: request.nonce)
+        } catch {
+            if case .caFile = error { throw error }
+            throw .badAnswer(url: url.absoluteString, detail: error.description)
+        }
+    }
+
+    /// POSTs a query and returns the body of a 200 answer.
+    func post(_ body: Data) throws(TimeStampError) -> Data {
+        var req = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        req.httpMethod = "POST"
+        req.setValue("application/timestamp-query", forHTTPHeaderField: "Content-Type")
+        req.setValue("application/timestamp-reply", forHTTPHeaderField: "Accept")
+        req.httpBody = body
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: config)
+        defer { session.finishTasksAndInvalidate() }
+
+        final class Box: @unchecked Sendable { var data: Data?; var response: URLResponse?; var error: Error? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        session.dataTask(with: req) { data, response, error in
+            box.data = data; box.response = response; box.error = error
+            done.signal()
+        }.resume()
+        // The session's own timeouts end the task; the extra margin only guards against a hang.
+        if done.wait(timeout: .now() + timeout + 5) == .timedOut {
+            throw .unreachable(url: url.absoluteString, detail: "no answer within \(Int(timeout)) seconds")
+        }
+        if let error = box.error {
+            throw .unreachable(url: url.absoluteString, detail: Trailing.clean(error.localizedDescription))
+        }
+        guard let http = box.response as? HTTPURLResponse else {
+            throw .unreachable(url: url.absoluteString, detail: "no HTTP answer")
+        }
+        let data = box.data ?? Data()
+        guard http.statusCode == 200 else {
+            throw .httpStatus(url: url.absoluteString, status: http.statusCode,
+                              body: Trailing.clean(String(decoding: data.prefix(400), as: UTF8.self)))
+        }
+        guard data.count <= TimeStampAuthority.maxAnswerBytes else {
+            throw .badAnswer(url: url.absoluteString, detail: "the answer has \(data.count) bytes; a token has a few thousand")
+        }
+        if let type = http.value(forHTTPHeaderField: "Content-Type"),
+           !type.lowercased().hasPrefix("application/timestamp-reply"), !type.lowercased().hasPrefix("application/timestamp-response") {
+            // Some TSAs mislabel their answers; the DER decides, but say what came when it is not DER.
+            do { return try checkedDER(data, contentType: type) }
+        }
+        return data
+    }
+
+    private func checkedDER(_ data: Data, contentType: String) throws(TimeStampError) -> Data {
+        guard data.first == 0x30 else {
+            throw .badAnswer(url: url.absoluteString,
+                             detail: "Content-Type \(Trailing.clean(contentType)), not a time-stamp reply: '\(Trailing.clean(String(decoding: data.prefix(120), as: UTF8.self)))'")
+        }
+        return data
+    }
+}
