@@ -9,6 +9,7 @@ public enum CLI {
         StatusCommand.self,
         VerifyCommand.self,
         HookCommand.self,
+        AuditCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

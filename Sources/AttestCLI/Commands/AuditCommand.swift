@@ -1,0 +1,114 @@
+import Foundation
+import AttestCore
+import AttestGit
+import AttestCrypto
+
+/// `attest audit`: a SOC-2 Type II period verdict from git history alone (issue #6).
+struct AuditCommand: Command {
+    static let name = "audit"
+    static let summary = "judge every quarter of a Type II period from git history"
+    static let usage = "audit --from DATE --to DATE [--rev REV] [--format text|json|markdown|html] [--out FILE] [--evidence-root DIR]"
+    static let help = """
+    Walks history once, from REV through all parents, and judges every quarter whose target
+    date lies in [--from, --to]: on-time, late (declared with Attest-Late or not), early or
+    missing, and flags amended, deleted, unsigned, bad-signature, date-anomaly,
+    incomplete-document, blocked-result, duplicate-signoff, evidence-mismatch and
+    policy-changed. The period passes only when every quarter is on-time with no flags.
+
+    The attestation folder and the windows come from .attestconfig as committed at REV (then
+    -c); each quarter is judged by the window of the policy at its own sign-off commit.
+
+    Options:
+      --from DATE           first day of the period (YYYY-MM-DD, UTC)
+      --to DATE             last day of the period, inclusive
+      --rev REV             the revision to audit (default HEAD)
+      --format FORMAT       text (default), json (docs/audit-json.md), markdown (the auditor's
+                            packet page) or html (one self-contained page with a timeline)
+      --json                the same as --format json
+      --out FILE            write the report to FILE (atomically) instead of stdout
+      --evidence-root DIR   check YYYY-QN/ evidence folders under DIR against the committed digests
+
+    Exit codes: 0 the period passes; 1 it does not; 2 usage error or bad policy value;
+    3 no repository, unreadable history or evidence root.
+
+    Examples:
+      attest audit --from 2026-01-01 --to 2026-12-31
+      attest audit --from 2026-01-01 --to 2026-12-31 --format html --out audit-2026.html
+      attest -c attest.folder=compliance/log audit --from 2025-01-01 --to 2025-12-31 --json
+    """
+    static let spec = ArgumentSpec(options: [
+        .init("from", value: "DATE"), .init("to", value: "DATE"), .init("rev", value: "REV"),
+        .init("format", value: "FORMAT"), .init("json"), .init("out", value: "FILE"), .init("evidence-root", value: "DIR"),
+    ])
+
+    enum Format: String, CaseIterable { case text, json, markdown, html }
+
+    let from: Date
+    let to: Date
+    let rev: String
+    let format: Format
+    let outFile: String?
+    let evidenceRoot: String?
+
+    init(arguments: ParsedArguments, context: Context) throws(AttestError) {
+        func date(_ name: String) throws(AttestError) -> Date {
+            guard let text = arguments.value(name) else { throw .usage("--\(name) DATE is required") }
+            guard text.utf8.count == 10, let d = UTC.parseInstant(text) else {
+                throw .usage("--\(name) '\(text)' is not a date; write YYYY-MM-DD, for example 2026-01-01")
+            }
+            return d
+        }
+        from = try date("from")
+        to = try date("to")
+        guard from <= to else { throw .usage("--from \(UTC.day(from)) is after --to \(UTC.day(to))") }
+        rev = arguments.value("rev") ?? "HEAD"
+        guard !rev.isEmpty, !rev.hasPrefix("-") else { throw .usage("--rev '\(rev)' is not a revision") }
+        if arguments.flag("json") {
+            if let f = arguments.value("format"), f != "json" { throw .usage("--json and --format \(f) disagree; give one") }
+            format = .json
+        } else if let f = arguments.value("format") {
+            guard let v = Format(rawValue: f) else {
+                throw .usage("--format '\(f)' is not known; use text, json, markdown or html")
+            }
+            format = v
+        } else { format = .text }
+        outFile = arguments.value("out")
+        if let o = outFile, o.isEmpty { throw .usage("--out needs a file name") }
+        if let e = arguments.value("evidence-root") {
+            var isDir: ObjCBool = false
+            let full = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue else {
+                throw .environment("--evidence-root \(e) is not a folder; give the folder that holds YYYY-QN/ evidence folders")
+            }
+            evidenceRoot = full
+        } else { evidenceRoot = nil }
+    }
+
+    func run(_ context: Context) throws(AttestError) -> Int32 {
+        let repo = try context.repository()
+        let progress = isatty(2) == 1 ? ProgressLine(context.err) : nil
+        var facts = try AuditFacts.gather(repository: repo, revision: rev, from: from, to: to, overrides: context.overrides,
+                                          sha256: { (try? SHA256.hex(of: $0)) ?? "" },
+                                          progress: progress.map { p in { p.update("audit: read \($0) commits") } })
+        progress?.finish()
+        if let root = evidenceRoot {
+            facts.input.evidence = try EvidenceScan.digests(root: root, quarters: facts.input.quarters.map(\.quarter))
+        }
+        let report = Audit.evaluate(facts.input)
+        let text: String
+        switch format {
+        case .text: text = TextReport.render(report)
+        case .json: text = JSONReport.render(report)
+        case .markdown: text = MarkdownReport.render(report)
+        case .html: text = HTMLReport.render(report)
+        }
+        if let outFile {
+            let path = outFile.hasPrefix("/") ? outFile : context.workingDirectory + "/" + outFile
+            try AtomicFile.write(text, to: path)
+        } else {
+            context.out.write(text)
+        }
+        return report.pass ? 0 : 1
+    }
+}
+

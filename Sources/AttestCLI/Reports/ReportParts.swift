@@ -1,0 +1,38 @@
+import Foundation
+import AttestCore
+
+/// What every report format says the same way: the role of a commit in its quarter, the
+/// period's title, counts.
+enum ReportParts {
+    /// A commit's part in its quarter's story, for the commit lists.
+    static func role(of c: AuditCommit, in q: QuarterReport) -> String {
+        if c.id == q.signoff?.id { return "sign-off" }
+        let mine = Set(q.flags.filter { $0.commit == c.id }.map(\.flag))
+        if mine.contains(.duplicateSignoff) { return "duplicate sign-off" }
+        if mine.contains(.deleted) { return "deletion" }
+        if mine.contains(.amended) { return "amendment" }
+        if c.change == .merged { return "merge" }
+        if let s = q.signoff, !c.descendsFrom.contains(s.id) { return "before sign-off" }
+        return "change"
+    }
+
+    static func title(_ r: AuditReport) -> String {
+        "SOC-2 Type II attestation audit, \(UTC.day(r.from)) to \(UTC.day(r.to))"
+    }
+
+    static func summary(_ r: AuditReport) -> String {
+        let failing = r.quarters.filter { !$0.passes }.count
+        if r.quarters.isEmpty { return "FAIL: no quarter's target date lies in the period" }
+        return r.pass ? "PASS: all \(r.quarters.count) quarters signed off on time, no flags"
+            : "FAIL: \(failing) of \(r.quarters.count) quarters not on time or flagged"
+    }
+
+    static func flagsText(_ q: QuarterReport) -> String {
+        q.flagNames.isEmpty ? "-" : q.flagNames.map(\.rawValue).joined(separator: ", ")
+    }
+
+    static func signer(_ c: AuditCommit) -> String? {
+        if case .good(let s) = c.signature { return s }
+        return nil
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import AttestCore
+internal import CGit2
+
+/// One walk of history from a revision through all parents, recording for every commit the
+/// id of one folder's subtree (the attestation folder) and of `.attestconfig`.
+///
+/// The folder is found by looking its path up one component at a time, in raw tree objects,
+/// with each level's lookups cached by tree id: a commit that did not change `docs/` costs one
+/// root-tree read. Whole trees are never diffed. A commit *touched* the folder when its folder
+/// id differs from a parent's (a root commit: when it has the folder at all); merges count.
+///
+/// ```swift
+/// let h = try FolderHistory.walk(repo, from: "HEAD", folder: "docs/attestation-log")
+/// for t in h.touching { print(t.id, t.changedFiles) }
+/// ```
+public final class FolderHistory {
+    /// The commit the walk started from.
+    public let tip: ObjectID
+    public let folder: String
+
+    // One entry per commit, indexed in discovery (breadth-first) order; tip is 0.
+    let ids: [ObjectID]
+    let parentStart: [Int32]
+    let parentList: [Int32]
+    let committerTimes: [Int64]
+    /// Index into `trees` of the folder's subtree, -1 when the commit has no such folder.
+    let folderTree: [Int32]
+    /// Index into `configBlobs` of `.attestconfig`, -1 when absent.
+    let configBlob: [Int32]
+    let trees: [ObjectID]
+    let configBlobs: [ObjectID]
+
+    let reader: ObjectReader
+    let indexByID: [ObjectID: Int32]
+    private var entryCache: [Int32: [String: ObjectReader.TreeEntry]] = [:]
+    private var childStart: [Int32] = []
+    private var childList: [Int32] = []
+
+    /// The commits that touched the folder, in walk order (newest first, roughly).
+    public private(set) var touching: [TouchingCommit] = []
+
+    public var commitCount: Int { ids.count }
+
+    init(tip: ObjectID, folder: String, ids: [ObjectID], parentStart: [Int32], parentList: [Int32], committerTimes: [Int64],
+         folderTree: [Int32], configBlob: [Int32], trees: [ObjectID], configBlobs: [ObjectID], reader: ObjectReader,
+         indexByID: [ObjectID: Int32]) {
+        self.indexByID = indexByID
+        self.tip = tip; self.folder = folder; self.ids = ids; self.parentStart = parentStart; self.parentList = parentList
+        self.committerTimes = committerTimes; self.folderTree = folderTree; self.configBlob = configBlob
+        self.trees = trees; self.configBlobs = configBlobs; self.reader = reader
+    }
+
+    /// A commit whose folder subtree differs from at least one parent's.
+    public struct TouchingCommit: Sendable {
+        public let index: Int
+        public let id: ObjectID
+        public let parents: [ObjectID]
+        /// For each parent, in order, the names in the folder whose entry differs from that
+        /// parent's (added, changed or removed). For a root commit, one list against nothing.
+        public let changedVsParent: [Set<String>]
+        public var isMerge: Bool { parents.count > 1 }
+        /// Names changed against at least one parent.
+        public var changedFiles: Set<String> { changedVsParent.reduce(into: Set()) { $0.formUnion($1) } }
+    }
+
+    /// Walks from `rev` (anything `git rev-parse` accepts) through every parent.
+    /// `progress` is called with the number of commits read so far, every few thousand.
+    public static func walk(_ repo: Repository, from rev: String, folder: String,
+                            progress: ((Int) -> Void)? = nil) throws(GitError) -> FolderHistory {
+        let tip = try repo.resolveCommit(rev)
+        let reader = try ObjectReader(repo)
+        let components = folder.split(separator: "/").map { Array($0.utf8) }
+        let configName = Array(".attestconfig".utf8)
+
+        var index: [ObjectID: Int32] = [tip: 0]
+        var ids: [ObjectID] = [tip]
+        var parentStart: [Int32] = [0]
+        var parentList: [Int32] = []
+        var times: [Int64] = []
+        var folderTree: [Int32] = []
+        var configBlob: [Int32] = []
+        var trees: [ObjectID] = [], treeIndex: [ObjectID: Int32] = [:]
+        var blobs: [ObjectID] = [], blobIndex: [ObjectID: Int32] = [:]
+        // Per path level, tree id -> the next component's id (nil: absent).
+        var levelCache = [[ObjectID: ObjectID?]](repeating: [:], count: max(components.count, 1))
+        var rootCache: [ObjectID: (ObjectID?, ObjectID?)] = [:]
+
+        var i = 0
+        while i < ids.count {
+            let id = ids[i]
+            let header: CommitHeader = try reader.withObject(id, "commit") { buf, type throws(GitError) in
+                guard type == GIT_OBJECT_COMMIT, let h = CommitHeader.parse(buf) else {
+                    throw GitError(operation: "read commit \(id)", code: -1, message: "not a well-formed commit object")
+                }
+                return h
+            }
+            for p in header.parents {
+                if let pi = index[p] { parentList.append(pi) } else {
+                    let pi = Int32(ids.count)
+                    index[p] = pi
+                    ids.append(p)
+                    parentList.append(pi)
+                }
+            }
+            parentStart.append(Int32(parentList.count))
+            times.append(header.committerTime)
+
+            // Root tree: the first path component and .attestconfig, in one read.
+            let root: (ObjectID?, ObjectID?)
+            if let cached = rootCache[header.tree] { root = cached } else {
+                root = try reader.withObject(header.tree, "tree") { buf, _ in
+                    (components.isEmpty ? nil : TreeParser.find(components[0], in: buf), TreeParser.find(configName, in: buf))
+                }
+                rootCache[header.tree] = root
+            }
+            var current = root.0
+            var level = 1
+            while let t = current, level < components.count {
+                if let cached = levelCache[level][t] { current = cached } else {
+                    let next = try reader.entry(named: components[level], inTree: t)
+                    levelCache[level][t] = .some(next)
+                    current = next
+                }
+                level += 1
+            }
+            if let t = current {
+                if let ti = treeIndex[t] { folderTree.append(ti) } else {
+                    let ti = Int32(trees.count); trees.append(t); treeIndex[t] = ti; folderTree.append(ti)
+                }
+            } else { folderTree.append(-1) }
+            if let b = root.1 {
+                if let bi = blobIndex[b] { configBlob.append(bi) } else {
+                    let bi = Int32(blobs.count); blobs.append(b); blobIndex[b] = bi; configBlob.append(bi)
+                }
+            } else { configBlob.append(-1) }
+
+            i += 1
+            if let progress, i % 5000 == 0 { progress(i) }
+        }
+        progress?(ids.count)
+
+        let h = FolderHistory(tip: tip, folder: folder, ids: ids, parentStart: parentStart, parentList: parentList,
+                              committerTimes: times, folderTree: folderTree, configBlob: configBlob,
+                              trees: trees, configBlobs: blobs, reader: reader, indexByID: index)
+        try h.findTouching()
+        return h
+    }
+
+    func parents(of i: Int) -> ArraySlice<Int32> { parentList[Int(parentStart[i])..<Int(parentStart[i + 1])] }
+
+    private func findTouching() throws(GitError) {
+        var out: [TouchingCommit] = []
+        for i in 0..<ids.count {
+            let ps = parents(of: i)
+            let mine = folderTree[i]
+            let touched = ps.isEmpty ? mine != -1 : ps.contains { folderTree[Int($0)] != mine }
+            guard touched else { continue }
+            var changed: [Set<String>] = []
+            if ps.isEmpty {
+                changed.append(Set(try folderEntries(mine).keys))
+            } else {
+                for p in ps { changed.append(try diffEntries(mine, folderTree[Int(p)])) }
+            }
+            out.append(TouchingCommit(index: i, id: ids[i], parents: ps.map { ids[Int($0)] }, changedVsParent: changed))
+        }
+        touching = out
+    }
+
+    func folderEntries(_ t: Int32) throws(GitError) -> [String: ObjectReader.TreeEntry] {
+        guard t >= 0 else { return [:] }
+        if let e = entryCache[t] { return e }
+        let e = try reader.entries(ofTree: trees[Int(t)])
+        entryCache[t] = e
+        return e
+    }
+
+    private func diffEntries(_ a: Int32, _ b: Int32) throws(GitError) -> Set<String> {
+        guard a != b else { return [] }
+        let ea = try folderEntries(a), eb = try folderEntries(b)
+        var out = Set<String>()
+        for (k, v) in ea where eb[k] != v { out.insert(k) }
+        for k in eb.keys where ea[k] == nil { out.insert(k) }
+        return out
+    }
+
+    // MARK: - Questions about the walked graph
+
+    /// The id of file `name` in the folder at commit `i`, or nil when absent.
+    public func fileID(_ name: String, atCommit i: Int) throws(GitError) -> ObjectID? {
+        try folderEntries(folderTree[i])[name]?.id
+    }
+
+    /// The contents of a blob.
+    public func blob(_ id: ObjectID) throws(GitError) -> Data { try reader.data(id) }
+
+    /// `.attestconfig` at commit `i`: its blob id, or nil when absent.
+    public func configID(atCommit i: Int) -> ObjectID? {
+        configBlob[i] >= 0 ? configBlobs[Int(configBlob[i])] : nil
+    }
+
+    public func index(of id: ObjectID) -> Int? { indexByID[id].map(Int.init) }
+    public func id(at i: Int) -> ObjectID { ids[i] }
+    public func committerTime(at i: Int) -> Int64 { committerTimes[i] }
+    public func parentIndices(of i: Int) -> [Int] { parents(of: i).map(Int.init) }
+
+    /// Every commit whose `.attestconfig` differs from a parent's, with that parent:
+    /// (commit, parent or nil for a root commit).
+    public func configChanges() -> [(commit: Int, parent: Int?)] {
+        var out: [(Int, Int?)] = []
+        for i in 0..<ids.count {
+            let ps = parents(of: i)
+            if ps.isEmpty { if configBlob[i] != -1 { out.append((i, nil)) }; continue }
+            for p in ps where configBlob[Int(p)] != configBlob[i] { out.append((i, Int(p))) }
+        }
+        return out
+    }
+
+    /// Marks every descendant of commit `i` (not `i` itself) among the walked commits.
+    public func descendants(of i: Int) -> [Bool] {
+        buildChildren()
+        var mark = [Bool](repeating: false, count: ids.count)
+        var stack = [Int32(i)]
+        while let c = stack.popLast() {
+            for k in childStart[Int(c)]..<childStart[Int(c) + 1] {
+                let child = childList[Int(k)]
+                if !mark[Int(child)] { mark[Int(child)] = true; stack.append(child) }
+            }
+        }
+        return mark
+    }
+
+    private func buildChildren() {
+        guard childStart.isEmpty else { return }
+        var counts = [Int32](repeating: 0, count: ids.count + 1)
+        for p in parentList { counts[Int(p) + 1] += 1 }
+        for k in 1..<counts.count { counts[k] += counts[k - 1] }
+        var fill = counts
+        var list = [Int32](repeating: 0, count: parentList.count)
+        for c in 0..<ids.count {
+            for p in parents(of: c) { list[Int(fill[Int(p)])] = Int32(c); fill[Int(p)] += 1 }
+        }
+        childStart = counts
+        childList = list
+    }
+}
+
+extension Repository {
+    /// Resolves a revision to a commit id (tags are peeled).
+    public func resolveCommit(_ rev: String) throws(GitError) -> ObjectID {
+        var obj: OpaquePointer?
+        try check(git_revparse_single(&obj, pointer, rev), "resolve revision '\(rev)'")
+        defer { git_object_free(obj) }
+        var commit: OpaquePointer?
+        try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "resolve revision '\(rev)' to a commit")
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit)!.pointee)
+    }
+}

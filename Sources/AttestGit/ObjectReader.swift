@@ -1,0 +1,211 @@
+import Foundation
+import AttestCore
+internal import CGit2
+
+/// A git object id (SHA-1, 20 bytes) held by value, cheap to hash and compare.
+///
+/// The history walk keeps one per commit, so it is three integers rather than an array.
+public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
+    let a: UInt64, b: UInt64, c: UInt32
+
+    init(a: UInt64, b: UInt64, c: UInt32) { self.a = a; self.b = b; self.c = c }
+
+    init(bytes p: UnsafeRawPointer) {
+        a = p.loadUnaligned(as: UInt64.self)
+        b = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        c = p.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+    }
+
+    init(_ oid: git_oid) {
+        var o = oid
+        self = withUnsafeBytes(of: &o.id) { ObjectID(bytes: $0.baseAddress!) }
+    }
+
+    /// Parses 40 lowercase or uppercase hex digits.
+    public init?(hex: String) {
+        let u = Array(hex.utf8)
+        guard u.count == 40 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 20)
+        for i in 0..<20 {
+            guard let hi = ObjectID.nibble(u[2 * i]), let lo = ObjectID.nibble(u[2 * i + 1]) else { return nil }
+            bytes[i] = hi << 4 | lo
+        }
+        self = bytes.withUnsafeBytes { ObjectID(bytes: $0.baseAddress!) }
+    }
+
+    /// Parses 40 hex digits at `p` (inside a commit header).
+    init?(hexAt p: UnsafePointer<UInt8>) {
+        var bytes: (UInt64, UInt64, UInt32) = (0, 0, 0)
+        let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            for i in 0..<20 {
+                guard let hi = ObjectID.nibble(p[2 * i]), let lo = ObjectID.nibble(p[2 * i + 1]) else { return false }
+                out[i] = hi << 4 | lo
+            }
+            return true
+        }
+        guard ok else { return nil }
+        a = bytes.0; b = bytes.1; c = bytes.2
+    }
+
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+
+    var gitOID: git_oid {
+        var o = git_oid()
+        withUnsafeMutableBytes(of: &o.id) { out in
+            withUnsafeBytes(of: (a, b, c)) { src in
+                for i in 0..<20 { out[i] = src[i] }
+            }
+        }
+        return o
+    }
+
+    public var hex: String {
+        withUnsafeBytes(of: (a, b, c)) { Hex.encode($0.prefix(20)) }
+    }
+
+    public var description: String { hex }
+
+    // The id is already uniformly distributed: hashing its first word is enough.
+    public func hash(into hasher: inout Hasher) { hasher.combine(a) }
+}
+
+/// Reads raw objects straight from the object database, without building libgit2's parsed
+/// commit and tree objects: the history walk only needs a few header lines and tree entries.
+final class ObjectReader {
+    let repository: Repository
+    private let odb: OpaquePointer
+
+    init(_ repository: Repository) throws(GitError) {
+        self.repository = repository
+        var o: OpaquePointer?
+        try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
+        odb = o!
+    }
+
+    deinit { git_odb_free(odb) }
+
+    /// Calls `body` with the object's bytes, valid only during the call.
+    func withObject<T>(_ id: ObjectID, _ what: @autoclosure () -> String,
+                       _ body: (UnsafeBufferPointer<UInt8>, git_object_t) throws(GitError) -> T) throws(GitError) -> T {
+        var oid = id.gitOID
+        var obj: OpaquePointer?
+        try check(git_odb_read(&obj, odb, &oid), "read \(what()) \(id)")
+        defer { git_odb_object_free(obj) }
+        let size = git_odb_object_size(obj)
+        let type = git_odb_object_type(obj)
+        let base = git_odb_object_data(obj)!.assumingMemoryBound(to: UInt8.self)
+        return try body(UnsafeBufferPointer(start: base, count: size), type)
+    }
+
+    func data(_ id: ObjectID, _ what: String = "blob") throws(GitError) -> Data {
+        try withObject(id, what) { buf, _ in Data(buffer: buf) }
+    }
+
+    /// The id of the entry called `name` in a tree, or nil when there is none.
+    func entry(named name: [UInt8], inTree tree: ObjectID) throws(GitError) -> ObjectID? {
+        try withObject(tree, "tree") { buf, type throws(GitError) in
+            guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
+            return TreeParser.find(name, in: buf)
+        }
+    }
+
+    /// Every entry of a tree: name to (mode, id).
+    func entries(ofTree tree: ObjectID) throws(GitError) -> [String: TreeEntry] {
+        try withObject(tree, "tree") { buf, _ in
+            var out: [String: TreeEntry] = [:]
+            TreeParser.forEach(in: buf) { name, mode, id in out[String(decoding: name, as: UTF8.self)] = TreeEntry(mode: mode, id: id) }
+            return out
+        }
+    }
+
+    struct TreeEntry: Equatable { let mode: UInt32; let id: ObjectID }
+}
+
+/// The raw tree format: repeated `<octal mode> <name>\0<20-byte id>`.
+enum TreeParser {
+    static func forEach(in buf: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, UInt32, ObjectID) -> Void) {
+        guard let base = buf.baseAddress else { return }
+        var i = 0
+        let n = buf.count
+        while i < n {
+            var mode: UInt32 = 0
+            while i < n, buf[i] != 0x20 { mode = mode << 3 | UInt32(buf[i] &- 0x30); i += 1 }
+            i += 1
+            let nameStart = i
+            while i < n, buf[i] != 0 { i += 1 }
+            let nameEnd = i
+            i += 1
+            guard i + 20 <= n else { return }
+            body(UnsafeBufferPointer(start: base + nameStart, count: nameEnd - nameStart), mode, ObjectID(bytes: base + i))
+            i += 20
+        }
+    }
+
+    static func find(_ name: [UInt8], in buf: UnsafeBufferPointer<UInt8>) -> ObjectID? {
+        guard let base = buf.baseAddress else { return nil }
+        var i = 0
+        let n = buf.count
+        let first = name.first ?? 0
+        while i < n {
+            while i < n, buf[i] != 0x20 { i += 1 }
+            i += 1
+            let nameStart = i
+            while i < n, buf[i] != 0 { i += 1 }
+            let nameEnd = i
+            i += 1
+            guard i + 20 <= n else { return nil }
+            if nameEnd - nameStart == name.count, buf[nameStart] == first,
+               memcmp(base + nameStart, name, name.count) == 0 {
+                return ObjectID(bytes: base + i)
+            }
+            i += 20
+        }
+        return nil
+    }
+}
+
+/// What the walk reads of every commit: its tree, its parents and its committer time.
+struct CommitHeader {
+    var tree: ObjectID
+    var parents: [ObjectID]
+    var committerTime: Int64
+
+    /// Parses the header of a raw commit. Returns nil on a malformed commit.
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>) -> CommitHeader? {
+        guard let p = buf.baseAddress, buf.count >= 46 else { return nil }
+        let n = buf.count
+        // "tree " + 40 hex + "\n"
+        guard memcmp(p, "tree ", 5) == 0, let tree = ObjectID(hexAt: p + 5) else { return nil }
+        var i = 46
+        var parents: [ObjectID] = []
+        while i + 48 <= n, memcmp(p + i, "parent ", 7) == 0 {
+            guard let id = ObjectID(hexAt: p + i + 7) else { return nil }
+            parents.append(id)
+            i += 48
+        }
+        // Find the committer line, then the time after the last '>'.
+        var time: Int64 = 0
+        while i < n {
+            var e = i
+            while e < n, p[e] != 0x0A { e += 1 }
+            if e == i { break } // end of headers
+            if e - i > 10, memcmp(p + i, "committer ", 10) == 0 {
+                var gt = e - 1
+                while gt > i, p[gt] != 0x3E { gt -= 1 }
+                var j = gt + 1
+                while j < e, p[j] == 0x20 { j += 1 }
+                while j < e, p[j] >= 0x30, p[j] <= 0x39 { time = time * 10 + Int64(p[j] - 0x30); j += 1 }
+                break
+            }
+            i = e + 1
+        }
+        return CommitHeader(tree: tree, parents: parents, committerTime: time)
+    }
+}
