@@ -64,92 +64,9 @@ public final class FolderHistory {
         public var changedFiles: Set<String> { changedVsParent.reduce(into: Set()) { $0.formUnion($1) } }
     }
 
-    /// Walks from `rev` (anything `git rev-parse` accepts) through every parent.
-    /// `progress` is called with the number of commits read so far, every few thousand.
-    public static func walk(_ repo: Repository, from rev: String, folder: String,
-                            progress: ((Int) -> Void)? = nil) throws(GitError) -> FolderHistory {
-        let tip = try repo.resolveCommit(rev)
-        let reader = try ObjectReader(repo)
-        let components = folder.split(separator: "/").map { Array($0.utf8) }
-        let configName = Array(".attestconfig".utf8)
-
-        var index: [ObjectID: Int32] = [tip: 0]
-        var ids: [ObjectID] = [tip]
-        var parentStart: [Int32] = [0]
-        var parentList: [Int32] = []
-        var times: [Int64] = []
-        var folderTree: [Int32] = []
-        var configBlob: [Int32] = []
-        var trees: [ObjectID] = [], treeIndex: [ObjectID: Int32] = [:]
-        var blobs: [ObjectID] = [], blobIndex: [ObjectID: Int32] = [:]
-        // Per path level, tree id -> the next component's id (nil: absent).
-        var levelCache = [[ObjectID: ObjectID?]](repeating: [:], count: max(components.count, 1))
-        var rootCache: [ObjectID: (ObjectID?, ObjectID?)] = [:]
-
-        var i = 0
-        while i < ids.count {
-            let id = ids[i]
-            let header: CommitHeader = try reader.withObject(id, "commit") { buf, type throws(GitError) in
-                guard type == GIT_OBJECT_COMMIT, let h = CommitHeader.parse(buf) else {
-                    throw GitError(operation: "read commit \(id)", code: -1, message: "not a well-formed commit object")
-                }
-                return h
-            }
-            for p in header.parents {
-                if let pi = index[p] { parentList.append(pi) } else {
-                    let pi = Int32(ids.count)
-                    index[p] = pi
-                    ids.append(p)
-                    parentList.append(pi)
-                }
-            }
-            parentStart.append(Int32(parentList.count))
-            times.append(header.committerTime)
-
-            // Root tree: the first path component and .attestconfig, in one read.
-            let root: (ObjectID?, ObjectID?)
-            if let cached = rootCache[header.tree] { root = cached } else {
-                root = try reader.withObject(header.tree, "tree") { buf, _ in
-                    (components.isEmpty ? nil : TreeParser.find(components[0], in: buf), TreeParser.find(configName, in: buf))
-                }
-                rootCache[header.tree] = root
-            }
-            var current = root.0
-            var level = 1
-            while let t = current, level < components.count {
-                if let cached = levelCache[level][t] { current = cached } else {
-                    let next = try reader.entry(named: components[level], inTree: t)
-                    levelCache[level][t] = .some(next)
-                    current = next
-                }
-                level += 1
-            }
-            if let t = current {
-                if let ti = treeIndex[t] { folderTree.append(ti) } else {
-                    let ti = Int32(trees.count); trees.append(t); treeIndex[t] = ti; folderTree.append(ti)
-                }
-            } else { folderTree.append(-1) }
-            if let b = root.1 {
-                if let bi = blobIndex[b] { configBlob.append(bi) } else {
-                    let bi = Int32(blobs.count); blobs.append(b); blobIndex[b] = bi; configBlob.append(bi)
-                }
-            } else { configBlob.append(-1) }
-
-            i += 1
-            if let progress, i % 5000 == 0 { progress(i) }
-        }
-        progress?(ids.count)
-
-        let h = FolderHistory(tip: tip, folder: folder, ids: ids, parentStart: parentStart, parentList: parentList,
-                              committerTimes: times, folderTree: folderTree, configBlob: configBlob,
-                              trees: trees, configBlobs: blobs, reader: reader, indexByID: index)
-        try h.findTouching()
-        return h
-    }
-
     func parents(of i: Int) -> ArraySlice<Int32> { parentList[Int(parentStart[i])..<Int(parentStart[i + 1])] }
 
-    private func findTouching() throws(GitError) {
+    func findTouching() throws(GitError) {
         var out: [TouchingCommit] = []
         for i in 0..<ids.count {
             let ps = parents(of: i)
@@ -245,15 +162,3 @@ public final class FolderHistory {
     }
 }
 
-extension Repository {
-    /// Resolves a revision to a commit id (tags are peeled).
-    public func resolveCommit(_ rev: String) throws(GitError) -> ObjectID {
-        var obj: OpaquePointer?
-        try check(git_revparse_single(&obj, pointer, rev), "resolve revision '\(rev)'")
-        defer { git_object_free(obj) }
-        var commit: OpaquePointer?
-        try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "resolve revision '\(rev)' to a commit")
-        defer { git_object_free(commit) }
-        return ObjectID(git_object_id(commit)!.pointee)
-    }
-}

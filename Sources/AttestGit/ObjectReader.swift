@@ -2,41 +2,18 @@ import Foundation
 import AttestCore
 internal import CGit2
 
-/// A git object id (SHA-1, 20 bytes) held by value, cheap to hash and compare.
-///
-/// The history walk keeps one per commit, so it is three integers rather than an array.
-public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
-    let a: UInt64, b: UInt64, c: UInt32
-
-    init(a: UInt64, b: UInt64, c: UInt32) { self.a = a; self.b = b; self.c = c }
-
+extension ObjectID {
+    /// Reads 20 raw bytes (inside a tree object).
     init(bytes p: UnsafeRawPointer) {
-        a = p.loadUnaligned(as: UInt64.self)
-        b = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        c = p.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
-    }
-
-    init(_ oid: git_oid) {
-        var o = oid
-        self = withUnsafeBytes(of: &o.id) { ObjectID(bytes: $0.baseAddress!) }
-    }
-
-    /// Parses 40 lowercase or uppercase hex digits.
-    public init?(hex: String) {
-        let u = Array(hex.utf8)
-        guard u.count == 40 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 20)
-        for i in 0..<20 {
-            guard let hi = ObjectID.nibble(u[2 * i]), let lo = ObjectID.nibble(u[2 * i + 1]) else { return nil }
-            bytes[i] = hi << 4 | lo
-        }
-        self = bytes.withUnsafeBytes { ObjectID(bytes: $0.baseAddress!) }
+        var o = git_oid()
+        withUnsafeMutableBytes(of: &o.id) { $0.copyMemory(from: UnsafeRawBufferPointer(start: p, count: 20)) }
+        self.init(o)
     }
 
     /// Parses 40 hex digits at `p` (inside a commit header).
     init?(hexAt p: UnsafePointer<UInt8>) {
-        var bytes: (UInt64, UInt64, UInt32) = (0, 0, 0)
-        let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+        var o = git_oid()
+        let ok = withUnsafeMutableBytes(of: &o.id) { out -> Bool in
             for i in 0..<20 {
                 guard let hi = ObjectID.nibble(p[2 * i]), let lo = ObjectID.nibble(p[2 * i + 1]) else { return false }
                 out[i] = hi << 4 | lo
@@ -44,7 +21,7 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
             return true
         }
         guard ok else { return nil }
-        a = bytes.0; b = bytes.1; c = bytes.2
+        self.init(o)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
@@ -55,25 +32,6 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
         default: return nil
         }
     }
-
-    var gitOID: git_oid {
-        var o = git_oid()
-        withUnsafeMutableBytes(of: &o.id) { out in
-            withUnsafeBytes(of: (a, b, c)) { src in
-                for i in 0..<20 { out[i] = src[i] }
-            }
-        }
-        return o
-    }
-
-    public var hex: String {
-        withUnsafeBytes(of: (a, b, c)) { Hex.encode($0.prefix(20)) }
-    }
-
-    public var description: String { hex }
-
-    // The id is already uniformly distributed: hashing its first word is enough.
-    public func hash(into hasher: inout Hasher) { hasher.combine(a) }
 }
 
 /// Reads raw objects straight from the object database, without building libgit2's parsed
@@ -94,7 +52,7 @@ final class ObjectReader {
     /// Calls `body` with the object's bytes, valid only during the call.
     func withObject<T>(_ id: ObjectID, _ what: @autoclosure () -> String,
                        _ body: (UnsafeBufferPointer<UInt8>, git_object_t) throws(GitError) -> T) throws(GitError) -> T {
-        var oid = id.gitOID
+        var oid = id.oid
         var obj: OpaquePointer?
         try check(git_odb_read(&obj, odb, &oid), "read \(what()) \(id)")
         defer { git_odb_object_free(obj) }
