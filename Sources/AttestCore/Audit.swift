@@ -189,6 +189,14 @@ public struct TimeBasis: Sendable, Equatable {
                                            detail: "git author and committer dates only (they are set by whoever commits)")
 }
 
+/// A commit whose folder subtree differs from a parent's, and the folder entries it changed.
+public struct FolderCommit: Sendable, Equatable {
+    public var id: String
+    public var isMerge: Bool
+    public var files: [String]
+    public init(id: String, isMerge: Bool, files: [String]) { self.id = id; self.isMerge = isMerge; self.files = files }
+}
+
 public struct AuditInput: Sendable {
     public var from: Date
     public var to: Date
@@ -205,10 +213,14 @@ public struct AuditInput: Sendable {
     /// How many commits the walk read, and how many touched the folder.
     public var commitsWalked: Int
     public var commitsTouchingFolder: Int
+    /// Every commit that touched the folder, newest first (walk order).
+    public var folderCommits: [FolderCommit]
 
     public init(from: Date, to: Date, revision: String, revisionID: String, folder: String, quarters: [QuarterHistory],
                 policyChanges: [PolicyChange] = [], evidence: [Quarter: EvidenceDigests]? = nil,
-                signatureRequired: Bool = false, maxDateSkewHours: Int = 24, commitsWalked: Int = 0, commitsTouchingFolder: Int = 0) {
+                signatureRequired: Bool = false, maxDateSkewHours: Int = 24, commitsWalked: Int = 0, commitsTouchingFolder: Int = 0,
+                folderCommits: [FolderCommit] = []) {
+        self.folderCommits = folderCommits
         self.from = from; self.to = to; self.revision = revision; self.revisionID = revisionID; self.folder = folder
         self.quarters = quarters; self.policyChanges = policyChanges; self.evidence = evidence
         self.signatureRequired = signatureRequired; self.maxDateSkewHours = maxDateSkewHours
@@ -259,6 +271,7 @@ public struct AuditReport: Sendable {
     public var evidenceChecked: Bool
     public var commitsWalked: Int
     public var commitsTouchingFolder: Int
+    public var folderCommits: [FolderCommit]
 
     /// The period passes only when every quarter is on time with no flags (and there is at
     /// least one quarter to judge).

@@ -50,7 +50,7 @@ public enum Audit {
         return AuditReport(from: input.from, to: input.to, revision: input.revision, revisionID: input.revisionID,
                            folder: input.folder, quarters: quarters, policyChanges: input.policyChanges,
                            evidenceChecked: input.evidence != nil, commitsWalked: input.commitsWalked,
-                           commitsTouchingFolder: input.commitsTouchingFolder)
+                           commitsTouchingFolder: input.commitsTouchingFolder, folderCommits: input.folderCommits)
     }
 
     static func evaluate(_ q: QuarterHistory, input: AuditInput) -> QuarterReport {

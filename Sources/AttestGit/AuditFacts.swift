@@ -5,6 +5,8 @@ internal import CGit2
 /// Gathers what `Audit.evaluate` judges, from one walk of history.
 public struct AuditFacts {
     public var input: AuditInput
+    /// The policy as committed at the audited revision, then -c.
+    public let policy: Policy
     /// The walked history, for cross-checks and reports that want more.
     public let history: FolderHistory
 
@@ -33,7 +35,7 @@ public struct AuditFacts {
         do {
             let input = try Builder(history: history, base: base, overrides: overrides, sha256: sha256)
                 .build(revision: revision, from: from, to: to)
-            return AuditFacts(input: input, history: history)
+            return AuditFacts(input: input, policy: base, history: history)
         } catch let e as GitError {
             throw .environment("reading history from \(revision): \(e.description)")
         } catch let e as AttestError { throw e } catch { throw .environment("\(error)") }
@@ -97,7 +99,8 @@ public struct AuditFacts {
             return AuditInput(from: from, to: to, revision: revision, revisionID: history.tip.hex, folder: base.attestationFolder,
                               quarters: quarters, policyChanges: try policyChanges(),
                               signatureRequired: base.signatureRequired, maxDateSkewHours: base.auditMaxDateSkewHours,
-                              commitsWalked: history.commitCount, commitsTouchingFolder: history.touching.count)
+                              commitsWalked: history.commitCount, commitsTouchingFolder: history.touching.count,
+                              folderCommits: history.touching.map { FolderCommit(id: $0.id.hex, isMerge: $0.isMerge, files: $0.changedFiles.sorted()) })
         }
 
         func quarterHistory(_ q: Quarter, schedule: Schedule) throws -> QuarterHistory {

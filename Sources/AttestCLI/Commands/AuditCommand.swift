@@ -91,6 +91,7 @@ struct AuditCommand: Command {
                                           sha256: { (try? SHA256.hex(of: $0)) ?? "" },
                                           progress: progress.map { p in { p.update("audit: read \($0) commits") } })
         progress?.finish()
+        try checkSignatures(&facts, repository: repo)
         if let root = evidenceRoot {
             facts.input.evidence = try EvidenceScan.digests(root: root, quarters: facts.input.quarters.map(\.quarter))
         }
@@ -109,6 +110,29 @@ struct AuditCommand: Command {
             context.out.write(text)
         }
         return report.pass ? 0 : 1
+    }
+
+    /// Verifies every signed commit that touched a quarter's file with verify's own code
+    /// (SSH against the allowed-signers file committed at the audited revision; OpenPGP by gpg),
+    /// judged against that quarter's window.
+    func checkSignatures(_ facts: inout AuditFacts, repository repo: AttestGit.Repository) throws(AttestError) {
+        guard facts.input.quarters.contains(where: { $0.commits.contains { $0.signature == .present } }) else { return }
+        let tip = ObjectID(hex: facts.input.revisionID)
+        let signers = try SignoffInspector.allowedSigners(in: repo, commit: tip, policy: facts.policy)
+        let inspector = SignoffInspector(repository: repo, policy: facts.policy, allowedSigners: signers)
+        for qi in facts.input.quarters.indices {
+            for ci in facts.input.quarters[qi].commits.indices where facts.input.quarters[qi].commits[ci].signature == .present {
+                let c = facts.input.quarters[qi].commits[ci]
+                guard let id = ObjectID(hex: c.id) else { continue }
+                let outcome = inspector.signature(of: try inspector.commit(id), window: c.window)
+                switch outcome {
+                case .unsigned: facts.input.quarters[qi].commits[ci].signature = .none
+                case .valid(let signer): facts.input.quarters[qi].commits[ci].signature = .good(signer: signer)
+                case .invalid(let why): facts.input.quarters[qi].commits[ci].signature = .bad(reason: why)
+                case .unverifiable(let why): facts.input.quarters[qi].commits[ci].signature = .bad(reason: "the signature cannot be verified: \(why)")
+                }
+            }
+        }
     }
 }
 

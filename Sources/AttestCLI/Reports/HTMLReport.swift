@@ -69,7 +69,7 @@ enum HTMLReport {
             if !q.flags.isEmpty {
                 s += "<ul class=\"flags\">\n"
                 for f in q.flags {
-                    s += "<li><span class=\"flag\">\(f.flag.rawValue)</span>\(f.commit.map { " <code>\($0.prefix(12))</code>" } ?? ""): \(e(f.detail))</li>\n"
+                    s += "<li><span class=\"flag\">\(f.flag.rawValue)</span>: \(e(f.detail))</li>\n"
                 }
                 s += "</ul>\n"
             }

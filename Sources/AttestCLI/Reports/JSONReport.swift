@@ -20,6 +20,7 @@ enum JSONReport {
             "commitsWalked": r.commitsWalked,
             "commitsTouchingFolder": r.commitsTouchingFolder,
             "quarters": r.quarters.map(quarter),
+            "folderCommits": r.folderCommits.map { ["commit": $0.id, "merge": $0.isMerge, "files": $0.files] as [String: Any] },
             "policyChanges": r.policyChanges.map { c in
                 [
                     "commit": c.commit, "subject": c.subject, "author": person(c.author), "committer": person(c.committer),

@@ -40,7 +40,7 @@ enum MarkdownReport {
             s += "- Time basis: \(q.timeBasis.detail)\n"
             if !q.flags.isEmpty {
                 s += "\n**Flags**\n\n"
-                for f in q.flags { s += "- **\(f.flag.rawValue)**\(f.commit.map { " (`\($0.prefix(12))`)" } ?? ""): \(f.detail)\n" }
+                for f in q.flags { s += "- **\(f.flag.rawValue)**: \(f.detail)\n" }
             }
             if !q.commits.isEmpty {
                 s += "\n**Every commit that touched `\(cell(q.path))`**\n\n"

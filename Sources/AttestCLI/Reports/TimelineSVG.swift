@@ -38,7 +38,7 @@ enum TimelineSVG {
             let yc = top + laneHeight * Double(i) + laneHeight / 2
             s += "<line x1=\(a(x0)) y1=\(a(yc)) x2=\(a(x1)) y2=\(a(yc)) stroke=\"#bbb\" stroke-width=\"1\"/>\n"
             s += "<text x=\"8\" y=\(a(yc - 3)) font-size=\"13\" font-weight=\"bold\" fill=\"#000\">\(esc(q.quarter.description))</text>\n"
-            s += "<text x=\"8\" y=\(a(yc + 13)) font-size=\"11\" fill=\"#000\">\(esc(q.verdict == .onTime && q.flags.isEmpty ? "on-time" : q.verdict.rawValue.uppercased()))</text>\n"
+            s += "<text x=\"8\" y=\(a(yc + 13)) font-size=\"11\" fill=\"#000\">\(esc(q.verdict.rawValue + (q.flags.isEmpty ? "" : ", flagged")))</text>\n"
             let wx = x(q.window.opens), ww = max(2, x(q.window.closes) - wx)
             let dashed = q.verdict == .missing ? " stroke-dasharray=\"4 3\"" : ""
             s += "<rect x=\(a(wx)) y=\(a(yc - 11)) width=\(a(ww)) height=\"22\" fill=\"url(#hatch)\" stroke=\"#222\" stroke-width=\"1.2\"\(dashed)><title>\(esc("\(q.quarter) window \(UTC.human(q.window.opens)) to \(UTC.human(q.window.closes))"))</title></rect>\n"
@@ -49,7 +49,8 @@ enum TimelineSVG {
             var labelRow = 0
             if let so = q.signoff {
                 let m: Mark = q.verdict == .late ? .late : (q.verdict == .early ? .early : .onTime)
-                let label = "\(q.verdict == .onTime ? "signed" : "signed \(q.verdict.rawValue)") \(UTC.day(so.committer.time))"
+                var label = "\(q.verdict == .onTime ? "signed" : "signed \(q.verdict.rawValue)") \(UTC.day(so.committer.time))"
+                if q.flags.contains(where: { $0.flag == .dateAnomaly && $0.commit == so.id }) { label += " (date anomaly)" }
                 s += mark(m, x: x(so.committer.time), y: yc, label: label, row: labelRow, tip: "\(so.shortID) \(so.subject)")
                 labelRow += 1
             }
