@@ -12,12 +12,17 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // zlib, for reading gzip'd pg_audit exports (Foundation on Linux cannot inflate).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "AttestCore"),
         .target(name: "AttestGit", dependencies: ["CGit2", "AttestCore"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
-        .target(name: "AttestCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto"]),
+        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib"]),
+        // The runbook's seven evidence steps (one file per step), the evidence folder, the
+        // repository documents and the pg_audit log reader.
+        .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto"]),
+        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls"]),
         .executableTarget(name: "attest", dependencies: ["AttestCLI"]),
 
         // Fixtures shared by the test targets: scratch folders and repositories,
@@ -27,6 +32,7 @@ let package = Package(
         .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "AttestTestSupport"]),
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
         .testTarget(name: "AttestCryptoTests", dependencies: ["AttestCrypto", "AttestTestSupport"]),
+        .testTarget(name: "AttestControlsTests", dependencies: ["AttestControls", "AttestTestSupport"]),
         .testTarget(name: "AttestCLITests", dependencies: ["AttestCLI", "AttestTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,6 +41,10 @@ public final class Connection: @unchecked Sendable {
         let result: OpaquePointer? = withCStrings(parameters) { ptrs in
             PQexecParams(conn, sql, Int32(parameters.count), nil, ptrs, nil, nil, 0)
         }
+        return try rows(of: result)
+    }
+
+    private func rows(of result: OpaquePointer?) throws(PostgresError) -> Rows {
         guard let result else {
             throw PostgresError(kind: .query, sqlstate: nil, message: lastMessage(), detail: nil, hint: nil)
         }
@@ -56,6 +60,20 @@ public final class Connection: @unchecked Sendable {
                                 detail: field(Int32(UInt8(ascii: "D"))), hint: field(Int32(UInt8(ascii: "H"))))
         }
         return Rows(result: result)
+    }
+
+    /// Runs one statement whose parameters are all declared `text` (OID 25), so a statement
+    /// may leave some of a shared parameter list unused and casts what it uses (`$2::timestamptz`).
+    /// Several statements of one step can then share one recorded parameter list.
+    @discardableResult
+    public func query(_ sql: String, textParameters parameters: [String?]) throws(PostgresError) -> Rows {
+        let types = [Oid](repeating: 25, count: parameters.count)
+        let result: OpaquePointer? = withCStrings(parameters) { ptrs in
+            types.withUnsafeBufferPointer { t in
+                PQexecParams(conn, sql, Int32(parameters.count), parameters.isEmpty ? nil : t.baseAddress, ptrs, nil, nil, 0)
+            }
+        }
+        return try rows(of: result)
     }
 
     /// A statement without parameters or rows (`BEGIN …`, `SET …`).

@@ -1,0 +1,129 @@
+import Foundation
+import AttestCore
+import AttestCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a quarter's evidence folder so that it proves itself: the seven step files,
+/// `results.json` and `SHA256SUMS` (`sha256sum -c` format, covering the other eight files).
+///
+/// Nothing is half-written: everything goes into a fresh temporary folder beside the target
+/// (`.<name>.tmp-XXXXXX`, mode 0700, files 0600, each fsynced), which is then renamed into
+/// place with `renameat2(RENAME_NOREPLACE)`. An existing folder is refused unless `force`, which
+/// swaps the new folder in with `renameat2(RENAME_EXCHANGE)` — one atomic step — and then
+/// removes the old one. On failure the temporary folder is removed and the target is untouched.
+public enum EvidenceFolder {
+    public static let sumsFile = "SHA256SUMS"
+    public static let resultsFile = "results.json"
+
+    /// Builds `results.json` from the outcomes and writes the folder; returns the results.
+    public static func write(quarter: Quarter, asOf: Date, collected: Collector.Collected, to target: String,
+                             force: Bool, tool: String) throws(AttestError) -> EvidenceResults {
+        let target = (target as NSString).standardizingPath
+        let parent = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        if exists(target) && !force {
+            throw .usage("evidence folder \(target) already exists; pass --force to replace it, or --out DIR")
+        }
+        do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+            throw .environment("cannot create \(parent): \(error.localizedDescription)")
+        }
+        var template = Array((parent + "/." + name + ".tmp-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw .environment("cannot create a temporary folder in \(parent): \(String(cString: strerror(errno)))")
+        }
+        let tmp = String(cString: made)
+        var keepTmp = false
+        defer { if !keepTmp { try? FileManager.default.removeItem(atPath: tmp) } }
+        chmod(tmp, 0o700)
+
+        var steps: [StepResult] = []
+        var sums: [(String, String)] = []
+        for (i, o) in collected.outcomes.enumerated() {
+            let c = Controls.all[i]
+            try writeFile(tmp + "/" + c.evidenceFile, o.evidence)
+            let digest = try sha(o.evidence)
+            sums.append((digest, c.evidenceFile))
+            steps.append(StepResult(step: c.step, control: c.control, aicpa: c.aicpa, status: o.status, summary: o.summary,
+                                    findings: o.findings.map { StepFinding(detail: $0) }, sql: o.sql, parameters: o.parameters,
+                                    rowCount: o.rowCount, evidenceFile: c.evidenceFile, sha256: digest))
+        }
+        let results = EvidenceResults(quarter: quarter, asOf: UTC.iso(asOf), database: collected.database,
+                                      snapshotId: collected.snapshotId, steps: steps, tool: tool)
+        let json = results.encoded()
+        try writeFile(tmp + "/" + resultsFile, json)
+        sums.append((try sha(json), resultsFile))
+        try writeFile(tmp + "/" + sumsFile, Data(sums.map { "\($0.0)  \($0.1)\n" }.joined().utf8))
+        syncPath(tmp)
+
+        if exists(target) {
+            guard force else { throw .usage("evidence folder \(target) already exists; pass --force to replace it, or --out DIR") }
+            guard let exchange = Renameat2.function else {
+                throw .environment("cannot replace \(target) atomically: renameat2 is not available on this system; remove the folder yourself")
+            }
+            guard exchange(AT_FDCWD, tmp, AT_FDCWD, target, Renameat2.exchange) == 0 else {
+                throw .environment("cannot replace \(target): \(String(cString: strerror(errno)))")
+            }
+            // tmp now holds the old folder; the defer removes it.
+        } else {
+            let rc: Int32
+            if let noReplace = Renameat2.function {
+                rc = noReplace(AT_FDCWD, tmp, AT_FDCWD, target, Renameat2.noReplace)
+            } else {
+                rc = rename(tmp, target)
+            }
+            guard rc == 0 else {
+                if errno == EEXIST || errno == ENOTEMPTY {
+                    throw .usage("evidence folder \(target) appeared while collecting; pass --force to replace it")
+                }
+                throw .environment("cannot move the evidence into \(target): \(String(cString: strerror(errno)))")
+            }
+            keepTmp = true
+        }
+        syncPath(parent)
+        return results
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    static func sha(_ data: Data) throws(AttestError) -> String {
+        do { return try AttestCrypto.SHA256.hex(of: data) } catch { throw .environment("SHA-256 failed: \(error)") }
+    }
+
+    /// Creates a new file 0600 (never following a symlink, never reusing a file), writes, fsyncs.
+    static func writeFile(_ path: String, _ data: Data) throws(AttestError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .environment("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let ok: Bool = data.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+        guard ok, fsync(fd) == 0 else { throw .environment("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    static func syncPath(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}
+
+/// `renameat2(2)`, which Swift's Glibc module does not declare; looked up once with `dlsym`.
+enum Renameat2 {
+    typealias Fn = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
+    static let noReplace: UInt32 = 1 // RENAME_NOREPLACE
+    static let exchange: UInt32 = 2  // RENAME_EXCHANGE
+    static let function: Fn? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "renameat2") else { return nil }
+        return unsafeBitCast(sym, to: Fn.self)
+    }()
+}

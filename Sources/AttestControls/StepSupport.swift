@@ -1,0 +1,194 @@
+import Foundation
+import AttestCore
+import AttestPostgres
+
+/// Everything one run of the seven steps shares: the instant all spans are computed from,
+/// the quarter's window, the policy, where the repository documents live, and the session.
+public struct CollectInputs: Sendable {
+    public let quarter: Quarter
+    public let window: Window
+    /// The one instant every "last 90 days", "7 years" and "current month" is computed from.
+    public let asOf: Date
+    public let policy: Policy
+    /// Repository documents (memo, change and maintenance windows) are read relative to this.
+    public let documentRoot: String
+    /// `--pgaudit-log` files, in the order given.
+    public let pgauditLogs: [String]
+
+    public init(quarter: Quarter, window: Window, asOf: Date, policy: Policy, documentRoot: String, pgauditLogs: [String]) {
+        self.quarter = quarter; self.window = window; self.asOf = asOf; self.policy = policy
+        self.documentRoot = documentRoot; self.pgauditLogs = pgauditLogs
+    }
+
+    /// `as_of - lookbackDays`: the start of "the last 90 days".
+    public var spanStart: Date { asOf.addingTimeInterval(-Double(policy.lookbackDays) * 86400) }
+
+    /// 00:00 UTC on the first day of the month that contains `spanStart`: month rules look at
+    /// whole calendar months, so queries for them start here.
+    public var firstMonthStart: Date {
+        let p = UTC.components(spanStart)
+        return UTC.date(year: p.year, month: p.month, day: 1)
+    }
+
+    /// The calendar months that overlap the span, except the month of `as_of` (still running):
+    /// each as its first instant and the first instant of the next month.
+    public var completedMonths: [(start: Date, end: Date)] {
+        let last = UTC.components(asOf)
+        let asOfMonth = UTC.date(year: last.year, month: last.month, day: 1)
+        var out: [(Date, Date)] = []
+        var m = firstMonthStart
+        while m < asOfMonth {
+            let p = UTC.components(m)
+            let next = p.month == 12 ? UTC.date(year: p.year + 1, month: 1, day: 1) : UTC.date(year: p.year, month: p.month + 1, day: 1)
+            out.append((m, next))
+            m = next
+        }
+        return out
+    }
+
+    func path(_ relative: String) -> String { documentRoot + "/" + relative }
+}
+
+/// What one step produced: its verdict and its evidence file, before the file is written.
+public struct StepOutcome: Sendable {
+    public var status: StepStatus
+    public var summary: String
+    public var findings: [String]
+    public var sql: String
+    public var parameters: [String]
+    public var rowCount: Int
+    public var evidence: Data
+
+    public init(status: StepStatus, summary: String, findings: [String] = [], sql: String = "", parameters: [String] = [],
+                rowCount: Int = 0, evidence: Data) {
+        self.status = status; self.summary = summary; self.findings = findings; self.sql = sql
+        self.parameters = parameters; self.rowCount = rowCount; self.evidence = evidence
+    }
+
+    /// `pass` when there are no findings, otherwise `finding` with a summary that counts them.
+    static func judged(findings: [String], pass: String, sql: String, parameters: [String], rowCount: Int, evidence: Data) -> StepOutcome {
+        StepOutcome(status: findings.isEmpty ? .pass : .finding,
+                    summary: findings.isEmpty ? pass : (findings.count == 1 ? findings[0] : "\(findings.count) findings: \(findings[0]); …"),
+                    findings: findings, sql: sql, parameters: parameters, rowCount: rowCount, evidence: evidence)
+    }
+
+    /// A step that could not be evaluated. Its evidence file says why, so the folder is complete.
+    static func error(_ step: Int, _ reason: String, sql: String = "", parameters: [String] = []) -> StepOutcome {
+        var text = "# Step \(step): not evaluated\n# error: \(reason)\n"
+        if !sql.isEmpty { text += "#\n# SQL:\n" + sql.split(separator: "\n", omittingEmptySubsequences: false).map { "#   \($0)" }.joined(separator: "\n") + "\n" }
+        return StepOutcome(status: .error, summary: "error: \(reason)", findings: [], sql: sql, parameters: parameters, rowCount: 0,
+                           evidence: Data(text.utf8))
+    }
+}
+
+/// A statement of a step failed: the step is `error` with the server's reason (which names
+/// the missing table or column); a lost connection ends the whole run.
+struct StepQueryError: Error {
+    let message: String
+}
+
+/// Runs a step's statements inside the shared read-only transaction. Each step runs under its
+/// own savepoint, so a missing table makes only that step `error` and the next step still
+/// sees the same snapshot.
+public final class StepSession {
+    let connection: Connection
+    private var savepoint = 0
+
+    public init(connection: Connection) { self.connection = connection }
+
+    /// Runs `body` under a savepoint; a query error rolls back to it and becomes the step's
+    /// `error` outcome, a connection error is rethrown.
+    func step(_ number: Int, sql: String, parameters: [String], _ body: () throws -> StepOutcome) throws(PostgresError) -> StepOutcome {
+        savepoint += 1
+        let name = "attest_step_\(savepoint)"
+        try connection.execute("SAVEPOINT \(name)")
+        do {
+            let outcome = try body()
+            try connection.execute("RELEASE SAVEPOINT \(name)")
+            return outcome
+        } catch let e as PostgresError {
+            if e.kind == .connection { throw e }
+            try connection.execute("ROLLBACK TO SAVEPOINT \(name)")
+            return .error(number, "query failed: \(e.description)", sql: sql, parameters: parameters)
+        } catch let e as StepQueryError {
+            try connection.execute("ROLLBACK TO SAVEPOINT \(name)")
+            return .error(number, e.message, sql: sql, parameters: parameters)
+        } catch {
+            try connection.execute("ROLLBACK TO SAVEPOINT \(name)")
+            return .error(number, "\(error)", sql: sql, parameters: parameters)
+        }
+    }
+
+    /// One statement with the step's shared (text-typed) parameter list.
+    func rows(_ sql: String, _ parameters: [String]) throws(PostgresError) -> Rows {
+        try connection.query(sql, textParameters: parameters)
+    }
+}
+
+/// SQL text helpers. Values are always bound parameters; only identifiers from policy (the
+/// audited table) are spliced, and only after quoting.
+enum SQLText {
+    /// `schema.table` → `"schema"."table"`, each part double-quoted with `"` doubled.
+    static func quotedIdentifier(_ name: String) -> String {
+        name.split(separator: ".", omittingEmptySubsequences: false)
+            .map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            .joined(separator: ".")
+    }
+
+    /// A LIKE pattern matching `prefix` literally, followed by anything.
+    static func likePrefix(_ prefix: String) -> String {
+        var s = ""
+        for c in prefix {
+            if c == "\\" || c == "%" || c == "_" { s.append("\\") }
+            s.append(c)
+        }
+        return s + "%"
+    }
+
+    /// Several statements of one step, as recorded in results.json: separated by blank lines.
+    static func joined(_ statements: [String]) -> String { statements.joined(separator: "\n\n") }
+}
+
+/// RFC 4180 CSV: CRLF-free (LF line ends, as `psql --csv` writes), fields quoted when they
+/// hold a comma, quote, line break or surrounding space; SQL NULL is an empty field.
+enum CSV {
+    static func field(_ v: String?) -> String {
+        guard let v else { return "" }
+        let needs = v.isEmpty ? false : v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            || v.first == " " || v.last == " "
+        return needs ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
+    }
+
+    static func line(_ fields: [String?]) -> String { fields.map(field).joined(separator: ",") + "\n" }
+
+    /// Rows as CSV with a header. With `source`, a first column names the query each row came from.
+    static func table(_ rows: Rows, source: String? = nil) -> String {
+        var s = ""
+        for r in rows.values { s += line((source.map { [$0] } ?? []) + r) }
+        return s
+    }
+
+    static func header(_ columns: [String], source: Bool = false) -> String {
+        line((source ? ["query"] : []) + columns)
+    }
+}
+
+extension Date {
+    /// The ISO-8601 UTC form bound to SQL parameters (`2026-04-03T12:00:00Z`), with
+    /// milliseconds when the instant has them.
+    var sqlParameter: String {
+        let whole = timeIntervalSince1970.rounded(.down)
+        let ms = Int(((timeIntervalSince1970 - whole) * 1000).rounded())
+        let base = UTC.iso(Date(timeIntervalSince1970: whole))
+        return ms == 0 ? base : String(base.dropLast()) + String(format: ".%03dZ", ms)
+    }
+}
+
+extension Row {
+    /// A timestamptz column, or a `StepQueryError` naming the column and the value.
+    func requiredInstant(_ column: String, step: Int) throws -> Date {
+        guard let t = text(column) else { throw StepQueryError(message: "column \(column) is NULL where step \(step) needs a time") }
+        guard let d = Row.parseTimestamp(t) else { throw StepQueryError(message: "column \(column) holds '\(t)', not a timestamp") }
+        return d
+    }
+}
