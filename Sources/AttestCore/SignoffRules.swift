@@ -146,7 +146,7 @@ public enum SignoffRules {
             document = checkDocument(f, t, policy: policy, schedule: schedule, into: &v)
             let window = schedule.window(for: t.quarter)
             checkDates(f, t, window: window, into: &v, notes: &notes)
-            checkTimestamp(f, t, window: window, policy: policy, into: &v)
+            checkTimestamp(f, t, window: window, policy: policy, into: &v, notes: &notes)
             if let amends = t.amends { notes.append("amends \(amends)") }
         }
         checkOrder(f, policy: policy, into: &v)
@@ -262,20 +262,33 @@ public enum SignoffRules {
         }
     }
 
-    static func checkTimestamp(_ f: SignoffFacts, _ t: SignoffTrailers, window w: Window, policy: Policy, into v: inout [RuleViolation]) {
+    /// The trusted-time rules (issue #7): a missing token where tsa.required, or a token that
+    /// does not hold, is `untrusted-time`; a valid token's time is the trusted time for the
+    /// window rule, so git dates inside the window with a TSA time after the hard close is
+    /// `late` (unless declared late), and a TSA time before the window opens is `window-timestamp`.
+    static func checkTimestamp(_ f: SignoffFacts, _ t: SignoffTrailers, window w: Window, policy: Policy,
+                               into v: inout [RuleViolation], notes: inout [String]) {
         switch f.timestamp {
         case .absent:
             if policy.tsaRequired {
-                v.append(RuleViolation(rule: "timestamp", message: "the sign-off carries no Attest-Timestamp token and tsa.required is true",
-                                       remedy: "set tsa.url and sign again so that a trusted timestamp is obtained"))
+                v.append(RuleViolation(rule: "untrusted-time", message: "missing timestamp token: the sign-off carries no Attest-Timestamp trailer and tsa.required is true",
+                                       remedy: "set tsa.url and tsa.caFile and sign again so that a trusted timestamp is obtained (docs/tsa.md)"))
             }
         case .invalid(let why):
-            v.append(RuleViolation(rule: "timestamp", message: "the Attest-Timestamp token does not hold: \(why)",
-                                   remedy: "sign again to obtain a fresh token from the TSA in tsa.url"))
+            v.append(RuleViolation(rule: "untrusted-time", message: "the Attest-Timestamp token does not hold: \(why)",
+                                   remedy: "sign again to obtain a fresh token from the TSA in tsa.url; check that tsa.caFile is that TSA's CA (docs/tsa.md)"))
         case .valid(let time, let authority):
-            if time < w.opens || (time > w.closes && t.late == nil) {
-                v.append(RuleViolation(rule: "timestamp", message: "the trusted time \(UTC.human(time)) from \(authority) is outside the \(t.quarter) window (\(UTC.human(w.opens)) .. \(UTC.human(w.closes)))",
-                                       remedy: "the commit dates were set by hand; sign inside the window, or declare it late with --late --reason"))
+            notes.append("trusted time: TSA \(authority) at \(UTC.iso(time))")
+            switch w.position(of: time) {
+            case .inside: break
+            case .early:
+                v.append(RuleViolation(rule: "window-timestamp", message: "the trusted time \(UTC.human(time)) from TSA \(authority) is before the \(t.quarter) window opens (\(UTC.human(w.opens)))",
+                                       remedy: "the commit dates were set by hand; sign inside the window with 'attest sign'"))
+            case .late where t.late != nil:
+                notes.append("late: the trusted time \(UTC.human(time)) from TSA \(authority) is after the hard close (\(UTC.human(w.closes))); reason: \(t.late!)")
+            case .late:
+                v.append(RuleViolation(rule: "late", message: "late: the trusted time \(UTC.human(time)) from TSA \(authority) is after the \(t.quarter) hard close (\(UTC.human(w.closes))), whatever the git dates say",
+                                       remedy: "the commit dates were set by hand; a sign-off after the hard close must be declared: 'attest sign --late --reason TEXT'"))
             }
         }
     }

@@ -34,10 +34,29 @@ public struct TimeStamp: Sendable, Equatable {
 /// verifiable after the TSA certificate expires (docs/trust-model.md says what that trusts).
 public enum TimeStampVerifier {
     public static func verify(token: Data, imprint: [UInt8], caFile: String) throws(TimeStampError) -> TimeStamp {
-        try verify(token: token, imprint: imprint, caFile: caFile, nonce: nil)
+        try verify(token: token, imprint: imprint, ca: .file(caFile), nonce: nil)
+    }
+
+    /// The same, with the CA certificates given as PEM bytes (a blob read from a commit);
+    /// `caName` names them in messages (`.attest/tsa/ca.pem@1a2b3c4d5e6f`).
+    public static func verify(token: Data, imprint: [UInt8], caPEM: Data, caName: String) throws(TimeStampError) -> TimeStamp {
+        try verify(token: token, imprint: imprint, ca: .pem(caPEM, caName), nonce: nil)
+    }
+
+    enum Anchor {
+        case file(String)
+        case pem(Data, String)
+        var name: String {
+            switch self { case .file(let p): return p; case .pem(_, let n): return n }
+        }
     }
 
     static func verify(token: Data, imprint: [UInt8], caFile: String, nonce: [UInt8]?) throws(TimeStampError) -> TimeStamp {
+        try verify(token: token, imprint: imprint, ca: .file(caFile), nonce: nonce)
+    }
+
+    static func verify(token: Data, imprint: [UInt8], ca: Anchor, nonce: [UInt8]?) throws(TimeStampError) -> TimeStamp {
+        let caFile = ca.name
         ERR_clear_error()
         guard !token.isEmpty else { throw .corrupted("the token is empty") }
         let p7 = try parseToken(token)
@@ -50,7 +69,7 @@ public enum TimeStampVerifier {
         }
 
         // 2. Signature, chain to the CA at genTime, EKU, ESS signing certificate.
-        let store = try loadStore(caFile)
+        let store = try loadStore(ca)
         X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), time_t(time.timeIntervalSince1970))
         guard let ctxPtr = TS_VERIFY_CTX_new() else {
             X509_STORE_free(store)
@@ -125,7 +144,8 @@ public enum TimeStampVerifier {
         return p7
     }
 
-    static func loadStore(_ caFile: String) throws(TimeStampError) -> OpaquePointer {
+    static func loadStore(_ ca: Anchor) throws(TimeStampError) -> OpaquePointer {
+        guard case .file(let caFile) = ca else { return try loadStore(pem: ca) }
         guard FileManager.default.isReadableFile(atPath: caFile) else {
             throw .caFile(path: caFile, detail: "no such readable file")
         }
@@ -133,6 +153,27 @@ public enum TimeStampVerifier {
         guard X509_STORE_load_file(store, caFile) == 1 else {
             X509_STORE_free(store)
             throw .caFile(path: caFile, detail: "no PEM certificate could be read from it (\(queue()))")
+        }
+        return store
+    }
+
+    /// A store holding every certificate of PEM bytes.
+    static func loadStore(pem ca: Anchor) throws(TimeStampError) -> OpaquePointer {
+        guard case .pem(let pem, let name) = ca else { return try loadStore(ca) }
+        guard let store = X509_STORE_new() else { throw .caFile(path: name, detail: queue()) }
+        var count = 0
+        pem.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, let bio = BIO_new_mem_buf(base, Int32(raw.count)) else { return }
+            defer { BIO_free(bio) }
+            while let cert = PEM_read_bio_X509(bio, nil, nil, nil) {
+                if X509_STORE_add_cert(store, cert) == 1 { count += 1 }
+                X509_free(cert)
+            }
+        }
+        ERR_clear_error()   // the loop ends on "no start line"
+        guard count > 0 else {
+            X509_STORE_free(store)
+            throw .caFile(path: name, detail: "no PEM certificate could be read from it")
         }
         return store
     }

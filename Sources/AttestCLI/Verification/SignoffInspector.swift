@@ -46,7 +46,7 @@ struct SignoffInspector {
         return SignoffFacts(commit: raw.id.hex, message: raw.message, documentText: text, documentSHA256: digest,
                             authorDate: raw.author.date, committerDate: raw.committer.date, parentCommitterDates: parentDates,
                             now: now, signature: signature(of: raw, window: window),
-                            timestamp: .absent, evidence: evidenceFolder.map { EvidenceFolder.check($0) })
+                            timestamp: TrustedTime.outcome(of: raw, repository: repository), evidence: evidenceFolder.map { EvidenceFolder.check($0) })
     }
 
     /// Checks the commit's `gpgsig` header: SSH natively against the allowed signers, judged

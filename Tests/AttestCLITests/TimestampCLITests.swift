@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import AttestCore
+import AttestTestSupport
+
+/// Trusted time (issue #7) in `attest verify` and the push hooks, on sign-offs whose tokens
+/// were made by `openssl ts` alone (TimestampFixture), with `openssl ts -verify` as the oracle.
+@Suite struct TimestampCLITests {
+    static let now = "2026-10-03 12:00:00"
+    static let inWindow = "2026-10-02T09:30:00Z"
+    static let tsaInWindow = "2026-10-02 09:31:00"
+    static let tsaAfterClose = "2026-10-07 12:00:00"
+    static let file = "docs/attestation-log/2026-Q4.md"
+
+    func oracle(_ repo: ScratchRepository, _ id: String, imprint: String, caFile: String) -> RunResult {
+        let token = repo.scratch.path + "/token-\(id.prefix(8)).der"
+        let x = TimestampFixture.extractToken(repo, id, to: token)
+        precondition(x.status == 0, "\(x)")
+        return run("openssl", ["ts", "-verify", "-in", token, "-token_in", "-digest", imprint, "-CAfile", caFile])
+    }
+
+    @Test func tokenInsideTheWindowPassesAndOpenSSLAgrees() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-verify")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: true)
+        let (id, imprint) = TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow)
+        let r = repo.attest(["verify"], at: Self.now)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("ok: commit \(id.prefix(12)) 2026-Q4 sign-off (clean): every rule holds"), "\(r)")
+        #expect(r.stdout.contains("note: trusted time: TSA CN=Fixture TSA,O=attest tests at 2026-10-02T09:31:00Z"), "\(r)")
+        let o = oracle(repo, id, imprint: imprint, caFile: repo.path + "/.attest/tsa/ca.pem")
+        #expect(o.status == 0 && o.stdout.contains("Verification: OK"), "\(o)")
+        let json = repo.attest(["verify", "--json"], at: Self.now)
+        #expect(json.stdout.contains("trusted time: TSA CN=Fixture TSA,O=attest tests at 2026-10-02T09:31:00Z"), "\(json)")
+    }
+
+    @Test func gitDatesInsideButTSATimeAfterTheHardCloseIsLate() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-late")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: true)
+        let (id, imprint) = TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaAfterClose)
+        let r = repo.attest(["verify"], at: "2026-10-07 12:05:00")
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stdout.contains("FAILED: commit \(id.prefix(12)) 2026-Q4 sign-off (clean): 1 rule broken"), "\(r)")
+        #expect(r.stdout.contains("[late] late: the trusted time 2026-10-07 12:00:00 UTC from TSA CN=Fixture TSA,O=attest tests is after the 2026-Q4 hard close (2026-10-06 23:59:59 UTC)"), "\(r)")
+        // The token itself is good: the oracle accepts it, and shows its time.
+        let o = oracle(repo, id, imprint: imprint, caFile: tsa.caFile)
+        #expect(o.status == 0, "\(o)")
+    }
+
+    @Test func preReceiveCallsItLate() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let w = PushWorld(.server)
+        TimestampFixture.configure(w.client, caFile: tsa.caFile, required: true)
+        #expect(w.push(at: Self.now).status == 0)
+        let before = w.serverMain
+        let (id, _) = TimestampFixture.commit(in: w.client, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaAfterClose)
+        let r = w.push(at: "2026-10-07 12:05:00")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("error: commit \(id.prefix(12)) \(Self.file): [late] late: the trusted time 2026-10-07 12:00:00 UTC"), "\(r)")
+        #expect(w.serverMain == before)
+        // The same sign-off stamped inside the window goes through.
+        w.client.git(["reset", "-q", "--hard", "HEAD~1"])
+        let good = TimestampFixture.commit(in: w.client, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow)
+        let ok = w.push(at: Self.now)
+        #expect(ok.status == 0, "\(ok)")
+        #expect(w.serverMain == good.id)
+    }
+
+    enum Bad: String, CaseIterable, Sendable { case otherCA, otherImprint, corrupted, missing }
+
+    @Test(arguments: Bad.allCases)
+    func badTokenIsUntrustedTimeNamingTheCause(_ bad: Bad) throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let other = try TestTSA(label: "Another TSA", serve: false)
+        let repo = ScratchRepository("tsa-bad")
+        TimestampFixture.configure(repo, caFile: bad == .otherCA ? other.caFile : tsa.caFile, required: true)
+        let damage: TimestampFixture.Damage = switch bad {
+        case .otherCA: .none
+        case .otherImprint: .otherImprint
+        case .corrupted: .corrupted
+        case .missing: .missing
+        }
+        let (id, imprint) = TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa,
+                                                    tsaTime: Self.tsaInWindow, damage: damage)
+        let r = repo.attest(["verify"], at: Self.now)
+        #expect(r.status == 1, "\(r)")
+        let cause: String = switch bad {
+        case .otherCA: "the Attest-Timestamp token does not hold: timestamp token from another CA: its TSA certificate does not verify against .attest/tsa/ca.pem@\(id.prefix(12))"
+        case .otherImprint: "the Attest-Timestamp token does not hold: timestamp token for another imprint: it stamps sha256 "
+        case .corrupted: "the Attest-Timestamp token does not hold: corrupted timestamp token: its signature does not verify"
+        case .missing: "missing timestamp token: the sign-off carries no Attest-Timestamp trailer and tsa.required is true"
+        }
+        #expect(r.stdout.contains("[untrusted-time] \(cause)"), "\(r)")
+        if bad == .otherImprint { #expect(r.stdout.contains("this sign-off's imprint is sha256 \(imprint)"), "\(r)") }
+        if bad != .missing {
+            let o = oracle(repo, id, imprint: imprint, caFile: repo.path + "/.attest/tsa/ca.pem")
+            #expect(o.status != 0, "\(o)")
+        }
+    }
+
+    @Test func missingTokenIsFineWhenNotRequired() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-optional")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: false)
+        TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow, damage: .missing)
+        let r = repo.attest(["verify"], at: Self.now)
+        #expect(r.status == 0, "\(r)")
+        #expect(!r.stdout.contains("trusted time"))
+    }
+}
