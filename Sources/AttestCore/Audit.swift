@@ -40,6 +40,9 @@ public enum AuditFlag: String, Sendable, Codable, CaseIterable {
     case evidenceMismatch = "evidence-mismatch"
     /// The window keys of `.attestconfig` changed during the period.
     case policyChanged = "policy-changed"
+    /// The sign-off's RFC 3161 token does not hold (another CA, another imprint, corrupted),
+    /// or it has none and `tsa.required` is true: its time cannot be trusted.
+    case untrustedTime = "untrusted-time"
 }
 
 /// A person and instant from a commit header.
@@ -118,6 +121,9 @@ public struct AuditCommit: Sendable, Equatable {
     public var changesLineOf: Set<String>
     /// For sign-off candidates only: the earliest-dated descendant, if any.
     public var firstDescendant: FirstDescendant?
+    /// For sign-off candidates only: the `Attest-Timestamp` token checked offline (filled by
+    /// the command layer, which owns the crypto; `.absent` until then).
+    public var timestamp: TimestampOutcome = .absent
 
     public init(id: String, parents: [String], author: AuditPerson, committer: AuditPerson, message: String,
                 latestParentCommitterTime: Date?, change: FileChange, document: Data?, documentSHA256: String?,
@@ -179,14 +185,17 @@ public struct EvidenceDigests: Sendable, Equatable {
     }
 }
 
-/// Which time a quarter's verdict rests on. Today only git's own dates; a trusted
-/// timestamp (RFC 3161) fills `kind` and `detail` when it is there.
+/// Which time a quarter's verdict rests on: git's own dates, or the time of a valid RFC 3161
+/// token (`kind` "tsa", detail "TSA <subject> at <instant>").
 public struct TimeBasis: Sendable, Equatable {
     public var kind: String
     public var detail: String
     public init(kind: String, detail: String) { self.kind = kind; self.detail = detail }
     public static let gitDates = TimeBasis(kind: "git-dates",
-                                           detail: "git author and committer dates only (they are set by whoever commits)")
+                                           detail: "git dates only (author and committer dates, set by whoever commits)")
+    public static func tsa(subject: String, time: Date) -> TimeBasis {
+        TimeBasis(kind: "tsa", detail: "TSA \(subject) at \(UTC.iso(time))")
+    }
 }
 
 /// A commit whose folder subtree differs from a parent's, and the folder entries it changed.
@@ -209,6 +218,8 @@ public struct AuditInput: Sendable {
     /// Present when `--evidence-root` was given: one entry per quarter looked for.
     public var evidence: [Quarter: EvidenceDigests]?
     public var signatureRequired: Bool
+    /// `tsa.required`: a sign-off without a valid token is flagged `untrusted-time`.
+    public var tsaRequired = false
     public var maxDateSkewHours: Int
     /// How many commits the walk read, and how many touched the folder.
     public var commitsWalked: Int

@@ -68,19 +68,26 @@ public enum Audit {
         let w = signoff.window
         var flags: [FlagDetail] = []
 
-        // The verdict rests on both instants: the later position of the two decides.
-        let positions = [w.position(of: signoff.author.time), w.position(of: signoff.committer.time)]
+        // The verdict rests on both instants: the later position of the two decides. A valid
+        // RFC 3161 token adds a third instant that the signer could not choose (issue #7).
+        var trusted: (time: Date, authority: String)?
+        if case .valid(let time, let authority) = signoff.timestamp { trusted = (time, authority) }
+        var positions = [w.position(of: signoff.author.time), w.position(of: signoff.committer.time)]
+        if let trusted { positions.append(w.position(of: trusted.time)) }
         let verdict: AuditVerdict
         var detail: String
-        let when = "committed \(UTC.human(signoff.committer.time)), authored \(UTC.human(signoff.author.time))"
+        var when = "committed \(UTC.human(signoff.committer.time)), authored \(UTC.human(signoff.author.time))"
+        if let trusted { when += ", stamped \(UTC.human(trusted.time)) by TSA \(trusted.authority)" }
+        let latest = max(signoff.author.time, signoff.committer.time, trusted?.time ?? .distantPast)
+        let earliest = min(signoff.author.time, signoff.committer.time, trusted?.time ?? .distantFuture)
         if positions.contains(.late) {
             verdict = .late
-            let after = max(signoff.author.time, signoff.committer.time).timeIntervalSince(w.closes)
+            let after = latest.timeIntervalSince(w.closes)
             detail = "\(when): \(UTC.span(after)) after the hard close \(UTC.human(w.closes))"
             if let reason = claim?.trailers?.late { detail += "; declared late: \(reason)" } else { detail += "; not declared late (no Attest-Late trailer)" }
         } else if positions.contains(.early) {
             verdict = .early
-            let before = w.opens.timeIntervalSince(min(signoff.author.time, signoff.committer.time))
+            let before = w.opens.timeIntervalSince(earliest)
             detail = "\(when): \(UTC.span(before)) before the window opened \(UTC.human(w.opens))"
         } else {
             verdict = .onTime
@@ -152,6 +159,16 @@ public enum Audit {
                                     detail: "\(signoff.shortID) is dated \(UTC.human(signoff.committer.time)), inside the window, but sat on a side line: its earliest descendant, merge \(String(d.id.prefix(12))), is dated \(UTC.human(d.committerTime)), \(UTC.span(d.committerTime.timeIntervalSince(signoff.committer.time))) later and after the hard close"))
         }
 
+        // untrusted-time: a token that does not hold, or none where policy requires one.
+        switch signoff.timestamp {
+        case .invalid(let why):
+            flags.append(FlagDetail(flag: .untrustedTime, commit: signoff.id, detail: "\(signoff.shortID): \(why)"))
+        case .absent where input.tsaRequired:
+            flags.append(FlagDetail(flag: .untrustedTime, commit: signoff.id,
+                                    detail: "\(signoff.shortID): missing timestamp token: no Attest-Timestamp trailer and tsa.required is true"))
+        default: break
+        }
+
         // incomplete-document and blocked-result, from the trailers and the signed file.
         flags += documentFlags(signoff: signoff, claim: claim, quarter: q.quarter, path: q.path, file: file)
 
@@ -162,7 +179,8 @@ public enum Audit {
 
         return QuarterReport(quarter: q.quarter, path: q.path, window: w, verdict: verdict, verdictDetail: detail,
                              lateReason: verdict == .late ? claim?.trailers?.late : nil, flags: flags,
-                             signoff: signoff, commits: q.commits, timeBasis: .gitDates)
+                             signoff: signoff, commits: q.commits,
+                             timeBasis: trusted.map { TimeBasis.tsa(subject: $0.authority, time: $0.time) } ?? .gitDates)
     }
 
     /// A window-key change is shown on the first required quarter whose window closes at or

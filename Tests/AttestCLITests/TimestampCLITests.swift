@@ -108,4 +108,62 @@ import AttestTestSupport
         #expect(r.status == 0, "\(r)")
         #expect(!r.stdout.contains("trusted time"))
     }
+
+    // MARK: audit
+
+    func auditQ4(_ repo: ScratchRepository) throws -> (RunResult, [String: Any]) {
+        let r = repo.attest(["audit", "--from", "2026-10-01", "--to", "2026-10-01", "--json"], at: "2026-11-24 10:00:00")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r)")
+        let q = try #require((doc["quarters"] as? [[String: Any]])?.first { $0["quarter"] as? String == "2026-Q4" }, "\(r)")
+        return (r, q)
+    }
+
+    @Test func auditRestsOnTheTSATimeAndCallsItLate() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-audit")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: true)
+        TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaAfterClose)
+        let (r, q) = try auditQ4(repo)
+        #expect(r.status == 1, "\(r)")
+        #expect(q["verdict"] as? String == "late", "\(q)")
+        #expect((q["verdictDetail"] as? String)?.contains("stamped 2026-10-07 12:00:00 UTC by TSA CN=Fixture TSA,O=attest tests") == true, "\(q)")
+        let basis = try #require(q["timeBasis"] as? [String: Any])
+        #expect(basis["kind"] as? String == "tsa")
+        #expect(basis["detail"] as? String == "TSA CN=Fixture TSA,O=attest tests at 2026-10-07T12:00:00Z")
+        let text = repo.attest(["audit", "--from", "2026-10-01", "--to", "2026-10-01"], at: "2026-11-24 10:00:00")
+        #expect(text.stdout.contains("Time basis: TSA CN=Fixture TSA,O=attest tests at 2026-10-07T12:00:00Z"), "\(text)")
+        #expect(text.stdout.contains("2026-Q4 late: "), "\(text)")
+        let md = repo.attest(["audit", "--from", "2026-10-01", "--to", "2026-10-01", "--format", "markdown"], at: "2026-11-24 10:00:00")
+        #expect(md.stdout.contains("TSA CN=Fixture TSA,O=attest tests at 2026-10-07T12:00:00Z"), "\(md)")
+    }
+
+    @Test func auditOnTimeWithATokenSaysWhichTimeItRestsOn() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-audit-ok")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: true)
+        TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow)
+        let (r, q) = try auditQ4(repo)
+        #expect(r.status == 0, "\(r)")
+        #expect(q["verdict"] as? String == "on-time", "\(q)")
+        #expect((q["timeBasis"] as? [String: Any])?["detail"] as? String == "TSA CN=Fixture TSA,O=attest tests at 2026-10-02T09:31:00Z")
+    }
+
+    @Test(arguments: [TimestampFixture.Damage.corrupted, .otherImprint, .missing])
+    func auditFlagsUntrustedTime(_ damage: TimestampFixture.Damage) throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-audit-bad")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: true)
+        TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow, damage: damage)
+        let (r, q) = try auditQ4(repo)
+        #expect(r.status == 1, "\(r)")
+        #expect(q["flags"] as? [String] == ["untrusted-time"], "\(q)")
+        #expect((q["timeBasis"] as? [String: Any])?["kind"] as? String == "git-dates", "\(q)")
+        let cause = switch damage {
+        case .corrupted: "corrupted timestamp token"
+        case .otherImprint: "timestamp token for another imprint"
+        default: "missing timestamp token"
+        }
+        let details = (q["flagDetails"] as? [[String: Any]])?.compactMap { $0["detail"] as? String } ?? []
+        #expect(details.count == 1 && details[0].contains(cause), "\(q)")
+    }
 }

@@ -92,6 +92,7 @@ struct AuditCommand: Command {
                                           progress: progress.map { p in { p.update("audit: read \($0) commits") } })
         progress?.finish()
         try checkSignatures(&facts, repository: repo)
+        try checkTimestamps(&facts, repository: repo)
         if let root = evidenceRoot {
             facts.input.evidence = try EvidenceScan.digests(root: root, quarters: facts.input.quarters.map(\.quarter))
         }
@@ -110,6 +111,22 @@ struct AuditCommand: Command {
             context.out.write(text)
         }
         return report.pass ? 0 : 1
+    }
+
+    /// Checks the `Attest-Timestamp` token of every sign-off candidate offline, with verify's
+    /// own code (TrustedTime: the CA file named by the policy at the sign-off commit).
+    func checkTimestamps(_ facts: inout AuditFacts, repository repo: AttestGit.Repository) throws(AttestError) {
+        facts.input.tsaRequired = facts.policy.tsaRequired
+        for qi in facts.input.quarters.indices {
+            let quarter = facts.input.quarters[qi].quarter
+            for ci in facts.input.quarters[qi].commits.indices {
+                let c = facts.input.quarters[qi].commits[ci]
+                guard Audit.isSignoffCandidate(c.message, change: c.change, for: quarter), let id = ObjectID(hex: c.id) else { continue }
+                let raw: RawCommit
+                do { raw = try repo.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message)") }
+                facts.input.quarters[qi].commits[ci].timestamp = TrustedTime.outcome(of: raw, repository: repo)
+            }
+        }
     }
 
     /// Verifies every signed commit that touched a quarter's file with verify's own code
