@@ -109,6 +109,37 @@ import AttestTestSupport
         #expect(!r.stdout.contains("trusted time"))
     }
 
+    /// The shell lines docs/tsa.md gives auditors, run verbatim (only `C=` filled in), in a
+    /// clone: they rebuild the imprint, extract the token and pass `openssl ts -verify`.
+    @Test func auditorScriptFromTheDocs() throws {
+        let doc = try String(contentsOfFile: packageRoot + "/docs/tsa.md", encoding: .utf8)
+        let start = try #require(doc.range(of: "<!-- auditor-script"))
+        let body = doc[start.upperBound...]
+        let open = try #require(body.range(of: "```sh\n")), close = try #require(body.range(of: "```\n<!-- /auditor-script -->"))
+        let script = String(body[open.upperBound..<close.lowerBound])
+        #expect(script.contains("C=<sign-off commit id>\n"))
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let repo = ScratchRepository("tsa-auditor")
+        TimestampFixture.configure(repo, caFile: tsa.caFile, required: true)
+        let (id, _) = TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow)
+        repo.write("later.txt", "a later commit\n")
+        repo.commitAll("later", date: "2026-10-20T10:00:00Z")
+        let clone = repo.scratch.path + "/clone"
+        run("git", ["clone", "-q", repo.path, clone], environment: repo.environment)
+        let filled = script.replacingOccurrences(of: "C=<sign-off commit id>", with: "C=\(id)")
+        let r = run("sh", ["-e", "-c", filled], cwd: clone, environment: repo.environment)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("Verification: OK"), "\(r)")
+        #expect(r.stdout.contains("Time stamp: Oct  2 09:31:00 2026 GMT"), "\(r)")
+        #expect(r.stdout.contains("TSA: DirName:/O=attest tests/CN=Fixture TSA"), "\(r)")
+        // The same script on a commit whose token is for another imprint fails.
+        let bad = TimestampFixture.commit(in: repo, quarter: "2026-Q3", date: "2026-07-02T10:00:00Z", tsa: tsa,
+                                          tsaTime: "2026-07-02 10:01:00", damage: .otherImprint)
+        let r2 = run("sh", ["-e", "-c", script.replacingOccurrences(of: "C=<sign-off commit id>", with: "C=\(bad.id)")],
+                     cwd: repo.path, environment: repo.environment)
+        #expect(r2.status != 0 && !r2.stdout.contains("Verification: OK"), "\(r2)")
+    }
+
     // MARK: audit
 
     func auditQ4(_ repo: ScratchRepository) throws -> (RunResult, [String: Any]) {
