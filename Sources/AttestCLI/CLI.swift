@@ -7,6 +7,7 @@ public enum CLI {
     public static let commands: [any Command.Type] = [
         ScheduleCommand.self,
         StatusCommand.self,
+        CollectCommand.self,
         VerifyCommand.self,
         HookCommand.self,
         AuditCommand.self,

@@ -13,7 +13,7 @@ import Glibc
 /// place with `renameat2(RENAME_NOREPLACE)`. An existing folder is refused unless `force`, which
 /// swaps the new folder in with `renameat2(RENAME_EXCHANGE)` — one atomic step — and then
 /// removes the old one. On failure the temporary folder is removed and the target is untouched.
-public enum EvidenceFolder {
+public enum EvidenceFolderWriter {
     public static let sumsFile = "SHA256SUMS"
     public static let resultsFile = "results.json"
 
