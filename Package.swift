@@ -12,11 +12,11 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // zlib, for reading gzip'd pg_audit exports (Foundation on Linux cannot inflate).
+        // zlib: gzip'd pg_audit exports (AttestControls) and pack files in the audit's history walk (AttestGit).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "AttestCore"),
-        .target(name: "AttestGit", dependencies: ["CGit2", "AttestCore"]),
+        .target(name: "AttestGit", dependencies: ["CGit2", "CZlib", "AttestCore"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
         .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib"]),
         // The runbook's seven evidence steps (one file per step), the evidence folder, the

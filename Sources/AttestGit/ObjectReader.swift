@@ -39,12 +39,15 @@ extension ObjectID {
 final class ObjectReader {
     let repository: Repository
     private let odb: OpaquePointer
+    /// Direct pack access for speed; libgit2 answers whatever it cannot.
+    private let packs: PackReader?
 
-    init(_ repository: Repository) throws(GitError) {
+    init(_ repository: Repository, directPacks: Bool = true) throws(GitError) {
         self.repository = repository
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
+        packs = directPacks ? PackReader(objectsDirectory: repository.commonDir + "/objects") : nil
     }
 
     deinit { git_odb_free(odb) }
@@ -52,6 +55,9 @@ final class ObjectReader {
     /// Calls `body` with the object's bytes, valid only during the call.
     func withObject<T>(_ id: ObjectID, _ what: @autoclosure () -> String,
                        _ body: (UnsafeBufferPointer<UInt8>, git_object_t) throws(GitError) -> T) throws(GitError) -> T {
+        if let packs, let (type, bytes) = packs.read(id) {
+            return try bytes.withUnsafeBufferPointer { buf throws(GitError) in try body(buf, git_object_t(Int32(type))) }
+        }
         var oid = id.oid
         var obj: OpaquePointer?
         try check(git_odb_read(&obj, odb, &oid), "read \(what()) \(id)")
@@ -165,5 +171,14 @@ struct CommitHeader {
             i = e + 1
         }
         return CommitHeader(tree: tree, parents: parents, committerTime: time)
+    }
+}
+
+extension Repository {
+    /// The folder shared by all worktrees (`.git`, or the bare repository), without a trailing slash.
+    var commonDir: String {
+        var s = String(cString: git_repository_commondir(pointer))
+        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
+        return s
     }
 }

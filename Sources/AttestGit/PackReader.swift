@@ -1,0 +1,269 @@
+import Foundation
+internal import CZlib
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads objects straight out of a repository's pack files (`objects/pack/*.idx` + `*.pack`,
+/// index version 2), for the audit's history walk, which reads every commit and root tree once.
+///
+/// libgit2 reads an object through several layers (backend search, windows under a global lock,
+/// allocations, an object cache); here a lookup is a fan-out step and a binary search on the
+/// memory-mapped index, and a read is one zlib inflate into a buffer, with delta chains resolved
+/// through a small cache of recent objects (bases are usually objects read just before).
+///
+/// Anything this reader does not handle (loose objects, alternates, a malformed entry) returns
+/// nil, and the caller falls back to libgit2, which reports errors properly. Every offset and
+/// length read from a file is bounds-checked: a repository is input like any other.
+final class PackReader {
+    private final class Pack {
+        let idx: UnsafeRawBufferPointer
+        let pack: UnsafeRawBufferPointer
+        let count: Int
+        let namesOffset = 8 + 256 * 4
+        var offsetsOffset: Int { namesOffset + count * 24 }
+        var largeOffset: Int { namesOffset + count * 28 }
+
+        init?(idxPath: String, packPath: String) {
+            guard let i = PackReader.map(idxPath) else { return nil }
+            guard let p = PackReader.map(packPath) else { PackReader.unmap(i); return nil }
+            idx = i; pack = p
+            // Index v2: "\377tOc", version 2, fan-out, names, CRCs, offsets, large offsets.
+            guard i.count >= 8 + 1024 + 40, i.load(as: UInt32.self).bigEndian == 0xff74_4f63,
+                  i.load(fromByteOffset: 4, as: UInt32.self).bigEndian == 2,
+                  p.count >= 12 + 20, p.load(as: UInt32.self).bigEndian == 0x5041_434b else {
+                PackReader.unmap(i); PackReader.unmap(p); return nil
+            }
+            count = Int(i.load(fromByteOffset: 8 + 255 * 4, as: UInt32.self).bigEndian)
+            guard 8 + 1024 + count * 28 + 40 <= i.count else { PackReader.unmap(i); PackReader.unmap(p); return nil }
+        }
+
+        deinit { PackReader.unmap(idx); PackReader.unmap(pack) }
+
+        func fanout(_ k: Int) -> Int { Int(idx.load(fromByteOffset: 8 + k * 4, as: UInt32.self).bigEndian) }
+
+        func name0(_ i: Int) -> UInt64 { idx.loadUnaligned(fromByteOffset: namesOffset + i * 20, as: UInt64.self).byteSwapped }
+
+        /// The pack offset of an object. Object ids are uniformly distributed, so an
+        /// interpolation step between the fan-out bounds lands next to the entry; a binary
+        /// search finishes (a plain binary search touches ~20 cache lines of a large index).
+        func offset(of id: ObjectID) -> Int? {
+            let k0 = id.a.byteSwapped, k1 = id.b.byteSwapped, k2 = id.c.byteSwapped
+            let first = Int(k0 >> 56)
+            var lo = first == 0 ? 0 : fanout(first - 1), hi = fanout(first)
+            guard lo < hi, hi <= count else { return nil }
+            // Interpolate on the 56 bits after the first byte, then bracket the guess.
+            if hi - lo > 8 {
+                let span = UInt64(hi - lo)
+                let frac = (k0 << 8) >> 8
+                let guess = lo + Int((frac.multipliedFullWidth(by: span).high << 8) | ((frac.multipliedFullWidth(by: span).low) >> 56))
+                let g = min(max(guess, lo), hi - 1)
+                // Widen until the bracket holds every entry whose first 8 bytes equal the key's.
+                var a = g, b = g, step = 1
+                while a > lo && name0(a) >= k0 { a = max(lo, a - step); step <<= 1 }
+                step = 1
+                while b < hi && name0(b) <= k0 { b = min(hi, b + step); step <<= 1 }
+                lo = max(lo, a); hi = min(hi, b)
+            }
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                let at = namesOffset + mid * 20
+                let n0 = idx.loadUnaligned(fromByteOffset: at, as: UInt64.self).byteSwapped
+                var c = n0 < k0 ? -1 : (n0 > k0 ? 1 : 0)
+                if c == 0 {
+                    let n1 = idx.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).byteSwapped
+                    c = n1 < k1 ? -1 : (n1 > k1 ? 1 : 0)
+                    if c == 0 {
+                        let n2 = idx.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self).byteSwapped
+                        c = n2 < k2 ? -1 : (n2 > k2 ? 1 : 0)
+                    }
+                }
+                if c == 0 {
+                    let o = idx.loadUnaligned(fromByteOffset: offsetsOffset + mid * 4, as: UInt32.self).bigEndian
+                    if o & 0x8000_0000 == 0 { return Int(o) }
+                    let li = Int(o & 0x7fff_ffff)
+                    guard largeOffset + li * 8 + 8 <= idx.count else { return nil }
+                    let big = idx.loadUnaligned(fromByteOffset: largeOffset + li * 8, as: UInt64.self).bigEndian
+                    return big < UInt64(pack.count) ? Int(big) : nil
+                }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return nil
+        }
+    }
+
+    private var packs: [Pack] = []
+    private var stream = z_stream()
+    private var streamReady = false
+    // Recently read objects, direct-mapped by (pack, offset): a new object replaces the one in
+    // its slot. 8192 slots of objects up to 64 KiB each; in practice a few MiB of trees.
+    private static let slots = 8192
+    private var cacheKeys = [Int](repeating: -1, count: PackReader.slots)
+    private var cacheValues = [(type: UInt8, bytes: [UInt8])](repeating: (0, []), count: PackReader.slots)
+
+    /// Opens every pack under `objects`; nil when there is none (the caller uses libgit2 alone).
+    init?(objectsDirectory objects: String) {
+        let dir = objects + "/pack"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+        // Newest packs first: they usually hold the recent history the walk starts with.
+        for name in names.sorted() where name.hasSuffix(".idx") {
+            let base = dir + "/" + name.dropLast(4)
+            if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
+        }
+        guard !packs.isEmpty else { return nil }
+        guard attest_inflate_init(&stream) == Z_OK else { return nil }
+        streamReady = true
+    }
+
+    deinit { if streamReady { inflateEnd(&stream) } }
+
+    /// The object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes; nil when it is not in a
+    /// pack or its entry cannot be read.
+    func read(_ id: ObjectID) -> (type: UInt8, bytes: [UInt8])? {
+        read(id, depth: 0)
+    }
+
+    private func read(_ id: ObjectID, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
+        for (k, p) in packs.enumerated() {
+            if let off = p.offset(of: id) { return object(in: k, at: off, depth: depth) }
+        }
+        return nil
+    }
+
+    private func object(in k: Int, at offset: Int, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
+        let key = k << 48 | offset
+        let slot = (offset ^ (offset >> 13) ^ k) & (PackReader.slots - 1)
+        if cacheKeys[slot] == key { return cacheValues[slot] }
+        guard depth < 4096 else { return nil }
+        let pack = packs[k].pack
+        let end = pack.count - 20
+        var p = offset
+        guard p < end else { return nil }
+        var c = pack[p]; p += 1
+        let type = (c >> 4) & 7
+        var size = Int(c & 15)
+        var shift = 4
+        while c & 0x80 != 0 {
+            guard p < end, shift < 57 else { return nil }
+            c = pack[p]; p += 1
+            size |= Int(c & 0x7f) << shift
+            shift += 7
+        }
+        let result: (type: UInt8, bytes: [UInt8])
+        switch type {
+        case 1, 2, 3, 4:
+            guard let data = inflate(pack, at: p, end: end, size: size) else { return nil }
+            result = (type, data)
+        case 6: // OFS_DELTA: the base is earlier in this pack, at a negative offset.
+            guard p < end else { return nil }
+            c = pack[p]; p += 1
+            var back = Int(c & 0x7f)
+            while c & 0x80 != 0 {
+                guard p < end, back < (1 << 48) else { return nil }
+                c = pack[p]; p += 1
+                back = ((back + 1) << 7) | Int(c & 0x7f)
+            }
+            guard back > 0, back <= offset,
+                  let base = object(in: k, at: offset - back, depth: depth + 1),
+                  let delta = inflate(pack, at: p, end: end, size: size),
+                  let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
+            result = (base.type, out)
+        case 7: // REF_DELTA: the base is named by id.
+            guard p + 20 <= end else { return nil }
+            let baseID = ObjectID(bytes: pack.baseAddress! + p)
+            p += 20
+            guard let base = read(baseID, depth: depth + 1),
+                  let delta = inflate(pack, at: p, end: end, size: size),
+                  let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
+            result = (base.type, out)
+        default:
+            return nil
+        }
+        if result.bytes.count <= 1 << 16 { cacheKeys[slot] = key; cacheValues[slot] = result }
+        return result
+    }
+
+    /// Inflates exactly `size` bytes from the zlib stream at `at`.
+    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, size: Int) -> [UInt8]? {
+        guard at < end, size >= 0, size < 1 << 32 else { return nil }
+        guard inflateReset(&stream) == Z_OK else { return nil }
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, n in
+            stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
+            stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
+            stream.next_out = buf.baseAddress
+            stream.avail_out = UInt32(max(size, 1))
+            let rc = CZlib.inflate(&stream, Z_FINISH)
+            n = max(size, 1) - Int(stream.avail_out)
+            ok = rc == Z_STREAM_END && n == size
+            if size == 0 { n = 0 }
+        }
+        return ok ? out : nil
+    }
+
+    /// git's delta format: source and target sizes, then copy (from the base) and insert ops.
+    static func apply(delta: [UInt8], to base: [UInt8]) -> [UInt8]? {
+        delta.withUnsafeBufferPointer { d -> [UInt8]? in
+            base.withUnsafeBufferPointer { b -> [UInt8]? in
+                var i = 0
+                func varint() -> Int? {
+                    var v = 0, shift = 0
+                    while i < d.count {
+                        let c = d[i]; i += 1
+                        v |= Int(c & 0x7f) << shift
+                        if c & 0x80 == 0 { return v }
+                        shift += 7
+                        if shift > 56 { return nil }
+                    }
+                    return nil
+                }
+                guard let src = varint(), src == b.count, let dst = varint(), dst < 1 << 32 else { return nil }
+                var failed = false
+                let out = [UInt8](unsafeUninitializedCapacity: max(dst, 1)) { o, n in
+                    var w = 0
+                    while i < d.count {
+                        let op = d[i]; i += 1
+                        if op & 0x80 != 0 {
+                            var off = 0, len = 0
+                            for bit in 0..<4 where op & (1 << bit) != 0 {
+                                guard i < d.count else { failed = true; break }
+                                off |= Int(d[i]) << (8 * bit); i += 1
+                            }
+                            for bit in 0..<3 where op & (1 << (4 + bit)) != 0 {
+                                guard i < d.count else { failed = true; break }
+                                len |= Int(d[i]) << (8 * bit); i += 1
+                            }
+                            if len == 0 { len = 0x10000 }
+                            guard !failed, off + len <= b.count, w + len <= dst else { failed = true; break }
+                            (o.baseAddress! + w).update(from: b.baseAddress! + off, count: len)
+                            w += len
+                        } else if op != 0 {
+                            let len = Int(op)
+                            guard i + len <= d.count, w + len <= dst else { failed = true; break }
+                            (o.baseAddress! + w).update(from: d.baseAddress! + i, count: len)
+                            i += len; w += len
+                        } else { failed = true; break }
+                    }
+                    if w != dst { failed = true }
+                    n = failed ? 0 : dst
+                }
+                return failed ? nil : out
+            }
+        }
+    }
+
+    static func map(_ path: String) -> UnsafeRawBufferPointer? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size > 0 else { return nil }
+        let size = Int(st.st_size)
+        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else { return nil }
+        return UnsafeRawBufferPointer(start: m, count: size)
+    }
+
+    static func unmap(_ b: UnsafeRawBufferPointer) {
+        if let base = b.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), b.count) }
+    }
+}
