@@ -28,10 +28,9 @@ public enum Audit {
         // The runbook's Step 8 subject, typed by hand: "ops(compliance): Q1 2026 SOC-2 attestation sign-off".
         let subject = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let words = subject.split(separator: " ")
-        if words.count == 5, words[0] == "ops(compliance):", words[3] == "SOC-2",
-           words[2].count == 4, let y = Int(words[2]), words[1].count == 2, words[1].hasPrefix("Q"),
-           let n = Int(words[1].dropFirst()), let q = try? Quarter(year: y, number: n),
-           subject == SignoffTrailers.subject(for: q) {
+        if words.count == 6, words[0] == "ops(compliance):", words[1].count == 2, words[1].hasPrefix("Q"),
+           let n = Int(words[1].dropFirst()), words[2].count == 4, let y = Int(words[2]),
+           let q = try? Quarter(year: y, number: n), subject == SignoffTrailers.subject(for: q) {
             return MessageClaim(quarter: q, trailers: nil, trailerProblem: nil)
         }
         return nil
