@@ -32,7 +32,7 @@ public final class FolderHistory {
     let configBlobs: [ObjectID]
 
     let reader: ObjectReader
-    let indexByID: [ObjectID: Int32]
+    let indexByID: ObjectIDTable
     private var entryCache: [Int32: [String: ObjectReader.TreeEntry]] = [:]
     private var childStart: [Int32] = []
     private var childList: [Int32] = []
@@ -44,7 +44,7 @@ public final class FolderHistory {
 
     init(tip: ObjectID, folder: String, ids: [ObjectID], parentStart: [Int32], parentList: [Int32], committerTimes: [Int64],
          folderTree: [Int32], configBlob: [Int32], trees: [ObjectID], configBlobs: [ObjectID], reader: ObjectReader,
-         indexByID: [ObjectID: Int32]) {
+         indexByID: ObjectIDTable) {
         self.indexByID = indexByID
         self.tip = tip; self.folder = folder; self.ids = ids; self.parentStart = parentStart; self.parentList = parentList
         self.committerTimes = committerTimes; self.folderTree = folderTree; self.configBlob = configBlob
@@ -117,6 +117,7 @@ public final class FolderHistory {
     }
 
     public func index(of id: ObjectID) -> Int? { indexByID[id].map(Int.init) }
+
     public func id(at i: Int) -> ObjectID { ids[i] }
     public func committerTime(at i: Int) -> Int64 { committerTimes[i] }
     public func parentIndices(of i: Int) -> [Int] { parents(of: i).map(Int.init) }
@@ -162,3 +163,48 @@ public final class FolderHistory {
     }
 }
 
+
+/// Object id to commit index, open addressing with linear probing. Ids are uniformly random,
+/// so their first word is the hash: no hashing of 20 bytes per lookup.
+struct ObjectIDTable {
+    private var keys: [ObjectID]
+    private var values: [Int32]
+    private var mask: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 1 << 16) {
+        var n = 16
+        while n < capacity * 2 { n <<= 1 }
+        keys = [ObjectID](repeating: ObjectID(words: 0, 0, 0), count: n)
+        values = [Int32](repeating: -1, count: n)
+        mask = n - 1
+    }
+
+    subscript(id: ObjectID) -> Int32? {
+        var i = Int(truncatingIfNeeded: id.a) & mask
+        while values[i] >= 0 {
+            if keys[i] == id { return values[i] }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Inserts an id that is not in the table yet.
+    mutating func insert(_ id: ObjectID, _ value: Int32) {
+        if (count + 1) * 2 > keys.count { grow() }
+        var i = Int(truncatingIfNeeded: id.a) & mask
+        while values[i] >= 0 { i = (i + 1) & mask }
+        keys[i] = id
+        values[i] = value
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [ObjectID](repeating: ObjectID(words: 0, 0, 0), count: oldKeys.count * 2)
+        values = [Int32](repeating: -1, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        count = 0
+        for (k, v) in zip(oldKeys, oldValues) where v >= 0 { insert(k, v) }
+    }
+}

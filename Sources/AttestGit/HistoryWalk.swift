@@ -31,8 +31,8 @@ extension FolderHistory {
         attest_git_opt_strict_hash_verification(0)
         defer { attest_git_opt_enable_caching(1); attest_git_opt_strict_hash_verification(1) }
 
-        var index: [ObjectID: Int32] = [tip: 0]
-        index.reserveCapacity(1 << 16)
+        var index = ObjectIDTable()
+        index.insert(tip, 0)
         var ids: [ObjectID] = [tip]
         var parentStart: [Int32] = [0]
         var parentList: [Int32] = []
@@ -48,7 +48,7 @@ extension FolderHistory {
                     for p in h.parents {
                         if let pi = index[p] { parentList.append(pi) } else {
                             let pi = Int32(ids.count)
-                            index[p] = pi
+                            index.insert(p, pi)
                             ids.append(p)
                             parentList.append(pi)
                         }

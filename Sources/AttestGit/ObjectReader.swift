@@ -10,18 +10,32 @@ extension ObjectID {
         self.init(o)
     }
 
+    init(words a: UInt64, _ b: UInt64, _ c: UInt32) { self.a = a; self.b = b; self.c = c }
+
     /// Parses 40 hex digits at `p` (inside a commit header).
     init?(hexAt p: UnsafePointer<UInt8>) {
-        var o = git_oid()
-        let ok = withUnsafeMutableBytes(of: &o.id) { out -> Bool in
-            for i in 0..<20 {
-                guard let hi = ObjectID.nibble(p[2 * i]), let lo = ObjectID.nibble(p[2 * i + 1]) else { return false }
-                out[i] = hi << 4 | lo
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var bad: UInt8 = 0
+        for i in 0..<20 {
+            let hi = ObjectID.fastNibble(p[2 * i]), lo = ObjectID.fastNibble(p[2 * i + 1])
+            bad |= (hi | lo) & 0xF0
+            let byte = UInt64(hi << 4 | (lo & 0x0F))
+            switch i {
+            case 0..<8: words.0 |= byte << (8 * UInt64(i))
+            case 8..<16: words.1 |= byte << (8 * UInt64(i - 8))
+            default: words.2 |= byte << (8 * UInt64(i - 16))
             }
-            return true
         }
-        guard ok else { return nil }
-        self.init(o)
+        guard bad == 0 else { return nil }
+        self.init(words: words.0, words.1, UInt32(words.2))
+    }
+
+    /// A hex digit's value, or a value with high bits set for anything else.
+    @inline(__always) static func fastNibble(_ c: UInt8) -> UInt8 {
+        if c &- 0x30 < 10 { return c &- 0x30 }
+        let l = c | 0x20
+        if l &- 0x61 < 6 { return l &- 0x61 &+ 10 }
+        return 0xF0
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
@@ -55,8 +69,8 @@ final class ObjectReader {
     /// Calls `body` with the object's bytes, valid only during the call.
     func withObject<T>(_ id: ObjectID, _ what: @autoclosure () -> String,
                        _ body: (UnsafeBufferPointer<UInt8>, git_object_t) throws(GitError) -> T) throws(GitError) -> T {
-        if let packs, let (type, bytes) = packs.read(id) {
-            return try bytes.withUnsafeBufferPointer { buf throws(GitError) in try body(buf, git_object_t(Int32(type))) }
+        if let packs, let r = try packs.withObject(id, { buf, type throws(GitError) in try body(buf, git_object_t(Int32(type))) }) {
+            return r
         }
         var oid = id.oid
         var obj: OpaquePointer?

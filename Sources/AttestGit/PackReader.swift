@@ -115,7 +115,10 @@ final class PackReader {
         streamReady = true
     }
 
-    deinit { if streamReady { inflateEnd(&stream) } }
+    deinit {
+        if streamReady { inflateEnd(&stream) }
+        scratch.deallocate()
+    }
 
     /// The object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes; nil when it is not in a
     /// pack or its entry cannot be read.
@@ -134,21 +137,11 @@ final class PackReader {
         let key = k << 48 | offset
         let slot = (offset ^ (offset >> 13) ^ k) & (PackReader.slots - 1)
         if cacheKeys[slot] == key { return cacheValues[slot] }
-        guard depth < 4096 else { return nil }
+        guard depth < 4096, let (type, size, start) = entryHeader(in: k, at: offset) else { return nil }
         let pack = packs[k].pack
         let end = pack.count - 20
-        var p = offset
-        guard p < end else { return nil }
-        var c = pack[p]; p += 1
-        let type = (c >> 4) & 7
-        var size = Int(c & 15)
-        var shift = 4
-        while c & 0x80 != 0 {
-            guard p < end, shift < 57 else { return nil }
-            c = pack[p]; p += 1
-            size |= Int(c & 0x7f) << shift
-            shift += 7
-        }
+        var p = start
+        var c: UInt8 = 0
         let result: (type: UInt8, bytes: [UInt8])
         switch type {
         case 1, 2, 3, 4:
@@ -181,6 +174,60 @@ final class PackReader {
         }
         if result.bytes.count <= 1 << 16 { cacheKeys[slot] = key; cacheValues[slot] = result }
         return result
+    }
+
+    /// An entry's type, inflated size and where its data (or delta base reference) starts.
+    private func entryHeader(in k: Int, at offset: Int) -> (type: UInt8, size: Int, start: Int)? {
+        let pack = packs[k].pack
+        let end = pack.count - 20
+        var p = offset
+        guard p < end else { return nil }
+        var c = pack[p]; p += 1
+        let type = (c >> 4) & 7
+        var size = Int(c & 15)
+        var shift = 4
+        while c & 0x80 != 0 {
+            guard p < end, shift < 57 else { return nil }
+            c = pack[p]; p += 1
+            size |= Int(c & 0x7f) << shift
+            shift += 7
+        }
+        return (type, size, p)
+    }
+
+    private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+
+    /// Calls `body` with the object's type and bytes; nil when the object is not in a pack or
+    /// its entry cannot be read. A commit stored whole is inflated into a reused buffer (the
+    /// walk reads each commit once); everything else goes through the cache of recent objects.
+    func withObject<T, E: Error>(_ id: ObjectID, _ body: (UnsafeBufferPointer<UInt8>, UInt8) throws(E) -> T) throws(E) -> T? {
+        for (k, p) in packs.enumerated() {
+            guard let off = p.offset(of: id) else { continue }
+            if let (type, size, start) = entryHeader(in: k, at: off), type == 1, size <= 1 << 24 {
+                if scratch.count < size {
+                    scratch.deallocate()
+                    scratch = .allocate(byteCount: max(size, scratch.count * 2), alignment: 8)
+                }
+                let out = UnsafeMutableBufferPointer(start: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self), count: size)
+                if inflate(p.pack, at: start, end: p.pack.count - 20, into: out) {
+                    return try body(UnsafeBufferPointer(out), type)
+                }
+            }
+            guard let o = object(in: k, at: off, depth: 0) else { return nil }
+            return try o.bytes.withUnsafeBufferPointer { buf throws(E) in try body(buf, o.type) }
+        }
+        return nil
+    }
+
+    /// Inflates exactly `out.count` bytes from the zlib stream at `at` into `out`.
+    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        guard at < end, out.count > 0, inflateReset(&stream) == Z_OK else { return false }
+        stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
+        stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
+        stream.next_out = out.baseAddress
+        stream.avail_out = UInt32(out.count)
+        let rc = CZlib.inflate(&stream, Z_FINISH)
+        return rc == Z_STREAM_END && stream.avail_out == 0
     }
 
     /// Inflates exactly `size` bytes from the zlib stream at `at`.
