@@ -201,6 +201,20 @@ import AttestTestSupport
         #expect(md.contains("**PASS**"))
     }
 
+    /// Progress goes to stderr only when it is a terminal: none in a pipe, a counter on a pty
+    /// (`script` gives the binary one).
+    @Test func progressOnlyOnATerminal() throws {
+        let repo = Self.clean2026()
+        let piped = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31"])
+        #expect(piped.status == 0 && piped.stderr.isEmpty, "\(piped)")
+        let cmd = "'\(attestBinary)' audit --from 2026-01-01 --to 2026-12-31 --json > out.json"
+        let tty = run("script", ["-qec", cmd, "/dev/null"], cwd: repo.path, environment: testEnvironment(home: repo.home))
+        #expect(tty.status == 0, "\(tty)")
+        #expect(tty.stdout.contains("audit: read 10 commits"), "\(tty.stdout.debugDescription)")
+        let doc = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: repo.path + "/out.json"))) as? [String: Any]
+        #expect(doc?["pass"] as? Bool == true)
+    }
+
     @Test func evidenceRootChecksDigests() throws {
         let repo = Self.baseRepository()
         let root = repo.scratch.path + "/evidence"
