@@ -226,6 +226,8 @@ public struct AuditInput: Sendable {
     public var commitsTouchingFolder: Int
     /// Every commit that touched the folder, newest first (walk order).
     public var folderCommits: [FolderCommit]
+    /// The repository is a shallow clone: what lies before its cut-off is not judged.
+    public var shallow = false
 
     public init(from: Date, to: Date, revision: String, revisionID: String, folder: String, quarters: [QuarterHistory],
                 policyChanges: [PolicyChange] = [], evidence: [Quarter: EvidenceDigests]? = nil,
@@ -283,6 +285,7 @@ public struct AuditReport: Sendable {
     public var commitsWalked: Int
     public var commitsTouchingFolder: Int
     public var folderCommits: [FolderCommit]
+    public var shallow = false
 
     /// The period passes only when every quarter is on time with no flags (and there is at
     /// least one quarter to judge).

@@ -46,10 +46,12 @@ public enum Audit {
     public static func evaluate(_ input: AuditInput) -> AuditReport {
         var quarters = input.quarters.map { evaluate($0, input: input) }
         attributePolicyChanges(input, to: &quarters)
-        return AuditReport(from: input.from, to: input.to, revision: input.revision, revisionID: input.revisionID,
+        var report = AuditReport(from: input.from, to: input.to, revision: input.revision, revisionID: input.revisionID,
                            folder: input.folder, quarters: quarters, policyChanges: input.policyChanges,
                            evidenceChecked: input.evidence != nil, commitsWalked: input.commitsWalked,
                            commitsTouchingFolder: input.commitsTouchingFolder, folderCommits: input.folderCommits)
+        report.shallow = input.shallow
+        return report
     }
 
     static func evaluate(_ q: QuarterHistory, input: AuditInput) -> QuarterReport {

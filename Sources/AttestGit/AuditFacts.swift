@@ -33,8 +33,9 @@ public struct AuditFacts {
             throw .environment("reading history from \(revision): \(error.description)")
         }
         do {
-            let input = try Builder(history: history, base: base, overrides: overrides, sha256: sha256)
+            var input = try Builder(history: history, base: base, overrides: overrides, sha256: sha256)
                 .build(revision: revision, from: from, to: to)
+            input.shallow = history.isShallow
             return AuditFacts(input: input, policy: base, history: history)
         } catch let e as GitError {
             throw .environment("reading history from \(revision): \(e.description)")

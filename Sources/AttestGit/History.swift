@@ -18,6 +18,8 @@ public final class FolderHistory {
     /// The commit the walk started from.
     public let tip: ObjectID
     public let folder: String
+    /// The repository is a shallow clone: history before its cut-off commits is not there.
+    public let isShallow: Bool
 
     // One entry per commit, indexed in discovery (breadth-first) order; tip is 0.
     let ids: [ObjectID]
@@ -42,11 +44,12 @@ public final class FolderHistory {
 
     public var commitCount: Int { ids.count }
 
-    init(tip: ObjectID, folder: String, ids: [ObjectID], parentStart: [Int32], parentList: [Int32], committerTimes: [Int64],
+    init(tip: ObjectID, folder: String, ids: [ObjectID], parentStart: [Int32], parentList: [Int32], shallow: Bool = false,
+         committerTimes: [Int64],
          folderTree: [Int32], configBlob: [Int32], trees: [ObjectID], configBlobs: [ObjectID], reader: ObjectReader,
          indexByID: ObjectIDTable) {
         self.indexByID = indexByID
-        self.tip = tip; self.folder = folder; self.ids = ids; self.parentStart = parentStart; self.parentList = parentList
+        self.tip = tip; self.folder = folder; self.isShallow = shallow; self.ids = ids; self.parentStart = parentStart; self.parentList = parentList
         self.committerTimes = committerTimes; self.folderTree = folderTree; self.configBlob = configBlob
         self.trees = trees; self.configBlobs = configBlobs; self.reader = reader
     }

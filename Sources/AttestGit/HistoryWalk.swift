@@ -31,6 +31,10 @@ extension FolderHistory {
         attest_git_opt_strict_hash_verification(0)
         defer { attest_git_opt_enable_caching(1); attest_git_opt_strict_hash_verification(1) }
 
+        // A shallow clone lists its cut-off commits in `shallow`: their parents are not there,
+        // and, as git log does, the walk treats them as roots.
+        let shallow = Set((try? String(contentsOfFile: repo.commonDir + "/shallow", encoding: .utf8))?
+            .split(separator: "\n").compactMap { ObjectID(hex: String($0)) } ?? [])
         var index = ObjectIDTable()
         index.insert(tip, 0)
         var ids: [ObjectID] = [tip]
@@ -41,11 +45,12 @@ extension FolderHistory {
         while i < ids.count {
             if resolver.failure != nil { break }
             let id = ids[i]
+            let cut = !shallow.isEmpty && shallow.contains(id)
             let tree: ObjectID = try reader.withObject(id, "commit") { buf, type throws(GitError) in
                     guard type == GIT_OBJECT_COMMIT, let h = CommitHeader.parse(buf) else {
                         throw GitError(operation: "read commit \(id)", code: -1, message: "not a well-formed commit object")
                     }
-                    for p in h.parents {
+                    for p in h.parents where !cut {
                         if let pi = index[p] { parentList.append(pi) } else {
                             let pi = Int32(ids.count)
                             index.insert(p, pi)
@@ -68,6 +73,7 @@ extension FolderHistory {
         progress?(ids.count)
 
         let h = FolderHistory(tip: tip, folder: folder, ids: ids, parentStart: parentStart, parentList: parentList,
+                              shallow: !shallow.isEmpty,
                               committerTimes: times, folderTree: resolver.folderTree, configBlob: resolver.configBlob,
                               trees: resolver.trees, configBlobs: resolver.blobs, reader: reader, indexByID: index)
         try h.findTouching()

@@ -168,6 +168,25 @@ import AttestTestSupport
         #expect((doc["folderCommits"] as? [Any])?.count == 1)
     }
 
+    /// A shallow clone is audited as far as it goes, and says so.
+    @Test func shallowCloneIsWalkedToItsCut() throws {
+        let full = Self.clean2026()
+        let clone = ScratchRepository("audit-shallow")
+        clone.git(["clone", "-q", "--depth", "4", "file://\(full.path)", "c"])
+        let dir = clone.path + "/c"
+        let r = attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--json"], cwd: dir, home: clone.home)
+        #expect(r.status == 1, "\(r)")
+        let doc = try Self.json(r)
+        #expect(doc["shallow"] as? Bool == true)
+        #expect(doc["commitsWalked"] as? Int == 4)
+        let git = Set(run("git", ["log", "--no-merges", "--full-history", "--format=%H", "HEAD", "--", "docs/attestation-log/"], cwd: dir,
+                          environment: testEnvironment(home: clone.home)).stdout.split(separator: "\n").map(String.init))
+        let audit = Set((doc["folderCommits"] as? [[String: Any]] ?? []).compactMap { $0["commit"] as? String })
+        #expect(audit == git)
+        let text = attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31"], cwd: dir, home: clone.home)
+        #expect(text.stdout.contains("Warning: this is a shallow clone"))
+    }
+
     @Test(arguments: [
         (["audit", "--to", "2026-12-31"], "--from DATE is required"),
         (["audit", "--from", "2026-13-01", "--to", "2026-12-31"], "--from '2026-13-01' is not a date"),

@@ -44,6 +44,7 @@ enum HTMLReport {
         <dt>History read</dt><dd>\(r.commitsWalked) commits; \(r.commitsTouchingFolder) touched the folder</dd>
         <dt>Time basis</dt><dd>\(e(Array(Set(r.quarters.map(\.timeBasis.detail))).sorted().joined(separator: "; ")))</dd>
         <dt>Evidence</dt><dd>\(r.evidenceChecked ? "evidence folders checked against the committed digests" : "not checked (no --evidence-root)")</dd>
+        \(r.shallow ? "<dt>Warning</dt><dd><b>\(e(ReportParts.shallowNote))</b></dd>" : "")
         <dt>Produced by</dt><dd>attest \(AttestVersion.current)</dd>
         </dl>
         <h2>Timeline</h2>

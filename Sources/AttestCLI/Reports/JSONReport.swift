@@ -17,6 +17,7 @@ enum JSONReport {
             "folder": r.folder,
             "pass": r.pass,
             "evidenceChecked": r.evidenceChecked,
+            "shallow": r.shallow,
             "commitsWalked": r.commitsWalked,
             "commitsTouchingFolder": r.commitsTouchingFolder,
             "quarters": r.quarters.map(quarter),

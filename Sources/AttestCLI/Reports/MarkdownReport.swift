@@ -16,6 +16,7 @@ enum MarkdownReport {
         let bases = Array(Set(r.quarters.map(\.timeBasis.detail))).sorted()
         s += "| Time basis | \(cell(bases.isEmpty ? TimeBasis.gitDates.detail : bases.joined(separator: "; "))) |\n"
         s += "| Evidence | \(r.evidenceChecked ? "evidence folders checked against the committed digests" : "not checked (run with --evidence-root DIR)") |\n"
+        if r.shallow { s += "| **Warning** | \(ReportParts.shallowNote) |\n" }
         s += "| Produced by | attest \(AttestVersion.current) |\n\n"
 
         s += "## Quarters\n\n"

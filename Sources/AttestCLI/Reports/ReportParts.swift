@@ -27,6 +27,8 @@ enum ReportParts {
             : "FAIL: \(failing) of \(r.quarters.count) quarters not on time or flagged"
     }
 
+    static let shallowNote = "this is a shallow clone: commits before its cut-off are not in the repository, so a sign-off or change made there cannot be seen; audit a full clone ('git fetch --unshallow')"
+
     static func flagsText(_ q: QuarterReport) -> String {
         q.flagNames.isEmpty ? "-" : q.flagNames.map(\.rawValue).joined(separator: ", ")
     }

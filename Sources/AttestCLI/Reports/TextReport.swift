@@ -9,6 +9,7 @@ enum TextReport {
         s += "\(r.commitsWalked) commits read, \(r.commitsTouchingFolder) touched the folder\n"
         let bases = Set(r.quarters.map(\.timeBasis.detail))
         if bases.count == 1, let b = bases.first { s += "Time basis: \(b)\n" }
+        if r.shallow { s += "Warning: \(ReportParts.shallowNote)\n" }
         s += "\n"
         let rows = r.quarters.map { q in
             [q.quarter.description, q.verdict.rawValue,
