@@ -35,6 +35,13 @@ enum ByteSearch {
         return nil
     }
 
+    /// Whether the seven bytes at `p` are `AUDIT: ` (two unaligned loads, no call).
+    @inline(__always)
+    static func isAudit(_ p: UnsafePointer<UInt8>) -> Bool {
+        let raw = UnsafeRawPointer(p)
+        return raw.loadUnaligned(as: UInt32.self) == 0x4944_5541 && raw.loadUnaligned(fromByteOffset: 3, as: UInt32.self) == 0x203A_5449
+    }
+
     /// The first `byte` in `[p, p + count)`, or nil.
     @inline(__always)
     static func find(_ byte: UInt8, _ p: UnsafePointer<UInt8>, _ count: Int) -> UnsafePointer<UInt8>? {
@@ -50,6 +57,16 @@ enum ByteSearch {
         func isWord(_ b: UInt8) -> Bool {
             (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == 0x5f || b == 0x24
         }
+        // Fast path: the name as written in lower case, the usual spelling.
+        var from = hay
+        while let hit = lowerNeedle.withUnsafeBufferPointer({ find(from, count - (from - hay), $0.baseAddress!, n) }) {
+            let i = hit - hay
+            if (i == 0 || !isWord(hay[i - 1])) && (i + n == count || !isWord(hay[i + n])) { return true }
+            from = hit + 1
+        }
+        // Any other casing: only when the first letter appears in upper case at all.
+        let first = lowerNeedle[0]
+        guard first >= 0x61 && first <= 0x7a, find(first & 0xdf, hay, count) != nil else { return false }
         var i = 0
         while i + n <= count {
             var j = 0

@@ -121,17 +121,21 @@ enum PgAuditLine {
         // Seven commas end the fields before the statement; no allocation on this path.
         var p = audit
         var typeEnd = p, classStart = p, classEnd = p, objectStart = p, objectEnd = p
-        for k in 0..<7 {
-            guard let comma = ByteSearch.find(0x2c, p, end - p) else {
-                return .unparseable("fewer than eight comma-separated pgaudit fields after 'AUDIT: '")
+        var k = 0
+        while k < 7 {
+            guard p < end else { return .unparseable("fewer than eight comma-separated pgaudit fields after 'AUDIT: '") }
+            if p.pointee == 0x2c {
+                switch k {
+                case 0: typeEnd = p
+                case 2: classStart = p + 1
+                case 3: classEnd = p
+                case 5: objectStart = p + 1
+                case 6: objectEnd = p
+                default: break
+                }
+                k += 1
             }
-            switch k {
-            case 0: typeEnd = comma
-            case 3: classStart = p; classEnd = comma
-            case 6: objectStart = p; objectEnd = comma
-            default: break
-            }
-            p = comma + 1
+            p += 1
         }
         let typeLen = typeEnd - audit
         guard (typeLen == 7 && memcmp(audit, "SESSION", 7) == 0) || (typeLen == 6 && memcmp(audit, "OBJECT", 6) == 0) else {
@@ -160,6 +164,12 @@ struct AuditedTable: Sendable {
 
     /// Compares from the end, folding ASCII case and skipping quotes, without allocating.
     func matchesObject(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let l = lowerName.count
+        // Fast path: `name` or `schema.name` in lower case, without quotes.
+        if n >= l, lowerName.withUnsafeBufferPointer({ memcmp(p + (n - l), $0.baseAddress!, l) }) == 0 {
+            if n == l { return true }
+            if p[n - l - 1] == 0x2e { return !qualified }
+        }
         var i = n - 1
         var j = lowerName.count - 1
         while j >= 0 {

@@ -66,7 +66,7 @@ public enum Step3HMACChain {
             let r = latest[0]
             let id = r.text("run_id") ?? "?"
             if let why = problem(r) { findings.append("latest monthly run \(id) did not pass: \(why)") }
-            if let done = r.text("completed_at").flatMap(Row.parseTimestamp), done <= inputs.asOf {
+            if let done = r.pgInstant("completed_at"), done <= inputs.asOf {
                 if !w.contains(done) {
                     findings.append("latest monthly run \(id) completed \(UTC.human(done)), outside the \(inputs.quarter) window \(UTC.human(w.opens)) .. \(UTC.human(w.closes))")
                 }

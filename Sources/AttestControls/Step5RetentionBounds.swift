@@ -48,16 +48,16 @@ public enum Step5RetentionBounds {
         let bound = UTC.calendar.date(byAdding: .year, value: -p.retentionYears, to: inputs.asOf)!
         let oldestText = oldest.isEmpty ? nil : oldest[0].text("oldest_hot_row")
         if let t = oldestText {
-            if let d = Row.parseTimestamp(t), d <= bound {
+            if let d = UTC.parseInstant(t), d <= bound {
                 findings.append("oldest row of \(p.auditedTable) is from \(UTC.human(d)), older than the \(p.retentionYears)-year bound \(UTC.human(bound))")
-            } else if Row.parseTimestamp(t) == nil {
+            } else if UTC.parseInstant(t) == nil {
                 findings.append("oldest_hot_row '\(t)' is not a timestamp")
             }
         }
         var glacierText = "no run"
         if glacier.isEmpty {
             findings.append("no cold-storage run (destination LIKE '\(p.glacierPrefix)%') completed by \(UTC.human(inputs.asOf))")
-        } else if let done = glacier[0].instant("completed_at") {
+        } else if let done = glacier[0].pgInstant("completed_at") {
             glacierText = UTC.human(done)
             if done < inputs.spanStart {
                 let days = Int((inputs.asOf.timeIntervalSince(done) / 86400).rounded(.down))

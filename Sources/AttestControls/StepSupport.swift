@@ -154,8 +154,9 @@ enum SQLText {
 enum CSV {
     static func field(_ v: String?) -> String {
         guard let v else { return "" }
-        let needs = v.isEmpty ? false : v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            || v.first == " " || v.last == " "
+        let u = v.utf8
+        guard let first = u.first, let last = u.last else { return v }
+        let needs = first == 0x20 || last == 0x20 || u.contains { $0 == 0x2c || $0 == 0x22 || $0 == 0x0a || $0 == 0x0d }
         return needs ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
     }
 
@@ -185,10 +186,14 @@ extension Date {
 }
 
 extension Row {
+    /// A timestamptz column as PostgreSQL writes it under `TimeZone = 'UTC'`, `DateStyle = ISO`
+    /// (`2026-04-01 02:30:00+00`), parsed without a formatter per value (rows can be many).
+    func pgInstant(_ column: String) -> Date? { text(column).flatMap { UTC.parseInstant($0) } }
+
     /// A timestamptz column, or a `StepQueryError` naming the column and the value.
     func requiredInstant(_ column: String, step: Int) throws -> Date {
         guard let t = text(column) else { throw StepQueryError(message: "column \(column) is NULL where step \(step) needs a time") }
-        guard let d = Row.parseTimestamp(t) else { throw StepQueryError(message: "column \(column) holds '\(t)', not a timestamp") }
+        guard let d = UTC.parseInstant(t) else { throw StepQueryError(message: "column \(column) holds '\(t)', not a timestamp") }
         return d
     }
 }

@@ -74,7 +74,7 @@ struct CollectCommand: Command {
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String {
-        path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)
+        ((path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)) as NSString).standardizingPath
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
