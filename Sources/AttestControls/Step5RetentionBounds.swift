@@ -48,9 +48,9 @@ public enum Step5RetentionBounds {
         let bound = UTC.calendar.date(byAdding: .year, value: -p.retentionYears, to: inputs.asOf)!
         let oldestText = oldest.isEmpty ? nil : oldest[0].text("oldest_hot_row")
         if let t = oldestText {
-            if let d = UTC.parseInstant(t), d <= bound {
+            if let d = PgTime.parse(t), d <= bound {
                 findings.append("oldest row of \(p.auditedTable) is from \(UTC.human(d)), older than the \(p.retentionYears)-year bound \(UTC.human(bound))")
-            } else if UTC.parseInstant(t) == nil {
+            } else if PgTime.parse(t) == nil {
                 findings.append("oldest_hot_row '\(t)' is not a timestamp")
             }
         }

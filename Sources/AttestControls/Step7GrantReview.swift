@@ -45,7 +45,7 @@ public enum Step7GrantReview {
         }
         var findings: [String] = []
         for r in rows.all {
-            let who = "grant of \(r.text("role") ?? "?") to \(r.text("email") ?? "?") at \(r.text("granted_at") ?? "?") by \(r.text("granted_by") ?? "?")"
+            var who: String { "grant of \(r.text("role") ?? "?") to \(r.text("email") ?? "?") at \(r.text("granted_at") ?? "?") by \(r.text("granted_by") ?? "?")" }
             let id = (r.text("change_window_id") ?? "").trimmingCharacters(in: .whitespaces)
             if id.isEmpty { findings.append("\(who) has no change_window_id"); continue }
             guard let w = windows[id] else {

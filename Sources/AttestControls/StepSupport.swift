@@ -162,11 +162,34 @@ enum CSV {
 
     static func line(_ fields: [String?]) -> String { fields.map(field).joined(separator: ",") + "\n" }
 
-    /// Rows as CSV with a header. With `source`, a first column names the query each row came from.
+    /// Rows as CSV lines. With `source`, a first column names the query each row came from.
+    /// Built on bytes: a step may return many thousands of rows.
     static func table(_ rows: Rows, source: String? = nil) -> String {
-        var s = ""
-        for r in rows.values { s += line((source.map { [$0] } ?? []) + r) }
-        return s
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 96)
+        for r in rows.values {
+            var first = true
+            if let source { append(source, to: &out); first = false }
+            for v in r {
+                if !first { out.append(0x2c) }
+                first = false
+                if let v { append(v, to: &out) }
+            }
+            out.append(0x0a)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func append(_ v: String, to out: inout [UInt8]) {
+        let u = v.utf8
+        guard let first = u.first, let last = u.last else { return }
+        if first == 0x20 || last == 0x20 || u.contains(where: { $0 == 0x2c || $0 == 0x22 || $0 == 0x0a || $0 == 0x0d }) {
+            out.append(0x22)
+            for b in u { if b == 0x22 { out.append(0x22) }; out.append(b) }
+            out.append(0x22)
+        } else {
+            out.append(contentsOf: u)
+        }
     }
 
     static func header(_ columns: [String], source: Bool = false) -> String {
@@ -188,12 +211,32 @@ extension Date {
 extension Row {
     /// A timestamptz column as PostgreSQL writes it under `TimeZone = 'UTC'`, `DateStyle = ISO`
     /// (`2026-04-01 02:30:00+00`), parsed without a formatter per value (rows can be many).
-    func pgInstant(_ column: String) -> Date? { text(column).flatMap { UTC.parseInstant($0) } }
+    func pgInstant(_ column: String) -> Date? { text(column).flatMap(PgTime.parse) }
 
     /// A timestamptz column, or a `StepQueryError` naming the column and the value.
     func requiredInstant(_ column: String, step: Int) throws -> Date {
         guard let t = text(column) else { throw StepQueryError(message: "column \(column) is NULL where step \(step) needs a time") }
-        guard let d = UTC.parseInstant(t) else { throw StepQueryError(message: "column \(column) holds '\(t)', not a timestamp") }
+        guard let d = PgTime.parse(t) else { throw StepQueryError(message: "column \(column) holds '\(t)', not a timestamp") }
         return d
+    }
+}
+
+/// PostgreSQL's ISO output of `timestamptz` (`2026-04-01 02:30:00.25+00`), parsed on bytes with
+/// calendar arithmetic: a step may read many thousands of rows, and Foundation's calendar costs
+/// microseconds per value. Anything unusual falls back to `UTC.parseInstant`.
+enum PgTime {
+    static func parse(_ text: String) -> Date? {
+        var copy = text
+        let fast: Date? = copy.withUTF8 { b -> Date? in
+            guard let p = b.baseAddress, let whole = PgAuditLine.timestamp(p, b.count) else { return nil }
+            // Fractional seconds, which the line parser skips.
+            var frac = 0.0
+            if b.count > 20, p[19] == 0x2e {
+                var i = 20, scale = 0.1
+                while i < b.count, let d = PgAuditLine.digit(p[i]) { frac += Double(d) * scale; scale /= 10; i += 1 }
+            }
+            return Date(timeIntervalSince1970: Double(whole) + frac)
+        }
+        return fast ?? UTC.parseInstant(text)
     }
 }
