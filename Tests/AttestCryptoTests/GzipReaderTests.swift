@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import AttestCrypto
+import AttestTestSupport
+
+@Suite struct GzipReaderTests {
+    func readAll(_ path: String, chunk: Int = 4096) throws -> Data {
+        let r = try GzipReader(path: path)
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: chunk)
+        while true {
+            let n = try buf.withUnsafeMutableBytes { try r.read(into: $0) }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    @Test func plainFilesPassThrough() throws {
+        let s = Scratch("gz")
+        let text = String(repeating: "2026-01-05 10:00:00 UTC LOG:  AUDIT: x\n", count: 5000)
+        let p = s.write("plain.log", text)
+        #expect(try readAll(p, chunk: 7) == Data(text.utf8))
+        #expect(try readAll(s.write("one.log", "x")) == Data("x".utf8))
+        #expect(try readAll(s.write("empty.log", "")).isEmpty)
+    }
+
+    @Test func concatenatedMembersReadLikeGzip() throws {
+        let s = Scratch("gz")
+        let a = s.write("a.log", String(repeating: "first member line\n", count: 20000))
+        let b = s.write("b.log", String(repeating: "second member line\n", count: 30000))
+        #expect(run("gzip", ["-9", a]).status == 0 && run("gzip", ["-1", b]).status == 0)
+        let both = s.path + "/both.log.gz"
+        let joined = try Data(contentsOf: URL(fileURLWithPath: a + ".gz")) + Data(contentsOf: URL(fileURLWithPath: b + ".gz"))
+        try joined.write(to: URL(fileURLWithPath: both))
+        let oracle = run("bash", ["-c", "gzip -dc \"$0\" | sha256sum", both]).stdout.prefix(64)
+        let mine = try SHA256.hex(of: try readAll(both, chunk: 65536))
+        #expect(mine == String(oracle))
+    }
+
+    @Test(arguments: [0.25, 0.5, 0.99])
+    func truncatedStreamIsAnErrorNamingTheFile(_ keep: Double) throws {
+        let s = Scratch("gz")
+        let a = s.write("t.log", String(repeating: "a line that compresses well enough\n", count: 50000))
+        #expect(run("gzip", ["-9", a]).status == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: a + ".gz"))
+        try data.prefix(Int(Double(data.count) * keep)).write(to: URL(fileURLWithPath: a + ".gz"))
+        do {
+            _ = try readAll(a + ".gz")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix(a + ".gz: "), "\(error)")
+            #expect(error.description.contains("truncated gzip data") || error.description.contains("corrupt gzip data"), "\(error)")
+        }
+    }
+
+    @Test func corruptStreamIsAnError() throws {
+        let s = Scratch("gz")
+        let a = s.write("c.log", String(repeating: "some text for the stream\n", count: 1000))
+        #expect(run("gzip", ["-9", a]).status == 0)
+        var data = try Data(contentsOf: URL(fileURLWithPath: a + ".gz"))
+        for i in 20..<60 { data[i] ^= 0x5a }
+        try data.write(to: URL(fileURLWithPath: a + ".gz"))
+        #expect(throws: GzipError.self) { _ = try readAll(a + ".gz") }
+    }
+
+    @Test func missingFileIsAnError() {
+        #expect(throws: GzipError.self) { _ = try GzipReader(path: "/nonexistent/x.gz") }
+    }
+}
