@@ -48,7 +48,7 @@ import AttestTestSupport
         do {
             _ = try readAll(a + ".gz")
             Issue.record("expected an error")
-        } catch {
+        } catch let error as GzipError {
             #expect(error.description.hasPrefix(a + ".gz: "), "\(error)")
             #expect(error.description.contains("truncated gzip data") || error.description.contains("corrupt gzip data"), "\(error)")
         }
