@@ -12,30 +12,30 @@ extension ObjectID {
 
     init(words a: UInt64, _ b: UInt64, _ c: UInt32) { self.a = a; self.b = b; self.c = c }
 
-    /// Parses 40 hex digits at `p` (inside a commit header).
+    /// Parses 40 hex digits at `p` (inside a commit header). Without branches on the digits:
+    /// they are random, so a branch per digit would be mispredicted half the time.
     init?(hexAt p: UnsafePointer<UInt8>) {
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var bad: UInt8 = 0
-        for i in 0..<20 {
-            let hi = ObjectID.fastNibble(p[2 * i]), lo = ObjectID.fastNibble(p[2 * i + 1])
-            bad |= (hi | lo) & 0xF0
-            let byte = UInt64(hi << 4 | (lo & 0x0F))
-            switch i {
-            case 0..<8: words.0 |= byte << (8 * UInt64(i))
-            case 8..<16: words.1 |= byte << (8 * UInt64(i - 8))
-            default: words.2 |= byte << (8 * UInt64(i - 16))
+        @inline(__always) func word(_ at: Int, _ bytes: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for i in 0..<bytes {
+                let h = p[at + 2 * i], l = p[at + 2 * i + 1]
+                bad |= ObjectID.invalidHex(h) | ObjectID.invalidHex(l)
+                let byte = ((h & 0x0F) &+ 9 &* (h >> 6)) << 4 | ((l & 0x0F) &+ 9 &* (l >> 6))
+                w |= UInt64(byte) << (8 * UInt64(i))
             }
+            return w
         }
+        let a = word(0, 8), b = word(16, 8), c = word(32, 4)
         guard bad == 0 else { return nil }
-        self.init(words: words.0, words.1, UInt32(words.2))
+        self.init(words: a, b, UInt32(c))
     }
 
-    /// A hex digit's value, or a value with high bits set for anything else.
-    @inline(__always) static func fastNibble(_ c: UInt8) -> UInt8 {
-        if c &- 0x30 < 10 { return c &- 0x30 }
-        let l = c | 0x20
-        if l &- 0x61 < 6 { return l &- 0x61 &+ 10 }
-        return 0xF0
+    /// 1 when `c` is not an ASCII hex digit, else 0, computed without branches.
+    @inline(__always) static func invalidHex(_ c: UInt8) -> UInt8 {
+        let digit: UInt8 = (c &- 0x30) < 10 ? 1 : 0
+        let letter: UInt8 = ((c | 0x20) &- 0x61) < 6 ? 1 : 0
+        return 1 &- (digit | letter)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
