@@ -87,6 +87,22 @@ import AttestTestSupport
         #expect(packs.read(ObjectID(hex: String(repeating: "ab", count: 20))!) == nil)
     }
 
+    /// The walk's hex parser agrees with libgit2's, and refuses every non-hex byte.
+    @Test func hexParsingAgreesWithLibgit2() {
+        var rng = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdefABCDEF".utf8)
+        for _ in 0..<2000 {
+            let hex = String(decoding: (0..<40).map { _ in digits[Int(rng.next() % UInt64(digits.count))] }, as: UTF8.self)
+            let mine = Array(hex.utf8).withUnsafeBufferPointer { ObjectID(hexAt: $0.baseAddress!) }
+            #expect(mine == ObjectID(hex: hex), "\(hex)")
+        }
+        for byte in UInt8(0)...UInt8(255) where !digits.contains(byte) {
+            var bytes = Array(String(repeating: "a", count: 40).utf8)
+            bytes[Int(byte) % 40] = byte
+            #expect(bytes.withUnsafeBufferPointer { ObjectID(hexAt: $0.baseAddress!) } == nil, "byte \(byte)")
+        }
+    }
+
     /// A damaged pack never crashes the reader: each object reads correctly or not at all.
     @Test func damagedPackReadsNothingWrong() throws {
         let repo = Self.tangledRepository()
