@@ -7,7 +7,10 @@ public enum CLI {
     public static let commands: [any Command.Type] = [
         ScheduleCommand.self,
         StatusCommand.self,
+        InitCommand.self,
         CollectCommand.self,
+        RenderCommand.self,
+        SignCommand.self,
         VerifyCommand.self,
         HookCommand.self,
         AuditCommand.self,

@@ -1,0 +1,128 @@
+import Foundation
+import AttestCore
+import AttestGit
+
+/// `attest render`: runbook step 8.1–8.3, the quarter's attestation file from the template and
+/// `results.json`.
+struct RenderCommand: Command {
+    static let name = "render"
+    static let summary = "write docs/attestation-log/YYYY-QN.md from the template and results.json"
+    static let usage = "render [--quarter YYYY-QN] [--evidence DIR] [--template FILE] [--issue STEP=REF]... [--force]"
+    static let help = """
+    Fills the template with the quarter's evidence results and writes the attestation file,
+    docs/attestation-log/YYYY-QN.md (attest.folder). It carries the quarter, the window, the
+    operator (git user.name and user.email), today's date (UTC), per step the control, AICPA
+    reference, status and evidence SHA-256, the findings with their issue references, the
+    overall result (clean, qualified or blocked), the SHA-256 of the evidence's SHA256SUMS and
+    the sign-off statement. The written file is read back before it is kept: a template that
+    loses a fact is refused. The format is docs/attestation-log/README.md.
+
+    Options:
+      --quarter YYYY-QN   the quarter (default: the one whose window is open, else the last closed)
+      --evidence DIR      the evidence folder (default: evidence/YYYY-QN, attest.evidenceRoot);
+                          it must hold results.json and SHA256SUMS ('attest collect' writes them)
+      --template FILE     the template (default: templates/attestation.md.mustache, attest.template,
+                          or the built-in one when the repository has none)
+      --issue STEP=REF    the issue a step's findings are tracked in: #123, owner/repo#123 or an
+                          issue URL; repeat for several steps (--issue 6=#482 --issue 7=#490)
+      --force             replace an existing file
+
+    Exit codes: 0 written (the output says when the result is blocked and why); 1 the file
+    exists (use --force), the results are for another quarter, or the template is broken;
+    2 usage error; 3 not in a repository, evidence missing, git identity not set.
+
+    Example:
+      attest render --quarter 2026-Q4 --issue 6=#482
+    """
+    static let spec = ArgumentSpec(options: [
+        .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("template", value: "FILE"),
+        .init("issue", value: "STEP=REF", repeatable: true), .init("force"),
+    ])
+
+    let quarter: Quarter?
+    let evidence: String?
+    let template: String?
+    let issues: [Int: String]
+    let force: Bool
+
+    init(arguments: ParsedArguments, context: Context) throws(AttestError) {
+        quarter = try arguments.value("quarter").map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
+        evidence = arguments.value("evidence")
+        template = arguments.value("template")
+        force = arguments.flag("force")
+        issues = try Self.parseIssues(arguments.all("issue"))
+    }
+
+    static func parseIssues(_ values: [String]) throws(AttestError) -> [Int: String] {
+        var out: [Int: String] = [:]
+        for v in values {
+            guard let eq = v.firstIndex(of: "="), let step = Int(v[..<eq]), (1...7).contains(step) else {
+                throw .usage("--issue '\(v)' is not STEP=REF with a step from 1 to 7, such as --issue 6=#482")
+            }
+            let ref = String(v[v.index(after: eq)...])
+            guard IssueReference.isValid(ref) else {
+                throw .usage("--issue '\(v)': '\(ref)' is not an issue reference; write #123, owner/repo#123 or an issue URL")
+            }
+            guard out[step] == nil else { throw .usage("--issue gives step \(step) twice") }
+            out[step] = ref
+        }
+        return out
+    }
+
+    func run(_ context: Context) throws(AttestError) -> Int32 {
+        let files = try QuarterFiles(context: context, quarter: quarter, evidence: evidence)
+        let results = try EvidenceResults.load(from: URL(fileURLWithPath: files.evidenceFolder + "/results.json"))
+        guard results.quarter == files.quarter else {
+            throw .failed("\(files.evidenceFolder)/results.json is for \(results.quarter), not \(files.quarter); pass the right --evidence or --quarter")
+        }
+        let sums = files.evidenceFolder + "/SHA256SUMS"
+        guard FileManager.default.fileExists(atPath: sums) else {
+            throw .environment("\(sums) is missing; run 'attest collect' for \(files.quarter) (it writes SHA256SUMS with results.json)")
+        }
+        let manifest = try QuarterFiles.sha256(ofFile: sums)
+        for (step, _) in issues.sorted(by: { $0.key < $1.key }) {
+            guard results.steps.first(where: { $0.step == step })?.status == .finding else {
+                throw .usage("--issue \(step)=…: step \(step) has no finding in \(files.quarter)'s results")
+            }
+        }
+
+        let (templateText, templateName) = try loadTemplate(files: files, context: context)
+        let mustache = try MustacheTemplate(templateText, name: templateName)
+        let who = try files.repository.committerIdentity()
+        let doc = AttestationDocument.from(results: results, window: files.window, operatorName: who.name, operatorEmail: who.email,
+                                           date: UTC.day(context.now), manifestSHA256: manifest, issues: issues)
+        let summaries = Dictionary(results.steps.map { ($0.step, $0.summary) }, uniquingKeysWith: { a, _ in a })
+        let text = try doc.render(with: mustache, outputPath: files.documentPath, summaries: summaries)
+
+        if FileManager.default.fileExists(atPath: files.documentFullPath) && !force {
+            throw .failed("\(files.documentPath) exists; it is not overwritten without --force (your edits, such as issue links, would be lost; pass them with --issue)")
+        }
+        try QuarterFiles.writeAtomically(text, to: files.documentFullPath)
+
+        let counts = StepStatus.allCases.map { s in "\(doc.steps.filter { $0.status == s }.count) \(s.rawValue)" }.joined(separator: ", ")
+        context.out.line("wrote \(files.documentPath): \(files.quarter) \(doc.result.rawValue) (\(counts); \(doc.findings.count) finding\(doc.findings.count == 1 ? "" : "s"))")
+        let problems = doc.signingProblems()
+        if !problems.isEmpty {
+            context.out.line("before 'attest sign' accepts it:")
+            for p in problems { context.out.line("  \(p)") }
+        } else {
+            context.out.line("review it, then run: attest sign --quarter \(files.quarter)")
+        }
+        return 0
+    }
+
+    private func loadTemplate(files: QuarterFiles, context: Context) throws(AttestError) -> (String, String) {
+        if let template {
+            let full = template.hasPrefix("/") ? template : context.workingDirectory + "/" + template
+            guard let t = try? String(contentsOfFile: full, encoding: .utf8) else { throw .environment("cannot read template \(template)") }
+            return (t, template)
+        }
+        let inRepo = files.root + "/" + files.policy.templatePath
+        if FileManager.default.fileExists(atPath: inRepo) {
+            guard let t = try? String(contentsOfFile: inRepo, encoding: .utf8) else { throw .environment("cannot read template \(files.policy.templatePath)") }
+            return (t, files.policy.templatePath)
+        }
+        context.err.line("note: \(files.policy.templatePath) not found; using the built-in template ('attest init' writes it)")
+        return (DefaultTemplate.text, "built-in " + DefaultTemplate.path)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import AttestCore
+internal import CGit2
+
+/// What `attest sign` learned of the repository before doing anything: the branch `HEAD` is on
+/// and the commit it points at. The ref is later moved only if it still points there.
+public struct SignoffPreflight: Sendable {
+    /// `refs/heads/main`.
+    public let branch: String
+    public let head: ObjectID
+    public var branchName: String { branch.hasPrefix("refs/heads/") ? String(branch.dropFirst(11)) : branch }
+}
+
+extension Repository {
+    /// The refusals that need no document: a bare repository, an unborn or detached `HEAD`, a
+    /// merge, rebase, cherry-pick, revert or bisect in progress, and `index.lock` present.
+    /// Each message says what to do.
+    public func signoffPreflight() throws(AttestError) -> SignoffPreflight {
+        guard !isBare, workdir != nil else { throw .environment("this is a bare repository; run attest sign in a working tree") }
+        let state = git_repository_state(pointer)
+        if state != GIT_REPOSITORY_STATE_NONE.rawValue {
+            throw .failed("a \(Self.stateName(state)) is in progress; finish it or abort it (git status says how) before signing")
+        }
+        if git_repository_head_detached(pointer) == 1 {
+            throw .failed("HEAD is detached; check out the branch the sign-off belongs on (git switch main) and run attest sign again")
+        }
+        if FileManager.default.fileExists(atPath: gitDir + "/index.lock") {
+            throw .failed("\(gitDir)/index.lock exists: another git process is running, or one crashed; wait for it, or remove the file if no git command is running")
+        }
+        var ref: OpaquePointer?
+        do { try check(git_reference_lookup(&ref, pointer, "HEAD"), "read HEAD") } catch {
+            throw .environment("cannot read HEAD: \(error.message)")
+        }
+        defer { git_reference_free(ref) }
+        guard git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC, let target = git_reference_symbolic_target(ref) else {
+            throw .failed("HEAD is detached; check out a branch and run attest sign again")
+        }
+        let branch = String(cString: target)
+        if isHeadUnborn {
+            throw .failed("\(branch) has no commit yet; make a first commit (the sign-off goes on top of the history it attests)")
+        }
+        let head: ObjectID
+        do { head = try resolveCommit("HEAD") } catch { throw .environment("cannot read HEAD: \(error.message)") }
+        return SignoffPreflight(branch: branch, head: head)
+    }
+
+    static func stateName(_ state: Int32) -> String {
+        switch git_repository_state_t(rawValue: UInt32(bitPattern: state)) {
+        case GIT_REPOSITORY_STATE_MERGE: return "merge"
+        case GIT_REPOSITORY_STATE_REVERT, GIT_REPOSITORY_STATE_REVERT_SEQUENCE: return "revert"
+        case GIT_REPOSITORY_STATE_CHERRYPICK, GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE: return "cherry-pick"
+        case GIT_REPOSITORY_STATE_BISECT: return "bisect"
+        case GIT_REPOSITORY_STATE_REBASE, GIT_REPOSITORY_STATE_REBASE_INTERACTIVE, GIT_REPOSITORY_STATE_REBASE_MERGE: return "rebase"
+        case GIT_REPOSITORY_STATE_APPLY_MAILBOX, GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE: return "git am"
+        default: return "git operation"
+        }
+    }
+
+    /// `user.name` and `user.email`, required for a commit.
+    public func committerIdentity() throws(AttestError) -> (name: String, email: String) {
+        let name: String?, email: String?
+        do { name = try configString("user.name"); email = try configString("user.email") } catch {
+            throw .environment("cannot read the git configuration: \(error.message)")
+        }
+        guard let name, !name.isEmpty else { throw .environment("git config user.name is not set; run 'git config user.name \"Your Name\"'") }
+        guard let email, !email.isEmpty else { throw .environment("git config user.email is not set; run 'git config user.email you@example.com'") }
+        return (name, email)
+    }
+
+    /// The blob id a file's bytes would have, written into the object store.
+    func writeBlob(_ contents: Data) throws(GitError) -> git_oid {
+        var oid = git_oid()
+        let rc = contents.withUnsafeBytes { p in git_blob_create_from_buffer(&oid, pointer, p.baseAddress, p.count) }
+        try check(rc, "write the file into the object store")
+        return oid
+    }
+
+    /// Makes the sign-off commit: `HEAD`'s tree with only `path` set to `contents`, author and
+    /// committer `user.name <user.email>` at `time` (UTC), `message`, signed by `sign` when given
+    /// (it receives the commit buffer and returns the armored signature); then moves the branch
+    /// from `preflight.head` to the new commit by compare-and-swap, and sets the index entry of
+    /// `path` to the committed blob with the working file's stat data, so `git status` shows it
+    /// clean. Other index entries (whatever else is staged) are left alone.
+    ///
+    /// Refused, with nothing moved: `contents` equal to `HEAD`'s version; the branch no longer at
+    /// `preflight.head` (another commit came in: run sign again). An object written before a
+    /// refusal is unreferenced and harmless (`git gc` removes it).
+    public func commitSignoff(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                              sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> ObjectID {
+        do {
+            return try makeSignoff(preflight, path: path, contents: contents, message: message, at: time, sign: sign)
+        } catch let e as AttestError { throw e } catch let e as GitError {
+            throw .environment("git: \(e.description)")
+        } catch {
+            throw .environment("git: \(error)")
+        }
+    }
+
+    private func makeSignoff(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                             sign: ((Data) throws(AttestError) -> String)?) throws -> ObjectID {
+        let who = try committerIdentity()
+        let parent = try lookupCommit(preflight.head)
+        defer { git_commit_free(parent) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, parent), "read the tree of HEAD")
+        defer { git_tree_free(tree) }
+
+        var blob = try writeBlob(contents)
+        var mode = GIT_FILEMODE_BLOB
+        var entry: OpaquePointer?
+        let found = git_tree_entry_bypath(&entry, tree, path)
+        if found == 0 {
+            defer { git_tree_entry_free(entry) }
+            if git_oid_equal(git_tree_entry_id(entry), &blob) == 1 {
+                throw AttestError.failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
+            }
+            let m = git_tree_entry_filemode(entry)
+            if m == GIT_FILEMODE_BLOB_EXECUTABLE { mode = m }
+        } else if found != GIT_ENOTFOUND.rawValue {
+            try check(found, "find \(path) in HEAD")
+        }
+
+        var newTree = git_oid()
+        try path.withCString { cpath in
+            var update = git_tree_update(action: GIT_TREE_UPDATE_UPSERT, id: blob, filemode: mode, path: cpath)
+            try check(git_tree_create_updated(&newTree, pointer, tree, 1, &update), "build the tree with \(path)")
+        }
+        var treeObj: OpaquePointer?
+        try check(git_tree_lookup(&treeObj, pointer, &newTree), "read the new tree")
+        defer { git_tree_free(treeObj) }
+
+        var sig: UnsafeMutablePointer<git_signature>?
+        try check(git_signature_new(&sig, who.name, who.email, git_time_t(time.timeIntervalSince1970.rounded(.down)), 0),
+                  "make the author line for \(who.name) <\(who.email)>")
+        defer { git_signature_free(sig) }
+
+        var buf = git_buf()
+        defer { git_buf_dispose(&buf) }
+        var parents: [OpaquePointer?] = [parent]
+        let rc = parents.withUnsafeMutableBufferPointer { p in
+            git_commit_create_buffer(&buf, pointer, sig, sig, nil, message, treeObj, 1, p.baseAddress)
+        }
+        try check(rc, "build the commit")
+        let payload = Data(bytes: buf.ptr, count: buf.size)
+        let signature = try sign?(payload)
+
+        var commitID = git_oid()
+        try check(git_commit_create_with_signature(&commitID, pointer, buf.ptr, signature, nil), "write the commit")
+
+        // Compare-and-swap: only if the branch still points where it did when sign began.
+        var headOID = preflight.head.oid
+        var ref: OpaquePointer?
+        let subject = message.prefix { $0 != "\n" }
+        let moved = git_reference_create_matching(&ref, pointer, preflight.branch, &commitID, 1, &headOID, "commit: \(subject)")
+        if moved == GIT_EMODIFIED.rawValue || moved == GIT_ELOCKED.rawValue || moved == GIT_EEXISTS.rawValue {
+            let now = (try? resolveCommit(preflight.branch))?.short ?? "another commit"
+            throw AttestError.failed("\(preflight.branchName) moved while attest sign was working (it was \(preflight.head.short), it is now \(now)): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
+        }
+        try check(moved, "move \(preflight.branch) to the sign-off commit")
+        git_reference_free(ref)
+
+        do { try updateIndexEntry(path: path, blob: blob, mode: mode) } catch {
+            throw AttestError.environment("the sign-off commit \(ObjectID(commitID).short) is on \(preflight.branchName), but the index entry of \(path) could not be updated (\(error)); run 'git reset -q -- \(path)' so git status shows it clean")
+        }
+        return ObjectID(commitID)
+    }
+
+    /// Sets one index entry to `blob`, with the working file's stat data.
+    private func updateIndexEntry(path: String, blob: git_oid, mode: git_filemode_t) throws {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "open the index")
+        defer { git_index_free(index) }
+        try check(git_index_read(index, 1), "read the index")
+        var st = stat()
+        let full = (workdir ?? "") + "/" + path
+        try path.withCString { cpath in
+            var e = git_index_entry()
+            e.id = blob
+            e.mode = mode.rawValue
+            e.path = cpath
+            if lstat(full, &st) == 0 {
+                e.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: st.st_ctim.tv_nsec))
+                e.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec))
+                e.dev = UInt32(truncatingIfNeeded: st.st_dev); e.ino = UInt32(truncatingIfNeeded: st.st_ino)
+                e.uid = st.st_uid; e.gid = st.st_gid; e.file_size = UInt32(truncatingIfNeeded: st.st_size)
+            }
+            try check(git_index_add(index, &e), "stage \(path)")
+        }
+        try check(git_index_write(index), "write the index")
+    }
+}
