@@ -20,18 +20,6 @@ public struct SigningConfig: Sendable, Equatable {
 }
 
 extension Repository {
-    /// A string value of the repository's git configuration; nil when unset.
-    public func configString(_ name: String) throws(GitError) -> String? {
-        var cfg: OpaquePointer?
-        try check(git_repository_config_snapshot(&cfg, pointer), "read the git configuration")
-        defer { git_config_free(cfg) }
-        var out: UnsafePointer<CChar>?
-        let rc = git_config_get_string(&out, cfg, name)
-        if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "read git config \(name)")
-        return out.map { String(cString: $0) }
-    }
-
     func configBool(_ name: String) throws(GitError) -> Bool? {
         var cfg: OpaquePointer?
         try check(git_repository_config_snapshot(&cfg, pointer), "read the git configuration")
@@ -45,19 +33,19 @@ extension Repository {
 
     public func signingConfig() throws(AttestError) -> SigningConfig {
         do {
-            let formatText = (try configString("gpg.format"))?.lowercased() ?? "openpgp"
+            let formatText = (configString("gpg.format"))?.lowercased() ?? "openpgp"
             guard let format = SigningConfig.Format(rawValue: formatText) else {
                 throw AttestError.config("git config gpg.format is '\(formatText)'; git knows openpgp, ssh and x509")
             }
             let program: String
             switch format {
-            case .openpgp: program = try configString("gpg.openpgp.program") ?? configString("gpg.program") ?? "gpg"
-            case .ssh: program = try configString("gpg.ssh.program") ?? "ssh-keygen"
-            case .x509: program = try configString("gpg.x509.program") ?? "gpgsm"
+            case .openpgp: program = configString("gpg.openpgp.program") ?? configString("gpg.program") ?? "gpg"
+            case .ssh: program = configString("gpg.ssh.program") ?? "ssh-keygen"
+            case .x509: program = configString("gpg.x509.program") ?? "gpgsm"
             }
-            let key = try configString("user.signingKey").flatMap { $0.isEmpty ? nil : $0 }
+            let key = configString("user.signingKey").flatMap { $0.isEmpty ? nil : $0 }
             return SigningConfig(enabled: try configBool("commit.gpgSign") ?? false, format: format, key: key,
-                                 program: program, defaultKeyCommand: try configString("gpg.ssh.defaultKeyCommand"))
+                                 program: program, defaultKeyCommand: configString("gpg.ssh.defaultKeyCommand"))
         } catch let e as AttestError { throw e } catch {
             throw .environment("cannot read git's signing configuration: \(error)")
         }

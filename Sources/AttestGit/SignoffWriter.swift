@@ -58,10 +58,7 @@ extension Repository {
 
     /// `user.name` and `user.email`, required for a commit.
     public func committerIdentity() throws(AttestError) -> (name: String, email: String) {
-        let name: String?, email: String?
-        do { name = try configString("user.name"); email = try configString("user.email") } catch {
-            throw .environment("cannot read the git configuration: \(error.message)")
-        }
+        let name = configString("user.name"), email = configString("user.email")
         guard let name, !name.isEmpty else { throw .environment("git config user.name is not set; run 'git config user.name \"Your Name\"'") }
         guard let email, !email.isEmpty else { throw .environment("git config user.email is not set; run 'git config user.email you@example.com'") }
         return (name, email)
