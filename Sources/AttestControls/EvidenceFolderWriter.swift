@@ -38,6 +38,11 @@ public enum EvidenceFolderWriter {
         defer { if !keepTmp { try? FileManager.default.removeItem(atPath: tmp) } }
         chmod(tmp, 0o700)
 
+        // Files are written first and fsynced together at the end: one journal commit carries
+        // them all, instead of one commit per file.
+        var open: [(fd: Int32, path: String)] = []
+        defer { for f in open { close(f.fd) } }
+        func writeFile(_ path: String, _ data: Data) throws(AttestError) { open.append((try EvidenceFolderWriter.create(path, data), path)) }
         var steps: [StepResult] = []
         var sums: [(String, String)] = []
         for (i, o) in collected.outcomes.enumerated() {
@@ -55,6 +60,9 @@ public enum EvidenceFolderWriter {
         try writeFile(tmp + "/" + resultsFile, json)
         sums.append((try sha(json), resultsFile))
         try writeFile(tmp + "/" + sumsFile, Data(sums.map { "\($0.0)  \($0.1)\n" }.joined().utf8))
+        for f in open where fsync(f.fd) != 0 {
+            throw .environment("cannot write \(f.path): \(String(cString: strerror(errno)))")
+        }
         syncPath(tmp)
 
         if exists(target) {
@@ -94,11 +102,11 @@ public enum EvidenceFolderWriter {
         do { return try AttestCrypto.SHA256.hex(of: data) } catch { throw .environment("SHA-256 failed: \(error)") }
     }
 
-    /// Creates a new file 0600 (never following a symlink, never reusing a file), writes, fsyncs.
-    static func writeFile(_ path: String, _ data: Data) throws(AttestError) {
+    /// Creates a new file 0600 (never following a symlink, never reusing a file) and writes it;
+    /// returns the open descriptor, for the caller to fsync and close.
+    static func create(_ path: String, _ data: Data) throws(AttestError) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .environment("cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
         let ok: Bool = data.withUnsafeBytes { buf in
             var off = 0
             while off < buf.count {
@@ -108,7 +116,11 @@ public enum EvidenceFolderWriter {
             }
             return true
         }
-        guard ok, fsync(fd) == 0 else { throw .environment("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard ok else {
+            close(fd)
+            throw .environment("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
     }
 
     static func syncPath(_ path: String) {

@@ -67,6 +67,6 @@ public enum Step1RoleAssignment {
             ? "no direct grant of \(p.complianceRole); \(p.auditorGroup) is empty"
             : "no direct grant of \(p.complianceRole); \(p.auditorGroup) has \(members.count) member(s), an auditor is engaged"
         return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
-                       rowCount: members.count + direct.count, evidence: Data(csv.utf8))
+                       rowCount: members.count + direct.count, evidence: csv)
     }
 }

@@ -89,6 +89,6 @@ public enum Step3HMACChain {
         csv += CSV.table(months, source: "months_in_span")
         let pass = "latest monthly run \(latest.isEmpty ? "" : latest[0].text("run_id") ?? "") passed inside the window; a passing run in each of \(inputs.completedMonths.count) month(s)"
         return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
-                       rowCount: latest.count + months.count, evidence: Data(csv.utf8))
+                       rowCount: latest.count + months.count, evidence: csv)
     }
 }

@@ -49,6 +49,6 @@ public enum Step4ArchiverManifest {
         let csv = CSV.header(rows.columns) + CSV.table(rows)
         return .judged(findings: findings,
                        pass: "\(rows.count) run(s), all complete; a complete run in each of \(inputs.completedMonths.count) month(s)",
-                       sql: sql, parameters: parameters, rowCount: rows.count, evidence: Data(csv.utf8))
+                       sql: sql, parameters: parameters, rowCount: rows.count, evidence: csv)
     }
 }

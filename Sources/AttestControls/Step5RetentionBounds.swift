@@ -65,11 +65,11 @@ public enum Step5RetentionBounds {
             }
         }
         var csv = CSV.header(["query", "oldest_hot_row", "destination", "rows_archived", "completed_at"])
-        csv += CSV.line(["oldest_hot_row", oldestText, nil, nil, nil])
-        for r in glacier.values { csv += CSV.line(["latest_glacier_run", nil] + r) }
-        csv += CSV.line(["bound", UTC.iso(bound), nil, nil, nil])
+        csv += Data(CSV.line(["oldest_hot_row", oldestText, nil, nil, nil]).utf8)
+        for r in glacier.values { csv += Data(CSV.line(["latest_glacier_run", nil] + r).utf8) }
+        csv += Data(CSV.line(["bound", UTC.iso(bound), nil, nil, nil]).utf8)
         let pass = "oldest row \(oldestText ?? "none (table empty)") is within \(p.retentionYears) years; latest glacier run \(glacierText)"
         return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
-                       rowCount: oldest.count + glacier.count, evidence: Data(csv.utf8))
+                       rowCount: oldest.count + glacier.count, evidence: csv)
     }
 }

@@ -46,7 +46,7 @@ public enum Step7GrantReview {
         var findings: [String] = []
         for r in rows.all {
             var who: String { "grant of \(r.text("role") ?? "?") to \(r.text("email") ?? "?") at \(r.text("granted_at") ?? "?") by \(r.text("granted_by") ?? "?")" }
-            let id = (r.text("change_window_id") ?? "").trimmingCharacters(in: .whitespaces)
+            let id = trimmedBlanks(r.text("change_window_id") ?? "")
             if id.isEmpty { findings.append("\(who) has no change_window_id"); continue }
             guard let w = windows[id] else {
                 findings.append("\(who) names change window '\(id)', which is not listed in \(p.changeWindowsFile)")
@@ -61,6 +61,6 @@ public enum Step7GrantReview {
         return .judged(findings: findings,
                        pass: rows.isEmpty ? "no grant of \(p.complianceRole) or \(p.adminRole) in \(p.lookbackDays) days"
                                           : "all \(rows.count) grant(s) inside a listed change window",
-                       sql: sql, parameters: parameters, rowCount: rows.count, evidence: Data(csv.utf8))
+                       sql: sql, parameters: parameters, rowCount: rows.count, evidence: csv)
     }
 }

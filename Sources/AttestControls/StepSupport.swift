@@ -164,7 +164,7 @@ enum CSV {
 
     /// Rows as CSV lines. With `source`, a first column names the query each row came from.
     /// Built on bytes: a step may return many thousands of rows.
-    static func table(_ rows: Rows, source: String? = nil) -> String {
+    static func table(_ rows: Rows, source: String? = nil) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * 96)
         for r in rows.values {
@@ -177,7 +177,7 @@ enum CSV {
             }
             out.append(0x0a)
         }
-        return String(decoding: out, as: UTF8.self)
+        return Data(out)
     }
 
     private static func append(_ v: String, to out: inout [UInt8]) {
@@ -192,8 +192,8 @@ enum CSV {
         }
     }
 
-    static func header(_ columns: [String], source: Bool = false) -> String {
-        line((source ? ["query"] : []) + columns)
+    static func header(_ columns: [String], source: Bool = false) -> Data {
+        Data(line((source ? ["query"] : []) + columns).utf8)
     }
 }
 
@@ -239,4 +239,15 @@ enum PgTime {
         }
         return fast ?? UTC.parseInstant(text)
     }
+}
+
+/// Leading and trailing spaces and tabs removed, without Foundation (called once per row).
+func trimmedBlanks(_ s: String) -> String {
+    let u = s.utf8
+    guard let f = u.first, let l = u.last, f == 0x20 || f == 0x09 || l == 0x20 || l == 0x09 else { return s }
+    let bytes = Array(u)
+    var a = 0, b = bytes.count
+    while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
+    while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
+    return String(decoding: bytes[a..<b], as: UTF8.self)
 }
