@@ -11,7 +11,9 @@ import FoundationNetworking
 /// ```
 public struct TimeStampAuthority: Sendable {
     public let url: URL
+    /// The CA file's path, or the name given with PEM bytes.
     public let caFile: String
+    let anchor: TimeStampVerifier.Anchor
     /// Seconds for the whole exchange (connect, send, answer).
     public let timeout: TimeInterval
     /// The longest answer accepted; a token is a few kilobytes.
@@ -21,6 +23,16 @@ public struct TimeStampAuthority: Sendable {
         if let problem = TimeStampAuthority.problem(withURL: text) { throw .unreachable(url: text, detail: problem) }
         url = URL(string: text)!
         self.caFile = caFile
+        anchor = .file(caFile)
+        self.timeout = timeout
+    }
+
+    /// The same with the CA certificates as PEM bytes (read from a commit), named `caName`.
+    public init(url text: String, caPEM: Data, caName: String, timeout: TimeInterval = 20) throws(TimeStampError) {
+        if let problem = TimeStampAuthority.problem(withURL: text) { throw .unreachable(url: text, detail: problem) }
+        url = URL(string: text)!
+        caFile = caName
+        anchor = .pem(caPEM, caName)
         self.timeout = timeout
     }
 
@@ -44,7 +56,7 @@ public struct TimeStampAuthority: Sendable {
         let answer = try post(request.der)
         let token = try TimeStampResponse.token(from: answer, url: url.absoluteString)
         do {
-            return try TimeStampVerifier.verify(token: token, imprint: imprint, caFile: caFile, nonce: request.nonce)
+            return try TimeStampVerifier.verify(token: token, imprint: imprint, ca: anchor, nonce: request.nonce)
         } catch {
             if case .caFile = error { throw error }
             throw .badAnswer(url: url.absoluteString, detail: error.description)

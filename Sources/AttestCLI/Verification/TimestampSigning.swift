@@ -1,0 +1,104 @@
+import Foundation
+import AttestCore
+import AttestGit
+import AttestCrypto
+
+/// `attest sign`'s side of trusted time (docs/tsa.md): before the commit exists, stamp the
+/// imprint of the tree it will have, check the token, and judge its time against the window as
+/// sign judges its own clock.
+struct TimestampSigning {
+    let repository: Repository
+    /// The commit the sign-off goes on top of.
+    let head: ObjectID
+    let policy: Policy
+    /// `--tsa URL`, overriding `tsa.url`.
+    let urlOverride: String?
+
+    /// The TSA's URL, or nil when none is configured.
+    var url: String? {
+        let u = (urlOverride ?? policy.tsaURL).trimmingCharacters(in: .whitespaces)
+        return u.isEmpty ? nil : u
+    }
+
+    /// A token is required by the policy in use or by the policy committed at HEAD (which the
+    /// sign-off commit will carry, and which verify will read).
+    func required(headPolicy: Policy) -> Bool { policy.tsaRequired || headPolicy.tsaRequired }
+
+    /// The token for this sign-off, base64 DER for the `Attest-Timestamp` trailer, with what it
+    /// says; nil when no TSA is configured and none is required, or when the TSA fails and none
+    /// is required (a warning then goes to `err`). Throws, and nothing is written, when a token
+    /// is required and cannot be had, or when the token's time is outside the window.
+    func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String, window w: Window,
+                lateReason: String?, err: Output) throws(AttestError) -> (trailer: String, stamp: TimeStamp)? {
+        let headPolicy = try TrustedTime.policy(at: head, repository: repository)
+        let required = required(headPolicy: headPolicy)
+        guard let url else {
+            if required {
+                throw .failed("tsa.required is true but no TSA is configured: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was signed")
+            }
+            return nil
+        }
+        do {
+            let tsa = try authority(url: url, headPolicy: headPolicy)
+            let stamp = try tsa.stamp(imprint: try imprint(quarter: quarter, documentPath: documentPath, contents: contents,
+                                                          evidenceSHA256: evidenceSHA256))
+            try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
+            return (stamp.token.base64EncodedString(), stamp)
+        } catch let e as TimeStampError {
+            guard required else {
+                err.line("warning: \(e.description); signing without a trusted timestamp (tsa.required is false)")
+                return nil
+            }
+            throw .failed("\(e.description); nothing was signed: tsa.required is true. Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
+        } catch let e as AttestError {
+            throw e
+        } catch {
+            throw .environment("trusted time: \(error)")
+        }
+    }
+
+    /// The TSA with the CA file named by `tsa.caFile`, read from HEAD's tree: the sign-off
+    /// commit will carry that same file, and verify reads it from there.
+    func authority(url: String, headPolicy: Policy) throws -> TimeStampAuthority {
+        let caPath = headPolicy.tsaCAFile.isEmpty ? policy.tsaCAFile : headPolicy.tsaCAFile
+        guard !caPath.isEmpty else {
+            throw AttestError.failed("tsa.caFile is not set: commit the TSA's CA certificate (PEM) in the repository, name it in .attestconfig (tsa.caFile), and sign again (docs/tsa.md); nothing was signed")
+        }
+        let pem: Data?
+        do { pem = try repository.blob(at: caPath, inCommit: head) } catch {
+            throw AttestError.environment("cannot read \(caPath) in HEAD: \(error.message)")
+        }
+        guard let pem else {
+            throw AttestError.failed("the TSA CA file \(caPath) (tsa.caFile) is not committed in HEAD (\(head.short)); commit it before signing, since verify reads it from the sign-off commit; nothing was signed")
+        }
+        do { return try TimeStampAuthority(url: url, caPEM: pem, caName: "\(caPath)@\(head.short)") } catch {
+            throw AttestError.usage("tsa.url / --tsa '\(url)': \(error.description)")
+        }
+    }
+
+    /// SHA-256 of the imprint bytes of the tree the sign-off commit will have.
+    func imprint(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String) throws(AttestError) -> [UInt8] {
+        let ids: (tree: ObjectID, blob: ObjectID)
+        do { ids = try repository.signoffTree(head: head, path: documentPath, contents: contents) } catch {
+            throw .environment("cannot build the sign-off tree: \(error.message)")
+        }
+        let imprint = TimestampImprint(quarter: quarter, documentPath: documentPath, documentBlob: ids.blob.hex,
+                                       tree: ids.tree.hex, parents: [head.hex], evidenceSHA256: evidenceSHA256)
+        do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as AttestError { throw e } catch {
+            throw .environment("SHA-256 of the timestamp imprint: \(error)")
+        }
+    }
+
+    /// The token's time against the window, as sign judges its own clock.
+    func judge(_ stamp: TimeStamp, window w: Window, quarter: Quarter, lateReason: String?) throws(AttestError) {
+        let what = "the TSA (\(stamp.tsaSubject)) stamped \(UTC.human(stamp.time))"
+        switch w.position(of: stamp.time) {
+        case .inside: break
+        case .early:
+            throw .failed("\(what), before \(quarter)'s window opens (\(UTC.human(w.opens))); a sign-off before the window opens is refused; nothing was signed (check this machine's clock)")
+        case .late where lateReason == nil:
+            throw .failed("\(what), after \(quarter)'s hard close (\(UTC.human(w.closes))); nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late")
+        case .late: break
+        }
+    }
+}
