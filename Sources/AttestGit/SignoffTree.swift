@@ -7,7 +7,7 @@ extension Repository {
     /// `contents` (an executable file stays executable). Both objects are written to the object
     /// store (idempotent: the commit made next finds them). `attest sign` stamps the imprint of
     /// this tree before it commits, and the commit uses this very tree.
-    public func signoffTree(head: ObjectID, path: String, contents: Data) throws(GitError) -> (tree: ObjectID, blob: ObjectID) {
+    public func signoffTree(head: ObjectID, path: String, contents: Data) throws(GitError) -> (tree: ObjectID, blob: ObjectID, executable: Bool) {
         let parent = try lookupCommit(head)
         defer { git_commit_free(parent) }
         var tree: OpaquePointer?
@@ -32,6 +32,6 @@ extension Repository {
             return git_tree_create_updated(&newTree, pointer, tree, 1, &update)
         }
         try check(made, "build the tree with \(path)")
-        return (ObjectID(newTree), ObjectID(blob))
+        return (ObjectID(newTree), ObjectID(blob), mode == GIT_FILEMODE_BLOB_EXECUTABLE)
     }
 }

@@ -98,30 +98,15 @@ extension Repository {
         let who = try committerIdentity()
         let parent = try lookupCommit(preflight.head)
         defer { git_commit_free(parent) }
-        var tree: OpaquePointer?
-        try check(git_commit_tree(&tree, parent), "read the tree of HEAD")
-        defer { git_tree_free(tree) }
 
-        var blob = try writeBlob(contents)
-        var mode = GIT_FILEMODE_BLOB
-        var entry: OpaquePointer?
-        let found = git_tree_entry_bypath(&entry, tree, path)
-        if found == 0 {
-            defer { git_tree_entry_free(entry) }
-            if git_oid_equal(git_tree_entry_id(entry), &blob) == 1 {
-                throw AttestError.failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
-            }
-            let m = git_tree_entry_filemode(entry)
-            if m == GIT_FILEMODE_BLOB_EXECUTABLE { mode = m }
-        } else if found != GIT_ENOTFOUND.rawValue {
-            try check(found, "find \(path) in HEAD")
+        // The same tree `signoffTree` gives (and that a timestamp token, if any, stamped).
+        let ids = try signoffTree(head: preflight.head, path: path, contents: contents)
+        if try blobID(at: path, inCommit: preflight.head) == ids.blob {
+            throw AttestError.failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
         }
-
-        var newTree = git_oid()
-        try path.withCString { cpath in
-            var update = git_tree_update(action: GIT_TREE_UPDATE_UPSERT, id: blob, filemode: mode, path: cpath)
-            try check(git_tree_create_updated(&newTree, pointer, tree, 1, &update), "build the tree with \(path)")
-        }
+        var newTree = ids.tree.oid
+        let blob = ids.blob.oid
+        let mode = ids.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
         var treeObj: OpaquePointer?
         try check(git_tree_lookup(&treeObj, pointer, &newTree), "read the new tree")
         defer { git_tree_free(treeObj) }

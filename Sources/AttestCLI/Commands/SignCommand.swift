@@ -1,12 +1,13 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestCrypto
 
 /// `attest sign`: runbook step 8.4, the sign-off commit, only inside the window.
 struct SignCommand: Command {
     static let name = "sign"
     static let summary = "commit the quarter's attestation file as the sign-off, inside the window"
-    static let usage = "sign [--quarter YYYY-QN] [--evidence DIR] [--late --reason TEXT] [--amends TEXT] [--json]"
+    static let usage = "sign [--quarter YYYY-QN] [--evidence DIR] [--late --reason TEXT] [--amends TEXT] [--tsa URL] [--json]"
     static let help = """
     Makes the sign-off commit of runbook step 8: one commit on the current branch whose tree is
     HEAD's tree with only docs/attestation-log/YYYY-QN.md changed (the working tree's version;
@@ -27,6 +28,12 @@ struct SignCommand: Command {
       - the file changed since HEAD; no sign-off for the quarter on the branch yet (unless
         --amends); HEAD on a branch; no merge or rebase in progress; no .git/index.lock.
 
+    With a time-stamping authority (tsa.url, or --tsa URL) it first stamps the imprint of the
+    commit-to-be (docs/tsa.md) and checks the token against tsa.caFile as committed in HEAD;
+    the token's time is judged against the window like the clock, and the token goes into the
+    Attest-Timestamp trailer. With tsa.required true, a TSA that is down, answers an error or
+    sends a token that does not check stops the sign-off, naming the TSA and its answer.
+
     Options:
       --quarter YYYY-QN   the quarter (default: the one whose window is open, else the last closed)
       --evidence DIR      the evidence folder (default: evidence/YYYY-QN)
@@ -34,8 +41,9 @@ struct SignCommand: Command {
       --reason TEXT       why it is late (the Attest-Late trailer)
       --amends TEXT       amend the quarter's existing sign-off: TEXT is why (in the message body);
                           the trailer Attest-Amends names the sign-off it amends
+      --tsa URL           the RFC 3161 time-stamping authority for this sign-off (default: tsa.url)
       --json              {commit, quarter, result, branch, signed, late, amends, evidenceChecked,
-                          secondsBeforeHardClose}
+                          secondsBeforeHardClose, timestamp: {tsa, time} or null}
 
     Exit codes: 0 signed; 1 refused (the message says why and where); 2 usage error;
     3 repository, signing program or identity problem.
@@ -46,13 +54,14 @@ struct SignCommand: Command {
     """
     static let spec = ArgumentSpec(options: [
         .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("late"), .init("reason", value: "TEXT"),
-        .init("amends", value: "TEXT"), .init("json"),
+        .init("amends", value: "TEXT"), .init("tsa", value: "URL"), .init("json"),
     ])
 
     let quarter: Quarter?
     let evidence: String?
     let lateReason: String?
     let amends: String?
+    let tsa: String?
     let json: Bool
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
@@ -71,6 +80,10 @@ struct SignCommand: Command {
             guard !Trailers.oneLine(a).isEmpty else { throw .usage("--amends needs TEXT: why the sign-off is amended") }
             amends = a
         } else { amends = nil }
+        if let t = arguments.value("tsa") {
+            if let problem = TimeStampAuthority.problem(withURL: t) { throw .usage("--tsa '\(t)': \(problem)") }
+            tsa = t
+        } else { tsa = nil }
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
@@ -134,9 +147,14 @@ struct SignCommand: Command {
                 try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env)
             } : nil
 
+        // Trusted time (docs/tsa.md): the token for the commit-to-be, before anything is written.
+        let stamped = try TimestampSigning(repository: repo, head: preflight.head, policy: files.policy, urlOverride: tsa)
+            .obtain(quarter: files.quarter, documentPath: files.documentPath, contents: bytes,
+                    evidenceSHA256: doc.manifestSHA256, window: w, lateReason: lateReason, err: context.err)
+
         let trailers = SignoffTrailers(quarter: files.quarter, result: doc.result, documentPath: files.documentPath,
                                        documentSHA256: try QuarterFiles.sha256(bytes), evidenceSHA256: doc.manifestSHA256,
-                                       late: lateReason, amends: amendsID)
+                                       late: lateReason, amends: amendsID, timestamp: stamped?.trailer)
         var message = trailers.message
         if let amends, let cut = message.range(of: "\n\n") {
             // The reason for an amendment goes in the body, above the trailers.
@@ -153,6 +171,7 @@ struct SignCommand: Command {
                 "signed": signing.enabled, "late": lateReason != nil, "amends": amendsID as Any? ?? NSNull(),
                 "evidenceChecked": evidenceChecked, "secondsBeforeHardClose": Int(w.closes.timeIntervalSince(now)),
                 "time": UTC.iso(now),
+                "timestamp": stamped.map { ["tsa": $0.stamp.tsaSubject, "time": UTC.iso($0.stamp.time)] as Any } ?? NSNull(),
             ]))
             return 0
         }
@@ -160,6 +179,7 @@ struct SignCommand: Command {
         out.line("\(out.styled("signed off", .green)) \(files.quarter): \(doc.result.rawValue), commit \(id.hex) on \(preflight.branchName)\(signing.enabled ? " (\(signing.format.rawValue) signature)" : "")")
         out.line("  \(UTC.human(now)): \(position)")
         if let amendsID { out.line("  amends \(amendsID)") }
+        if let stamped { out.line("  trusted time: TSA \(stamped.stamp.tsaSubject) at \(UTC.iso(stamped.stamp.time))") }
         if !evidenceChecked {
             out.line("  evidence folder \(files.evidenceFolder) was not there: its digests were not checked against the file")
         }

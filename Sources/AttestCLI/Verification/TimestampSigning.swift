@@ -38,6 +38,9 @@ struct TimestampSigning {
             }
             return nil
         }
+        // Nothing to sign (the file is HEAD's): the commit step refuses; do not ask the TSA.
+        if let ids = try? repository.signoffTree(head: head, path: documentPath, contents: contents),
+           (try? repository.blobID(at: documentPath, inCommit: head)) == ids.blob { return nil }
         do {
             let tsa = try authority(url: url, headPolicy: headPolicy)
             let stamp = try tsa.stamp(imprint: try imprint(quarter: quarter, documentPath: documentPath, contents: contents,
@@ -78,7 +81,7 @@ struct TimestampSigning {
 
     /// SHA-256 of the imprint bytes of the tree the sign-off commit will have.
     func imprint(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String) throws(AttestError) -> [UInt8] {
-        let ids: (tree: ObjectID, blob: ObjectID)
+        let ids: (tree: ObjectID, blob: ObjectID, executable: Bool)
         do { ids = try repository.signoffTree(head: head, path: documentPath, contents: contents) } catch {
             throw .environment("cannot build the sign-off tree: \(error.message)")
         }
