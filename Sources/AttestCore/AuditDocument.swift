@@ -33,6 +33,10 @@ extension Audit {
         var flags: [FlagDetail] = []
         func mismatch(_ s: String) { flags.append(FlagDetail(flag: .evidenceMismatch, commit: signoff.id, detail: s)) }
         guard let evidence else { mismatch("no evidence folder for \(quarter) under --evidence-root"); return flags }
+        if evidence.files.isEmpty {
+            mismatch("the evidence folder \(evidence.folder) is missing or empty; the evidence cannot be matched to the sign-off")
+            return flags
+        }
         guard let manifest = evidence.manifestSHA256 else {
             mismatch("\(evidence.folder)/SHA256SUMS is missing; the evidence cannot be matched to the sign-off")
             return flags

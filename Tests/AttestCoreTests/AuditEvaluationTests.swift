@@ -215,6 +215,8 @@ import AttestTestSupport
         let one = run(EvidenceDigests(folder: "ev/2026-Q1", manifestSHA256: ev.manifest, files: files))
         #expect(one.map(\.flag) == [.evidenceMismatch] && one[0].detail.contains("step 6 (CC7.2)"))
         #expect(run(nil).map(\.detail) == ["no evidence folder for 2026-Q1 under --evidence-root"])
+        #expect(run(EvidenceDigests(folder: "ev/2026-Q1", manifestSHA256: nil, files: [:])).map(\.detail)
+                == ["the evidence folder ev/2026-Q1 is missing or empty; the evidence cannot be matched to the sign-off"])
         let other = run(EvidenceDigests(folder: "ev/2026-Q1", manifestSHA256: String(repeating: "8", count: 64), files: files))
         #expect(other.filter { $0.detail.contains("SHA256SUMS has SHA-256") }.count == 2)
     }
