@@ -71,7 +71,9 @@ enum TimelineSVG {
         var s = "<g><title>\(esc(tip))</title>"
         s += shape(m, x: x, y: y)
         let ly = row % 2 == 0 ? y - 15 - Double(row / 2) * 11 : y + 24 + Double(row / 2) * 11
-        s += "<text x=\(a(x + 8)) y=\(a(ly)) font-size=\"11\" fill=\"#000\">\(esc(label))</text></g>\n"
+        // A label that would run off the right edge ends at the mark instead.
+        let fits = x + 8 + Double(label.count) * 6.2 <= width - 4
+        s += "<text x=\(a(fits ? x + 8 : x - 8)) y=\(a(ly)) font-size=\"11\" fill=\"#000\"\(fits ? "" : " text-anchor=\"end\"")>\(esc(label))</text></g>\n"
         return s
     }
 
@@ -122,7 +124,8 @@ enum TimelineSVG {
             let tx = x(d)
             s += "<line x1=\(a(tx)) y1=\(a(top - 14)) x2=\(a(tx)) y2=\(a(bottom)) stroke=\"#ddd\" stroke-width=\"1\"/>"
             let label = stepMonths == 12 ? "\(year)" : (month == 1 || stepMonths == 3 ? "\(names[month - 1]) \(year)" : names[month - 1])
-            s += "<text x=\(a(tx + 2)) y=\(a(top - 18)) font-size=\"10\" fill=\"#333\">\(label)</text>\n"
+            if tx + Double(label.count) * 6 < width { s += "<text x=\(a(tx + 2)) y=\(a(top - 18)) font-size=\"10\" fill=\"#333\">\(label)</text>" }
+            s += "\n"
         }
         p = UTC.components(t1)
         return s
