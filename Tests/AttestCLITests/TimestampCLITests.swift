@@ -99,6 +99,23 @@ import AttestTestSupport
         }
     }
 
+    /// A sign-off that brings its own CA in the same commit (attest sign never does) is not
+    /// trusted, even though its token verifies against that CA.
+    @Test func caFileChangedByTheSignoffItselfIsUntrusted() throws {
+        let tsa = try TestTSA(label: "Fixture TSA", serve: false)
+        let other = try TestTSA(label: "Company TSA", serve: false)
+        let repo = ScratchRepository("tsa-own-ca")
+        TimestampFixture.configure(repo, caFile: other.caFile, required: true)
+        repo.write(".attest/tsa/ca.pem", try String(contentsOfFile: tsa.caFile, encoding: .utf8))   // staged with the sign-off
+        let (id, imprint) = TimestampFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, tsa: tsa, tsaTime: Self.tsaInWindow)
+        let r = repo.attest(["verify"], at: Self.now)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stdout.contains("[untrusted-time] the Attest-Timestamp token does not hold: the sign-off commit \(id.prefix(12)) itself changes the TSA CA file .attest/tsa/ca.pem"), "\(r)")
+        // openssl alone, given the CA from the sign-off commit, would accept it: the rule is attest's.
+        let o = oracle(repo, id, imprint: imprint, caFile: repo.path + "/.attest/tsa/ca.pem")
+        #expect(o.status == 0, "\(o)")
+    }
+
     @Test func missingTokenIsFineWhenNotRequired() throws {
         let tsa = try TestTSA(label: "Fixture TSA", serve: false)
         let repo = ScratchRepository("tsa-optional")

@@ -14,7 +14,10 @@ struct VerifyCommand: Command {
     author and committer dates inside the quarter's window (or declared late); committer date
     not before its parent's and not in the future; the signature valid against
     .attest/allowed_signers (SSH, checked natively) or the GnuPG keyring (OpenPGP, through gpg),
-    and required when signing.required is true; the timestamp token when tsa.required is true.
+    and required when signing.required is true; the Attest-Timestamp token (RFC 3161) checked
+    offline against tsa.caFile as committed at the sign-off, its time used as the trusted time
+    for the window (rule late), and rule untrusted-time when it does not hold or is missing
+    while tsa.required is true (docs/tsa.md).
 
     REV defaults to the latest sign-off commit reachable from HEAD.
 

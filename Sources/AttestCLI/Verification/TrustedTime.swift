@@ -57,6 +57,15 @@ enum TrustedTime {
             guard let pem else {
                 return .invalid("cannot check the timestamp token: the TSA CA file \(policy.tsaCAFile) (tsa.caFile) is not in commit \(raw.id.short)")
             }
+            // The trust anchor must predate the sign-off: `attest sign` changes only the
+            // attestation file, so a sign-off that brings its own CA is not to be trusted.
+            if let parent = raw.parents.first {
+                let parentPolicy = try? TrustedTime.policy(at: parent, repository: repository)
+                let before = try? repository.blob(at: policy.tsaCAFile, inCommit: parent)
+                if parentPolicy?.tsaCAFile != policy.tsaCAFile || before != pem {
+                    return .invalid("the sign-off commit \(raw.id.short) itself changes the TSA CA file \(policy.tsaCAFile) (or tsa.caFile); a token is trusted only against a CA committed before the sign-off")
+                }
+            }
             let digest = try imprint(of: raw, trailers: trailers, repository: repository)
             let stamp = try TimeStampVerifier.verify(token: token, imprint: digest, caPEM: pem,
                                                      caName: "\(policy.tsaCAFile)@\(raw.id.short)")
