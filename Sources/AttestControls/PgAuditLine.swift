@@ -44,11 +44,35 @@ enum PgAuditLine {
         return v
     }
 
+    /// The date of the last line: consecutive lines of an export share it, so its ten bytes
+    /// are compared instead of parsed again.
+    struct DateCache {
+        var head: UInt64 = 0
+        var tail: UInt16 = 0
+        var days = 0
+    }
+
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.frac](zone)` at `p` (at most `count` bytes); epoch seconds.
     static func timestamp(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int64? {
-        guard count >= 19, let y = num(p, 4), p[4] == 0x2d, let mo = num(p + 5, 2), p[7] == 0x2d, let d = num(p + 8, 2),
-              p[10] == 0x20 || p[10] == 0x54, let h = num(p + 11, 2), p[13] == 0x3a, let mi = num(p + 14, 2), p[16] == 0x3a,
-              let s = num(p + 17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        var cache = DateCache()
+        return timestamp(p, count, cache: &cache)
+    }
+
+    static func timestamp(_ p: UnsafePointer<UInt8>, _ count: Int, cache: inout DateCache) -> Int64? {
+        guard count >= 19 else { return nil }
+        let raw = UnsafeRawPointer(p)
+        let head = raw.loadUnaligned(as: UInt64.self), tail = raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        let days: Int
+        if cache.days != 0 && head == cache.head && tail == cache.tail {
+            days = cache.days
+        } else {
+            guard let y = num(p, 4), p[4] == 0x2d, let mo = num(p + 5, 2), p[7] == 0x2d, let d = num(p + 8, 2),
+                  (1...12).contains(mo), (1...31).contains(d) else { return nil }
+            days = daysFromCivil(y, mo, d)
+            cache = DateCache(head: head, tail: tail, days: days)
+        }
+        guard p[10] == 0x20 || p[10] == 0x54, let h = num(p + 11, 2), p[13] == 0x3a, let mi = num(p + 14, 2), p[16] == 0x3a,
+              let s = num(p + 17, 2), h < 24, mi < 60, s < 61 else { return nil }
         var i = 19
         if i < count && p[i] == 0x2e { i += 1; while i < count, digit(p[i]) != nil { i += 1 } }
         var offset = 0
@@ -76,7 +100,6 @@ enum PgAuditLine {
         } else {
             return nil
         }
-        let days = daysFromCivil(y, mo, d)
         return Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
     }
 
@@ -91,13 +114,13 @@ enum PgAuditLine {
 
     /// The event time of a line: after `{"timestamp":"` for jsonlog, after `<PRI>VERSION ` for
     /// RFC 5424, else at the start of the line.
-    static func lineTime(_ line: UnsafePointer<UInt8>, _ count: Int) -> Int64? {
+    static func lineTime(_ line: UnsafePointer<UInt8>, _ count: Int, cache: inout DateCache) -> Int64? {
         guard count > 0 else { return nil }
         if line[0] == 0x7b { // {
             let key: StaticString = "\"timestamp\":\""
             guard let k = ByteSearch.find(line, count, key.utf8Start, key.utf8CodeUnitCount) else { return nil }
             let start = k + key.utf8CodeUnitCount
-            return timestamp(start, count - (start - line))
+            return timestamp(start, count - (start - line), cache: &cache)
         }
         if line[0] == 0x3c { // <PRI>VERSION SP TIMESTAMP
             var i = 1
@@ -107,14 +130,15 @@ enum PgAuditLine {
             while i < count && digit(line[i]) != nil { i += 1 }
             guard i < count, line[i] == 0x20 else { return nil }
             i += 1
-            return timestamp(line + i, count - i)
+            return timestamp(line + i, count - i, cache: &cache)
         }
-        return timestamp(line, count)
+        return timestamp(line, count, cache: &cache)
     }
 
     /// Reads one line. `audit` points just after `AUDIT: `; `end` is the line's end.
-    static func parse(line: UnsafePointer<UInt8>, audit: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>, table: AuditedTable) -> Parsed {
-        guard let second = lineTime(line, audit - line) else {
+    static func parse(line: UnsafePointer<UInt8>, audit: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>, table: AuditedTable,
+                      cache: inout DateCache) -> Parsed {
+        guard let second = lineTime(line, audit - line, cache: &cache) else {
             return .unparseable("no readable UTC timestamp at the start of the line")
         }
         // AUDIT_TYPE,STATEMENT_ID,SUBSTATEMENT_ID,CLASS,COMMAND,OBJECT_TYPE,OBJECT_NAME,STATEMENT,PARAMETER
@@ -138,10 +162,15 @@ enum PgAuditLine {
             p += 1
         }
         let typeLen = typeEnd - audit
-        guard (typeLen == 7 && memcmp(audit, "SESSION", 7) == 0) || (typeLen == 6 && memcmp(audit, "OBJECT", 6) == 0) else {
+        // Fixed words compared with unaligned loads rather than calls: SESSION, OBJECT, WRITE.
+        let a = UnsafeRawPointer(audit)
+        let session = typeLen == 7 && a.loadUnaligned(as: UInt32.self) == 0x5353_4553 && a.loadUnaligned(fromByteOffset: 3, as: UInt32.self) == 0x4E4F_4953
+        let object = typeLen == 6 && a.loadUnaligned(as: UInt32.self) == 0x454A_424F && a.loadUnaligned(fromByteOffset: 2, as: UInt32.self) == 0x5443_454A
+        guard session || object else {
             return .unparseable("pgaudit audit type is neither SESSION nor OBJECT")
         }
-        guard classEnd - classStart == 5 && memcmp(classStart, "WRITE", 5) == 0 else { return .other }
+        guard classEnd - classStart == 5, UnsafeRawPointer(classStart).loadUnaligned(as: UInt32.self) == 0x5449_5257,
+              classStart[4] == 0x45 else { return .other }
         if objectEnd > objectStart {
             return table.matchesObject(objectStart, objectEnd - objectStart) ? .event(second: second) : .other
         }

@@ -34,6 +34,7 @@ public struct PgAuditScanner {
     static let bufferSize = 256 << 10
     /// Where `AUDIT: ` was on the last pgaudit line.
     private var hint = 0
+    private var dateCache = PgAuditLine.DateCache()
     static let maxSample = 2000
 
     public init(spanStart: Int64, spanEnd: Int64, table: String) {
@@ -118,7 +119,7 @@ public struct PgAuditScanner {
             var contentEnd = lineEnd
             if contentEnd > lineStart && contentEnd[-1] == 0x0d { contentEnd -= 1 }
             auditLines += 1
-            switch PgAuditLine.parse(line: lineStart, audit: m + needle.utf8CodeUnitCount, end: contentEnd, table: table) {
+            switch PgAuditLine.parse(line: lineStart, audit: m + needle.utf8CodeUnitCount, end: contentEnd, table: table, cache: &dateCache) {
             case .event(let second):
                 if second < spanStart || second > spanEnd {
                     outsideSpan += 1
