@@ -11,46 +11,83 @@ public final class FolderTracker {
     public let folder: String
     private let components: [String]
     private var byTree: [ObjectID: ObjectID?] = [:]
+    /// Per level of the folder path: tree id to the id of the next component's tree. Most
+    /// commits leave the upper folders (`docs`) unchanged, so only their root tree is read.
+    private var levels: [[ObjectID: ObjectID?]]
+    /// Commit id to root tree id, so a parent's tree is looked up once.
+    private var treeOf: [ObjectID: ObjectID] = [:]
 
-    public init(repository: Repository, folder: String) {
+    private let odb: ObjectDatabase
+
+    public init(repository: Repository, folder: String) throws(GitError) {
         self.repository = repository
+        odb = try ObjectDatabase(repository)
         self.folder = folder
         components = folder.split(separator: "/").map(String.init)
+        levels = Array(repeating: [:], count: components.count)
     }
 
     /// The id of the folder's tree in a root tree, or nil when the folder does not exist.
     public func folderID(inTree root: ObjectID) throws(GitError) -> ObjectID? {
         if let hit = byTree[root] { return hit }
         var current: ObjectID? = root
-        for name in components {
+        for (level, name) in components.enumerated() {
             guard let id = current else { break }
-            current = try childTree(id, name)
+            if let hit = levels[level][id] { current = hit; continue }
+            let child = try childTree(id, name)
+            levels[level][id] = child
+            current = child
         }
         byTree[root] = current
         return current
     }
 
     private func childTree(_ tree: ObjectID, _ name: String) throws(GitError) -> ObjectID? {
-        var t: OpaquePointer?
-        var oid = tree.oid
-        try check(git_tree_lookup(&t, repository.pointer, &oid), "read tree \(tree.short)")
-        defer { git_tree_free(t) }
-        guard let e = git_tree_entry_byname(t, name), git_tree_entry_type(e) == GIT_OBJECT_TREE else { return nil }
-        return ObjectID(git_tree_entry_id(e)!.pointee)
+        try odb.childTree(tree, Array(name.utf8))
     }
 
     /// Whether a commit changes anything under the folder relative to any of its parents (a
     /// root commit touches it when it has the folder at all).
     public func touches(_ commit: ObjectID) throws(GitError) -> Bool {
-        let links = try repository.commitLinks(commit)
-        let mine = try folderID(inTree: links.tree)
-        if links.parents.isEmpty { return mine != nil }
-        for p in links.parents {
-            let pt = try repository.commitLinks(p).tree
-            if pt == links.tree { continue }
+        try examine(commit).touches
+    }
+
+    /// Whether a commit the push walk read touches the folder: its tree and its parents' trees
+    /// are already known, so only tree objects are read (once each).
+    public func touches(_ c: PushWalk.Commit, walk: PushWalk) throws(GitError) -> Bool {
+        let mine = try folderID(inTree: c.tree)
+        if c.parents.isEmpty { return mine != nil }
+        for p in c.parents {
+            let pt: ObjectID
+            if let t = walk.tree(of: p) ?? treeOf[p] { pt = t } else {
+                guard let l = try odb.commitLinks(p) else { continue }
+                pt = l.tree; treeOf[p] = pt
+            }
+            if pt == c.tree { continue }
             if try folderID(inTree: pt) != mine { return true }
         }
         return false
+    }
+
+    /// Whether the commit touches the folder, and whether its message mentions attest, from
+    /// one raw read of the commit.
+    public func examine(_ commit: ObjectID) throws(GitError) -> (touches: Bool, mentionsAttest: Bool) {
+        guard let links = try odb.commitLinks(commit) else {
+            throw GitError(operation: "read commit \(commit.short)", code: -1, message: "not a commit, or no tree header")
+        }
+        treeOf[commit] = links.tree
+        let mine = try folderID(inTree: links.tree)
+        if links.parents.isEmpty { return (mine != nil, links.mentionsAttest) }
+        for p in links.parents {
+            let pt: ObjectID
+            if let t = treeOf[p] { pt = t } else {
+                guard let l = try odb.commitLinks(p) else { continue }
+                pt = l.tree; treeOf[p] = pt
+            }
+            if pt == links.tree { continue }
+            if try folderID(inTree: pt) != mine { return (true, links.mentionsAttest) }
+        }
+        return (false, links.mentionsAttest)
     }
 
     /// One file changed under the folder between two commits.

@@ -78,7 +78,7 @@ import AttestTestSupport
         repo.git(["rm", "-q", "docs/attestation-log/2026-Q1.md"])
         let c5 = repo.commitAll("five")
         let r = try Repository.discover(from: repo.path)
-        let t = FolderTracker(repository: r, folder: "docs/attestation-log")
+        let t = try FolderTracker(repository: r, folder: "docs/attestation-log")
         let ids = [c1, c2, c3, c4, c5].map { ObjectID(hex: $0)! }
         #expect(try ids.map { try t.touches($0) } == [false, true, false, true, true])
         #expect(try t.changes(from: ids[2], to: ids[3]) == [.init(path: "docs/attestation-log/2026-Q1.md", kind: .modified),

@@ -42,16 +42,27 @@ struct PushGate {
         for t in tips where !repository.contains(t) {
             throw .environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
         }
-        let tracker = FolderTracker(repository: repository, folder: policy.attestationFolder)
         var out = Outcome()
         var suspects: [ObjectID] = []
+        let tracker: FolderTracker
+        // The fast path reads each commit and root tree once and compares ids, as git rev-list
+        // does: no re-hashing of each object read, no object cache. Everything judged below is
+        // read with both back on.
+        Repository.setStrictHashVerification(false)
+        Repository.setObjectCaching(false)
+        defer { Repository.setStrictHashVerification(true); Repository.setObjectCaching(true) }
         do {
-            try repository.walk(from: tips, hiding: hide) { id throws(GitError) in
+            tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder)
+            var walk = try PushWalk(repository: repository)
+            for c in try walk.run(tips: tips, hiding: hide) {
                 out.pushed += 1
-                if try tracker.touches(id) { suspects.append(id) } else if try repository.messageMentionsAttest(id) { suspects.append(id) }
-                return true
+                if c.mentionsAttest { suspects.append(c.id) } else if try tracker.touches(c, walk: walk) { suspects.append(c.id) }
             }
-        } catch { throw .environment("cannot walk the pushed commits: \(error.message)") }
+        } catch {
+            throw .environment("cannot walk the pushed commits: \(error.message)")
+        }
+        Repository.setStrictHashVerification(true)
+        Repository.setObjectCaching(true)
         if suspects.isEmpty { return out }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
@@ -134,8 +145,8 @@ struct SignedHistory {
         var out: [(ObjectID, String)] = []
         do {
             try repository.walk(from: starts, hiding: []) { id throws(GitError) in
-                guard try repository.messageMentionsAttest(id) else { return true }
-                guard try tracker.touches(id) else { return true }
+                let e = try tracker.examine(id)
+                guard e.mentionsAttest, e.touches else { return true }
                 let message = try repository.rawCommit(id).message
                 if SignoffRules.isSignoff(message: message), let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
                 return true
