@@ -64,6 +64,21 @@ extension Repository {
         return Data(bytes)
     }
 
+    /// The id of the entry at `path` in a commit's tree (a blob's id for a file), or nil.
+    public func entryID(at path: String, inCommit commit: ObjectID) throws(GitError) -> ObjectID? {
+        let c = try lookupCommit(commit)
+        defer { git_commit_free(c) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, c), "read the tree of \(commit.short)")
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let rc = git_tree_entry_bypath(&entry, tree, path)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "find \(path) in \(commit.short)")
+        defer { git_tree_entry_free(entry) }
+        return ObjectID(git_tree_entry_id(entry)!.pointee)
+    }
+
     func lookupCommit(_ id: ObjectID) throws(GitError) -> OpaquePointer {
         var c: OpaquePointer?
         var oid = id.oid

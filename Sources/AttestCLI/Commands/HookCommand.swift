@@ -67,13 +67,22 @@ struct HookCommand: Command {
         case .uninstall: return try uninstall(context)
         case .prePush(let remote):
             let repo = try openRepository()
-            let updates = try parse { b throws(HookInputError) in try HookInput.prePush(b) }
+            var updates = try parse { b throws(HookInputError) in try HookInput.prePush(b) }
+            // Under the pre-commit framework, which keeps git's stdin for itself, the one ref
+            // pushed comes in PRE_COMMIT_* variables (.pre-commit-hooks.yaml).
+            if updates.isEmpty, let to = context.environment["PRE_COMMIT_TO_REF"] {
+                let from = context.environment["PRE_COMMIT_FROM_REF"].flatMap { $0.isEmpty ? nil : $0 } ?? String(repeating: "0", count: 40)
+                let ref = context.environment["PRE_COMMIT_REMOTE_BRANCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "refs/heads/pre-commit"
+                do { updates = [try HookInput.update(ref: ref, old: from, new: to)] } catch {
+                    throw .failed("PRE_COMMIT_* variables: \(error.message)")
+                }
+            }
             // The remote's tracking refs are what the remote already has, as far as we know.
             let safe = !remote.contains(where: { "*?[\\ ".contains($0) }) && !remote.isEmpty
             let tracking = safe ? ((try? repo.references(glob: "refs/remotes/\(remote)/*")) ?? []).map(\.id) : []
             let policy = try repo.loadPolicy(overrides: context.overrides)
             let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
-            return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push")
+            return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push", trusted: repo.headCommit)
         case .preReceive:
             let repo = try openRepository()
             let updates = try parse { b throws(HookInputError) in try HookInput.preReceive(b) }
@@ -119,11 +128,11 @@ struct HookCommand: Command {
         let signers = try SignoffInspector.allowedSigners(in: repo, commit: head, policy: policy)
         var existing: [ObjectID] = []
         for glob in ["refs/heads/*", "refs/tags/*"] { existing += ((try? repo.references(glob: glob)) ?? []).map(\.id) }
-        return try gate(context, repo, policy, signers, updates, hide: existing, side: side)
+        return try gate(context, repo, policy, signers, updates, hide: existing, side: side, trusted: head)
     }
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
-                      _ updates: [HookInput.RefUpdate], hide: [ObjectID], side: String) throws(AttestError) -> Int32 {
+                      _ updates: [HookInput.RefUpdate], hide: [ObjectID], side: String, trusted: ObjectID?) throws(AttestError) -> Int32 {
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try gate.check(updates, alsoHide: hide)
