@@ -39,10 +39,7 @@ public final class ScratchRepository: @unchecked Sendable {
     /// Writes a file in the working tree.
     @discardableResult
     public func write(_ relative: String, _ contents: String) -> String {
-        let full = path + "/" + relative
-        try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! contents.write(toFile: full, atomically: true, encoding: .utf8)
-        return full
+        scratch.write("work/" + relative, contents)
     }
 
     /// Adds everything and commits with a chosen date for both author and committer
