@@ -14,9 +14,11 @@ public struct CryptoError: Error, Sendable, CustomStringConvertible {
         while true {
             let code = ERR_get_error()
             if code == 0 { break }
-            var buf = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buf, buf.count)
-            parts.append(String(cString: buf))
+            var buf = [UInt8](repeating: 0, count: 256)
+            buf.withUnsafeMutableBufferPointer { p in
+                p.withMemoryRebound(to: CChar.self) { ERR_error_string_n(code, $0.baseAddress, $0.count) }
+            }
+            parts.append(String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self))
         }
         return CryptoError(operation: operation, message: parts.isEmpty ? "unknown error" : parts.joined(separator: "; "))
     }
