@@ -60,7 +60,7 @@ import AttestTestSupport
         let digest = try imprint("made by openssl ts")
         let q = run("openssl", ["ts", "-query", "-digest", SHA256.hex(digest), "-sha256", "-cert", "-out", s.path + "/q.tsq"])
         #expect(q.status == 0, "\(q)")
-        let r = run("faketime", ["2026-07-03 08:30:00", "openssl", "ts", "-reply", "-config", s.path + "/tsa.cnf",
+        let r = run("faketime", ["-f", "2026-07-03 08:30:00", "openssl", "ts", "-reply", "-config", s.path + "/tsa.cnf",
                                  "-queryfile", s.path + "/q.tsq", "-token_out", "-out", s.path + "/t.der"],
                     environment: ["TZ": "UTC", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
         #expect(r.status == 0, "\(r)")

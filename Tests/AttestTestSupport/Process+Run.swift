@@ -1,4 +1,5 @@
 import Foundation
+import AttestCore
 
 /// What a finished process wrote and how it exited.
 public struct RunResult: Sendable, CustomStringConvertible {
@@ -9,31 +10,19 @@ public struct RunResult: Sendable, CustomStringConvertible {
 }
 
 /// Runs a program (looked up on PATH when not absolute) and waits for it.
+///
+/// Goes through `AttestCore.Subprocess` (posix_spawn and waitpid): Foundation's `Process`
+/// can wait forever for a child that starts a daemon (pg_ctl, ssh-agent) or runs under faketime.
 @discardableResult
 public func run(_ program: String, _ arguments: [String], cwd: String? = nil, environment: [String: String]? = nil,
                 stdin: Data? = nil) -> RunResult {
     _ = ignoreSIGPIPE
-    let p = Process()
-    if program.hasPrefix("/") { p.executableURL = URL(fileURLWithPath: program) } else {
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    do {
+        let r = try Subprocess.run(program, arguments, stdin: stdin, environment: environment, cwd: cwd)
+        return RunResult(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
+    } catch {
+        return RunResult(status: 127, stdout: "", stderr: "cannot run \(program): \(error)")
     }
-    p.arguments = program.hasPrefix("/") ? arguments : [program] + arguments
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    if let environment { p.environment = environment }
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    p.standardOutput = out; p.standardError = err; p.standardInput = inp
-    do { try p.run() } catch { return RunResult(status: 127, stdout: "", stderr: "cannot run \(program): \(error)") }
-    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    if let stdin { try? inp.fileHandleForWriting.write(contentsOf: stdin) }
-    try? inp.fileHandleForWriting.close()
-    p.waitUntilExit()
-    group.wait()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// A child that exits before reading all of its stdin (a hook refusing hostile input) must

@@ -35,9 +35,14 @@ public final class TestDatabase: @unchecked Sendable {
             return .success(TestDatabase(host: host, dir: dir))
         }
         let dir = "/tmp/attest-pg-\(getpid())"
-        let r = run(packageRoot + "/scripts/pg-throwaway", ["start", dir])
+        // The server daemon inherits the starting script's stdout and stderr: were they pipes,
+        // reading them to the end would wait for the server to exit. Send them to a file.
+        let outFile = dir + ".start.log"
+        let r = run("sh", ["-c", "\"$0\" start \"$1\" >\"$2\" 2>&1 </dev/null", packageRoot + "/scripts/pg-throwaway", dir, outFile])
+        let startLog = (try? String(contentsOfFile: outFile, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: outFile)
         guard r.status == 0 else {
-            return .failure(Unavailable(description: "cannot start the throwaway PostgreSQL with scripts/pg-throwaway: \(r.stderr)"))
+            return .failure(Unavailable(description: "cannot start the throwaway PostgreSQL with scripts/pg-throwaway: \(startLog)"))
         }
         atexit { _ = run(packageRoot + "/scripts/pg-throwaway", ["stop", "/tmp/attest-pg-\(getpid())"]) }
         return .success(TestDatabase(host: dir + "/socket", dir: dir))

@@ -48,7 +48,9 @@ public enum TimestampFixture {
         let env = ["TZ": "UTC", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         let q = run("openssl", ["ts", "-query", "-data", dir + "/imprint.txt", "-sha256", "-cert", "-out", dir + "/q.tsq"], environment: env)
         precondition(q.status == 0, "openssl ts -query: \(q)")
-        let r = run("faketime", [tsaTime, "openssl", "ts", "-reply", "-config", tsa.scratch.path + "/tsa.cnf",
+        // `-f` without `@` freezes the clock: the token says tsaTime to the second however
+        // slowly openssl runs on a loaded machine (`faketime TIME` alone lets it tick).
+        let r = run("faketime", ["-f", tsaTime, "openssl", "ts", "-reply", "-config", tsa.scratch.path + "/tsa.cnf",
                                  "-queryfile", dir + "/q.tsq", "-token_out", "-out", dir + "/t.der"], environment: env)
         precondition(r.status == 0, "openssl ts -reply: \(r)")
         return try! Data(contentsOf: URL(fileURLWithPath: dir + "/t.der"))
