@@ -68,7 +68,8 @@ public enum Step5RetentionBounds {
         csv += Data(CSV.line(["oldest_hot_row", oldestText, nil, nil, nil]).utf8)
         for r in glacier.values { csv += Data(CSV.line(["latest_glacier_run", nil] + r).utf8) }
         csv += Data(CSV.line(["bound", UTC.iso(bound), nil, nil, nil]).utf8)
-        let pass = "oldest row \(oldestText ?? "none (table empty)") is within \(p.retentionYears) years; latest glacier run \(glacierText)"
+        let oldestShown = oldestText.map { t in PgTime.parse(t).map(UTC.human) ?? t } ?? "none (table empty)"
+        let pass = "oldest row \(oldestShown) is within \(p.retentionYears) years; latest glacier run \(glacierText)"
         return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
                        rowCount: oldest.count + glacier.count, evidence: csv)
     }

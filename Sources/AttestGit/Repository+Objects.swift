@@ -49,6 +49,14 @@ extension Repository {
 
     /// The blob at `path` in a commit's tree, or nil when there is no such file.
     public func blob(at path: String, inCommit commit: ObjectID) throws(GitError) -> Data? {
+        guard let id = try blobID(at: path, inCommit: commit) else { return nil }
+        let (_, bytes) = try readObject(id)
+        return Data(bytes)
+    }
+
+    /// The object id of the blob at `path` in a commit's tree, or nil when there is no such
+    /// file (the timestamp imprint binds it: AttestCore.TimestampImprint).
+    public func blobID(at path: String, inCommit commit: ObjectID) throws(GitError) -> ObjectID? {
         let c = try lookupCommit(commit)
         defer { git_commit_free(c) }
         var tree: OpaquePointer?
@@ -60,22 +68,6 @@ extension Repository {
         try check(rc, "find \(path) in \(commit.short)")
         defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-        let (_, bytes) = try readObject(ObjectID(git_tree_entry_id(entry)!.pointee))
-        return Data(bytes)
-    }
-
-    /// The id of the entry at `path` in a commit's tree (a blob's id for a file), or nil.
-    public func entryID(at path: String, inCommit commit: ObjectID) throws(GitError) -> ObjectID? {
-        let c = try lookupCommit(commit)
-        defer { git_commit_free(c) }
-        var tree: OpaquePointer?
-        try check(git_commit_tree(&tree, c), "read the tree of \(commit.short)")
-        defer { git_tree_free(tree) }
-        var entry: OpaquePointer?
-        let rc = git_tree_entry_bypath(&entry, tree, path)
-        if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "find \(path) in \(commit.short)")
-        defer { git_tree_entry_free(entry) }
         return ObjectID(git_tree_entry_id(entry)!.pointee)
     }
 

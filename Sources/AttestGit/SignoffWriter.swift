@@ -64,14 +64,6 @@ extension Repository {
         return (name, email)
     }
 
-    /// The blob id a file's bytes would have, written into the object store.
-    func writeBlob(_ contents: Data) throws(GitError) -> git_oid {
-        var oid = git_oid()
-        let rc = contents.withUnsafeBytes { p in git_blob_create_from_buffer(&oid, pointer, p.baseAddress, p.count) }
-        try check(rc, "write the file into the object store")
-        return oid
-    }
-
     /// Makes the sign-off commit: `HEAD`'s tree with only `path` set to `contents`, author and
     /// committer `user.name <user.email>` at `time` (UTC), `message`, signed by `sign` when given
     /// (it receives the commit buffer and returns the armored signature); then moves the branch
