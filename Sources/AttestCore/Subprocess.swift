@@ -51,6 +51,10 @@ public enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // The child gets stdin, stdout and stderr and nothing else: no descriptor that another
+        // thread has open at this moment (a script being written is "text file busy" to exec
+        // while any process holds it open for writing; a pipe held open never reaches EOF).
+        _ = addCloseFrom?(&actions, 3)
 
         var pid: pid_t = 0
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -116,3 +120,10 @@ public enum Subprocess {
         func set(err d: Data) { lock.lock(); err = d; lock.unlock() }
     }
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
+/// module does not declare; looked up once. Without it, children inherit open descriptors.
+private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()

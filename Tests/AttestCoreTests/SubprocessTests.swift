@@ -18,3 +18,22 @@ import AttestCore
         #expect(throws: AttestError.self) { try Subprocess.run("no-such-program-attest", []) }
     }
 }
+
+@Suite struct SubprocessDescriptorTests {
+    /// A child sees stdin, stdout and stderr only: a descriptor the parent has open (here a
+    /// file opened without close-on-exec) is not inherited.
+    @Test func childInheritsOnlyTheThreeStandardDescriptors() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("attest-fd-\(UUID().uuidString)").path
+        let first = open(path, O_CREAT | O_WRONLY, 0o600)
+        try #require(first > 2)
+        // Far above the few descriptors `ls` opens itself.
+        let fd = fcntl(first, F_DUPFD, 100)
+        close(first)
+        try #require(fd >= 100)
+        defer { close(fd); unlink(path) }
+        let r = try Subprocess.run("sh", ["-c", "ls /proc/self/fd"])
+        let fds = Set(r.stdoutText.split(separator: "\n").compactMap { Int($0) })
+        #expect(!fds.contains(Int(fd)), "child inherited fd \(fd): \(fds.sorted())")
+        #expect(fds.isSuperset(of: [0, 1, 2]))
+    }
+}
