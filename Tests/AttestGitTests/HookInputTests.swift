@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AttestTestSupport
 @testable import AttestGit
 
 @Suite struct HookInputTests {
@@ -56,7 +57,7 @@ import Testing
     /// 100,000+ generated inputs (seeded): random bytes, random tokens, mutations of good
     /// lines. Each either parses into well-formed updates or throws a message; never crashes.
     @Test func randomizedInputsNeverCrash() {
-        var rng = Rng(seed: 0xC0FFEE)
+        var rng = SplitMix64(seed: 0xC0FFEE)
         let good = Array("refs/heads/main \(a) refs/heads/main \(b)\n\(z) \(a) refs/heads/x\n".utf8)
         let alphabet = Array("0123456789abcdefABCDEF refs/heads/main(delete)\n\r\t.:~^*?[\\@{".utf8)
         var ok = 0, failed = 0
@@ -84,17 +85,5 @@ import Testing
             }
         }
         #expect(ok > 0 && failed > 0)
-    }
-}
-
-struct Rng: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -7,7 +7,7 @@ import AttestTestSupport
 @Suite struct PushWalkTests {
     @Test func agreesWithGitRevList() throws {
         let repo = ScratchRepository("pushwalk")
-        var rng = Rng(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var commits: [String] = []
         // A history with branches, merges and skewed committer dates.
         for i in 0..<60 {
