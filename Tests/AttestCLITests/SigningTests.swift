@@ -45,6 +45,19 @@ import AttestTestSupport
         #expect(v.status == 0, "\(v)")
         #expect(v.stderr.contains("Good signature from \"Olive Operator <olive@example.com>\""), "\(v)")
         #expect(c.git(["log", "-1", "--format=%G?"], env: ["GNUPGHOME": gnupg]).stdout == "G\n")
+
+        // attest verify checks OpenPGP signatures through gpg, as git does, and agrees with
+        // `git verify-commit`: good with the signer's keyring, refused with an empty one.
+        let good = c.attest(["-c", "signing.required=true", "verify"], at: "2026-10-03 12:05:00", env: ["GNUPGHOME": gnupg])
+        #expect(good.status == 0, "\(good)")
+        let empty = c.repo.home + "/.gnupg-empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { _ = run("gpgconf", ["--kill", "all"], environment: testEnvironment(home: c.repo.home, extra: ["GNUPGHOME": empty])) }
+        let gitNoKey = c.git(["verify-commit", "HEAD"], env: ["GNUPGHOME": empty], check: false)
+        let noKey = c.attest(["-c", "signing.required=true", "verify"], at: "2026-10-03 12:05:00", env: ["GNUPGHOME": empty])
+        #expect(gitNoKey.status != 0, "\(gitNoKey)")
+        #expect(noKey.status == 1, "\(noKey)")
+        #expect(noKey.stdout.contains("[signature]"), "\(noKey)")
     }
 
     @Test func statusJSONReportsTheSignoff() throws {
