@@ -3,8 +3,9 @@ import AttestCore
 
 /// The entry point: global options, dispatch to a command, errors to exit codes.
 public enum CLI {
-    /// Every command, in the order `attest help` lists them.
-    public static let commands: [any Command.Type] = [
+    /// Every command, in the order `attest help` lists them. An immutable list of metatypes:
+    /// nothing in it can change after start-up, so reading it from any thread is safe.
+    nonisolated(unsafe) public static let commands: [any Command.Type] = [
         ScheduleCommand.self,
         StatusCommand.self,
         InitCommand.self,

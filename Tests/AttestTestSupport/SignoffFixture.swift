@@ -20,11 +20,11 @@ public enum SignoffFixture {
         var sums = ""
         for c in Controls.all {
             let data = Data("evidence of step \(c.step) for \(quarter)\n".utf8)
-            FileManager.default.createFile(atPath: folder + "/" + c.evidenceFile, contents: data)
+            _ = FileManager.default.createFile(atPath: folder + "/" + c.evidenceFile, contents: data)
             steps[c.step] = sha256(data)
             sums += "\(steps[c.step]!)  \(c.evidenceFile)\n"
         }
-        FileManager.default.createFile(atPath: folder + "/SHA256SUMS", contents: Data(sums.utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/SHA256SUMS", contents: Data(sums.utf8))
         return (steps, sha256(Data(sums.utf8)))
     }
 

@@ -44,7 +44,7 @@ public enum TimestampFixture {
     public static func token(for data: Data, tsa: TestTSA, at tsaTime: String) -> Data {
         let dir = tsa.scratch.path + "/fixture-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/imprint.txt", contents: data)
+        _ = FileManager.default.createFile(atPath: dir + "/imprint.txt", contents: data)
         let env = ["TZ": "UTC", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         let q = run("openssl", ["ts", "-query", "-data", dir + "/imprint.txt", "-sha256", "-cert", "-out", dir + "/q.tsq"], environment: env)
         precondition(q.status == 0, "openssl ts -query: \(q)")
