@@ -224,21 +224,10 @@ extension Row {
 /// PostgreSQL's ISO output of `timestamptz` (`2026-04-01 02:30:00.25+00`), parsed on bytes with
 /// calendar arithmetic: a step may read many thousands of rows, and Foundation's calendar costs
 /// microseconds per value. Anything unusual falls back to `UTC.parseInstant`.
+/// PostgreSQL's timestamp text, through AttestPostgres's parser; any other ISO-8601 form through
+/// AttestCore's.
 enum PgTime {
-    static func parse(_ text: String) -> Date? {
-        var copy = text
-        let fast: Date? = copy.withUTF8 { b -> Date? in
-            guard let p = b.baseAddress, let whole = PgAuditLine.timestamp(p, b.count) else { return nil }
-            // Fractional seconds, which the line parser skips.
-            var frac = 0.0
-            if b.count > 20, p[19] == 0x2e {
-                var i = 20, scale = 0.1
-                while i < b.count, let d = PgAuditLine.digit(p[i]) { frac += Double(d) * scale; scale /= 10; i += 1 }
-            }
-            return Date(timeIntervalSince1970: Double(whole) + frac)
-        }
-        return fast ?? UTC.parseInstant(text)
-    }
+    static func parse(_ text: String) -> Date? { Row.parseTimestamp(text) ?? UTC.parseInstant(text) }
 }
 
 /// Leading and trailing spaces and tabs removed, without Foundation (called once per row).

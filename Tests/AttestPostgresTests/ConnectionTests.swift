@@ -90,3 +90,36 @@ import AttestTestSupport
         try conn.execute("ROLLBACK")
     }
 }
+
+@Suite struct TimestampParsingTests {
+    /// The server is the oracle: for instants across centuries, with and without fractions, in
+    /// several session zones, the parsed text equals the epoch PostgreSQL computes itself.
+    @Test func parsedTextEqualsTheServersEpoch() throws {
+        let db = try TestDatabase.shared()
+        let conn = try Connection(conninfo: db.conninfo())
+        for zone in ["UTC", "Asia/Kolkata", "America/St_Johns"] {
+            try conn.execute("SET TimeZone = '\(zone)'")
+            let rows = try conn.query("""
+                SELECT t::text AS text, extract(epoch FROM t)::text AS epoch
+                FROM (SELECT timestamptz '1901-02-28 23:59:59.5+00' + (n * interval '3 days 7 hours 13 minutes 17.123456 seconds') AS t
+                      FROM generate_series(0, 400) AS n
+                      UNION ALL SELECT timestamptz '2024-02-29 12:00:00+00'
+                      UNION ALL SELECT timestamptz '1969-12-31 23:59:59.999999+00') AS s
+                """)
+            #expect(rows.count == 403)
+            for r in rows.all {
+                let text = try #require(r.text("text")), epoch = try #require(r.text("epoch").flatMap(Double.init))
+                let parsed = try #require(Row.parseTimestamp(text), "\(text) did not parse")
+                #expect(abs(parsed.timeIntervalSince1970 - epoch) < 0.000_01, "\(text): \(parsed.timeIntervalSince1970) vs \(epoch)")
+            }
+        }
+    }
+
+    @Test(arguments: ["2026-01-01 10:00:00+00", "2026-01-01T10:00:00Z", "2026-01-01 11:30:00+01:30", "2026-01-01 11:30:00+0130", "2026-01-01 10:00:00"])
+    func acceptedForms(_ text: String) throws {
+        #expect(try #require(Row.parseTimestamp(text)).timeIntervalSince1970 == 1_767_261_600)
+    }
+
+    @Test(arguments: ["", "2026-01-01", "2026-13-01 10:00:00", "2026-01-01 10:00:00 junk", "2026-01-01 10:00:00.", "infinity", "2026-01-01 10:00:00+1"])
+    func refusedForms(_ text: String) { #expect(Row.parseTimestamp(text) == nil) }
+}
