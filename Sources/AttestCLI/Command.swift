@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestGit
 
 /// One attest command: one type, one file under `Commands/`, registered in `CLI.commands`.
 ///
@@ -44,9 +45,12 @@ public final class Context: @unchecked Sendable {
     /// The policy of the repository around the working directory, or the defaults plus `-c`
     /// when there is no repository (for commands that do not need one).
     public func policy(requireRepository: Bool = false) throws(AttestError) -> Policy {
-        if let repo = try? openRepositoryIfAny() { return try repo.loadPolicy(overrides: overrides) }
-        if requireRepository { _ = try repository() }
-        return try Policy(entries: overrides)
+        let repo: AttestGit.Repository
+        do { repo = try repository() } catch {
+            if requireRepository { throw error }
+            return try Policy(entries: overrides)
+        }
+        return try repo.loadPolicy(overrides: overrides)
     }
 
     private var cachedRepository: AttestGit.Repository?
@@ -63,10 +67,8 @@ public final class Context: @unchecked Sendable {
         }
     }
 
-    private func openRepositoryIfAny() throws -> AttestGit.Repository { try repository() }
 }
 
-import AttestGit
 
 /// A line-oriented writer to a file descriptor; colour only when it is a TTY and `NO_COLOR`
 /// is unset.
