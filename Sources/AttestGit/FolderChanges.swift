@@ -4,7 +4,8 @@ internal import CGit2
 /// Answers "did this commit touch the attestation folder?" as cheaply as git allows: by
 /// comparing the folder's subtree id in the commit with the one in each parent. Whole trees
 /// are never diffed; a commit whose root tree equals its parent's costs no tree read at all,
-/// and each root tree is read once however many commits share it.
+/// and each root tree is read once however many commits share it. (The push gate's fast path
+/// makes the same comparison inside `PushWalk`, on a second thread.)
 public final class FolderTracker {
     public let repository: Repository
     /// `docs/attestation-log`
@@ -17,11 +18,11 @@ public final class FolderTracker {
     /// Commit id to root tree id, so a parent's tree is looked up once.
     private var treeOf: [ObjectID: ObjectID] = [:]
 
-    private let odb: ObjectDatabase
+    private let reader: ObjectReader
 
     public init(repository: Repository, folder: String) throws(GitError) {
         self.repository = repository
-        odb = try ObjectDatabase(repository)
+        reader = try ObjectReader(repository)
         self.folder = folder
         components = folder.split(separator: "/").map(String.init)
         levels = Array(repeating: [:], count: components.count)
@@ -34,16 +35,12 @@ public final class FolderTracker {
         for (level, name) in components.enumerated() {
             guard let id = current else { break }
             if let hit = levels[level][id] { current = hit; continue }
-            let child = try childTree(id, name)
+            let child = try reader.subtree(named: Array(name.utf8), inTree: id)
             levels[level][id] = child
             current = child
         }
         byTree[root] = current
         return current
-    }
-
-    private func childTree(_ tree: ObjectID, _ name: String) throws(GitError) -> ObjectID? {
-        try odb.childTree(tree, Array(name.utf8))
     }
 
     /// Whether a commit changes anything under the folder relative to any of its parents (a
@@ -52,42 +49,23 @@ public final class FolderTracker {
         try examine(commit).touches
     }
 
-    /// Whether a commit the push walk read touches the folder: its tree and its parents' trees
-    /// are already known, so only tree objects are read (once each).
-    public func touches(_ c: PushWalk.Commit, walk: PushWalk) throws(GitError) -> Bool {
-        let mine = try folderID(inTree: c.tree)
-        if c.parents.isEmpty { return mine != nil }
-        for p in c.parents {
-            let pt: ObjectID
-            if let t = walk.tree(of: p) ?? treeOf[p] { pt = t } else {
-                guard let l = try odb.commitLinks(p) else { continue }
-                pt = l.tree; treeOf[p] = pt
-            }
-            if pt == c.tree { continue }
-            if try folderID(inTree: pt) != mine { return true }
-        }
-        return false
-    }
-
     /// Whether the commit touches the folder, and whether its message mentions attest, from
     /// one raw read of the commit.
     public func examine(_ commit: ObjectID) throws(GitError) -> (touches: Bool, mentionsAttest: Bool) {
-        guard let links = try odb.commitLinks(commit) else {
-            throw GitError(operation: "read commit \(commit.short)", code: -1, message: "not a commit, or no tree header")
-        }
+        let (links, mentions) = try reader.commitHeader(commit)
         treeOf[commit] = links.tree
         let mine = try folderID(inTree: links.tree)
-        if links.parents.isEmpty { return (mine != nil, links.mentionsAttest) }
+        if links.parents.isEmpty { return (mine != nil, mentions) }
         for p in links.parents {
             let pt: ObjectID
             if let t = treeOf[p] { pt = t } else {
-                guard let l = try odb.commitLinks(p) else { continue }
-                pt = l.tree; treeOf[p] = pt
+                pt = try reader.commitHeader(p).header.tree
+                treeOf[p] = pt
             }
             if pt == links.tree { continue }
-            if try folderID(inTree: pt) != mine { return (true, links.mentionsAttest) }
+            if try folderID(inTree: pt) != mine { return (true, mentions) }
         }
-        return (false, links.mentionsAttest)
+        return (false, mentions)
     }
 
     /// One file changed under the folder between two commits.

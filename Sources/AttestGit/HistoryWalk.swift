@@ -93,13 +93,15 @@ final class TreeHandoff: @unchecked Sendable {
     let finished = Atomic<Bool>(false)
 
     init() {
-        chunks = .allocate(capacity: Self.maxChunks)
-        chunks.initialize(repeating: nil, count: Self.maxChunks)
+        // calloc: the 2 MiB directory comes as zero pages from the kernel, and only the pages
+        // used are ever touched (a small push uses one).
+        chunks = calloc(Self.maxChunks, MemoryLayout<UnsafeMutablePointer<ObjectID>?>.stride)!
+            .bindMemory(to: UnsafeMutablePointer<ObjectID>?.self, capacity: Self.maxChunks)
     }
 
     deinit {
         for k in 0..<Self.maxChunks { guard let c = chunks[k] else { break }; c.deallocate() }
-        chunks.deallocate()
+        free(chunks)
     }
 
     func append(_ id: ObjectID, at i: Int) {
@@ -162,13 +164,13 @@ final class TreeResolver: @unchecked Sendable {
 
     func resolve(_ root: ObjectID) throws(GitError) {
         let (first, config): (ObjectID?, ObjectID?) = try reader.withObject(root, "tree") { buf, _ in
-            (components.isEmpty ? nil : TreeParser.find(components[0], in: buf), TreeParser.find(configName, in: buf))
+            (components.isEmpty ? nil : TreeParser.find(components[0], in: buf, treesOnly: true), TreeParser.find(configName, in: buf))
         }
         var current = first
         var level = 1
         while let t = current, level < components.count {
             if let cached = levelCache[level][t] { current = cached } else {
-                let next = try reader.entry(named: components[level], inTree: t)
+                let next = try reader.subtree(named: components[level], inTree: t)
                 levelCache[level][t] = .some(next)
                 current = next
             }

@@ -61,7 +61,7 @@ final class ObjectReader {
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
-        packs = directPacks ? PackReader(objectsDirectory: repository.commonDir + "/objects") : nil
+        packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories) : nil
     }
 
     deinit { git_odb_free(odb) }
@@ -86,11 +86,28 @@ final class ObjectReader {
         try withObject(id, what) { buf, _ in Data(buffer: buf) }
     }
 
-    /// The id of the entry called `name` in a tree, or nil when there is none.
-    func entry(named name: [UInt8], inTree tree: ObjectID) throws(GitError) -> ObjectID? {
+    /// The id of the entry called `name` in a tree, or nil when there is none; with
+    /// `treesOnly`, only a subtree counts (a file of that name is as good as none).
+    func entry(named name: [UInt8], inTree tree: ObjectID, treesOnly: Bool = false) throws(GitError) -> ObjectID? {
         try withObject(tree, "tree") { buf, type throws(GitError) in
             guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
-            return TreeParser.find(name, in: buf)
+            return TreeParser.find(name, in: buf, treesOnly: treesOnly)
+        }
+    }
+
+    /// The id of the subtree called `name` in a tree, or nil when there is none.
+    func subtree(named name: [UInt8], inTree tree: ObjectID) throws(GitError) -> ObjectID? {
+        try entry(named: name, inTree: tree, treesOnly: true)
+    }
+
+    /// A commit's header (tree, parents, committer time) and whether its message mentions
+    /// attest, from one raw read.
+    func commitHeader(_ id: ObjectID) throws(GitError) -> (header: CommitHeader, mentionsAttest: Bool) {
+        try withObject(id, "commit") { buf, type throws(GitError) in
+            guard type == GIT_OBJECT_COMMIT, let h = CommitHeader.parse(buf) else {
+                throw GitError(operation: "read commit \(id)", code: -1, message: "not a well-formed commit object")
+            }
+            return (h, CommitHeader.messageMentionsAttest(buf))
         }
     }
 
@@ -126,20 +143,23 @@ enum TreeParser {
         }
     }
 
-    static func find(_ name: [UInt8], in buf: UnsafeBufferPointer<UInt8>) -> ObjectID? {
+    /// The id of the entry called `name`; with `treesOnly`, only a subtree (mode `40000`) counts.
+    static func find(_ name: [UInt8], in buf: UnsafeBufferPointer<UInt8>, treesOnly: Bool = false) -> ObjectID? {
         guard let base = buf.baseAddress else { return nil }
         var i = 0
         let n = buf.count
         let first = name.first ?? 0
         while i < n {
+            let modeStart = i
             while i < n, buf[i] != 0x20 { i += 1 }
+            let isTree = i - modeStart == 5 && buf[modeStart] == 0x34
             i += 1
             let nameStart = i
             while i < n, buf[i] != 0 { i += 1 }
             let nameEnd = i
             i += 1
             guard i + 20 <= n else { return nil }
-            if nameEnd - nameStart == name.count, buf[nameStart] == first,
+            if nameEnd - nameStart == name.count, buf[nameStart] == first, isTree || !treesOnly,
                memcmp(base + nameStart, name, name.count) == 0 {
                 return ObjectID(bytes: base + i)
             }
@@ -186,9 +206,68 @@ struct CommitHeader {
         }
         return CommitHeader(tree: tree, parents: parents, committerTime: time)
     }
+
+    /// Whether a raw commit's message (after the blank line that ends the header) mentions
+    /// attest: an `Attest-` trailer or the runbook's "attestation sign-off" subject. Commits
+    /// that do are judged by the push gate even when they leave the folder alone.
+    static func messageMentionsAttest(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(buf)
+        guard let blank = find(raw, "\n\n") else { return false }
+        let body = UnsafeRawBufferPointer(rebasing: raw[(blank + 2)...])
+        return find(body, "Attest-") != nil || find(body, "attestation sign-off") != nil
+    }
+
+    /// Where `needle` first occurs in `hay`: memchr for its first byte, memcmp for the rest.
+    static func find(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Int? {
+        let m = needle.utf8CodeUnitCount
+        guard hay.count >= m, let base = hay.baseAddress else { return nil }
+        let first = Int32(needle.utf8Start.pointee)
+        var i = 0
+        while i <= hay.count - m {
+            guard let hit = memchr(base + i, first, hay.count - m - i + 1) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + at, needle.utf8Start, m) == 0 { return at }
+            i = at + 1
+        }
+        return nil
+    }
 }
 
 extension Repository {
+    /// Where the repository's objects are, as git finds them: `GIT_OBJECT_DIRECTORY` (for a hook
+    /// in a receive quarantine) or `objects` in the common folder, then the directories named in
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES` and in each one's `info/alternates`, five levels deep
+    /// as git follows them. The list is only where to look for pack files first: whatever is
+    /// not found in them (loose objects, quoted paths) is read through libgit2.
+    var objectDirectories: [String] {
+        func env(_ name: String) -> String? {
+            guard fromEnvironment, let v = getenv(name) else { return nil }
+            let s = String(cString: v)
+            return s.isEmpty ? nil : s
+        }
+        return Repository.objectDirectories(primary: env("GIT_OBJECT_DIRECTORY") ?? commonDir + "/objects",
+                                            alternates: env("GIT_ALTERNATE_OBJECT_DIRECTORIES"))
+    }
+
+    /// The object directories from a primary one and a `GIT_ALTERNATE_OBJECT_DIRECTORIES` value.
+    static func objectDirectories(primary: String, alternates: String?) -> [String] {
+        var dirs: [String] = []
+        var queue: [(path: String, depth: Int)] = [(primary, 0)]
+        for alt in alternates?.split(separator: ":") ?? [] where !alt.hasPrefix("\"") {
+            queue.append((String(alt), 1))
+        }
+        while !queue.isEmpty {
+            let (path, depth) = queue.removeFirst()
+            guard !dirs.contains(path) else { continue }
+            dirs.append(path)
+            guard depth < 5, let list = try? String(contentsOfFile: path + "/info/alternates", encoding: .utf8) else { continue }
+            for line in list.split(separator: "\n") where !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("\"") {
+                queue.append((line.hasPrefix("/") ? String(line) : path + "/" + line, depth + 1))
+            }
+        }
+        return dirs
+    }
+
     /// The folder shared by all worktrees (`.git`, or the bare repository), without a trailing slash.
     var commonDir: String {
         var s = String(cString: git_repository_commondir(pointer))

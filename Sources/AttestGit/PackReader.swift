@@ -102,13 +102,17 @@ final class PackReader {
     private var cacheValues = [(type: UInt8, bytes: [UInt8])](repeating: (0, []), count: PackReader.slots)
 
     /// Opens every pack under `objects`; nil when there is none (the caller uses libgit2 alone).
-    init?(objectsDirectory objects: String) {
-        let dir = objects + "/pack"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
-        // Newest packs first: they usually hold the recent history the walk starts with.
-        for name in names.sorted() where name.hasSuffix(".idx") {
-            let base = dir + "/" + name.dropLast(4)
-            if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
+    convenience init?(objectsDirectory objects: String) { self.init(objectsDirectories: [objects]) }
+
+    /// Opens every pack under each of the object directories, in order; nil when there is none.
+    init?(objectsDirectories: [String]) {
+        for objects in objectsDirectories {
+            let dir = objects + "/pack"
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            for name in names.sorted() where name.hasSuffix(".idx") {
+                let base = dir + "/" + name.dropLast(4)
+                if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
+            }
         }
         guard !packs.isEmpty else { return nil }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }

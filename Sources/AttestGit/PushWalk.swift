@@ -1,19 +1,23 @@
 import Foundation
 internal import CGit2
 
-/// The commits reachable from some tips and not from others, found the way git's own
-/// `rev-list A --not B` finds them (newest first by committer date, with git's "slop" of a few
-/// extra commits against skewed clocks), reading each commit object exactly once and keeping
-/// what the push hook needs from it: tree, parents, and whether the message mentions attest.
+/// The commits of a push: those reachable from some tips and not from others, found the way
+/// git's own `rev-list A --not B` finds them (newest first by committer date, with git's "slop"
+/// of a few extra commits against skewed clocks), each with whether it touches a folder (its
+/// subtree id differs from that in a parent) and whether its message mentions attest.
 ///
-/// libgit2's revwalk parses every commit into objects the hook then reads again; this walk
-/// does one raw read per commit, which is what keeps the hook's fast path near `git rev-list`.
+/// This is the push gate's fast path, so it reads as little as git would: each commit once,
+/// straight from the pack files (`PackReader`, libgit2 for anything else), and each root tree
+/// once, on a second thread (`TreeResolver`, as the audit's walk does), while this one goes on
+/// reading commits. Nothing is hashed again and nothing is cached but the folder lookups.
 public struct PushWalk {
     public struct Commit: Sendable {
         public let id: ObjectID
         public let tree: ObjectID
         public let parents: [ObjectID]
         public let mentionsAttest: Bool
+        /// The folder's subtree differs from that of some parent (a root commit: the folder exists).
+        public let touchesFolder: Bool
     }
 
     private struct Node {
@@ -26,18 +30,38 @@ public struct PushWalk {
         var expanded = false
     }
 
-    private let odb: ObjectDatabase
+    private let repository: Repository
+    private let folder: [[UInt8]]
+    private var reader: ObjectReader
     private var nodes: [Node] = []
-    private var index: [ObjectID: Int] = [:]
+    private var index = ObjectIDTable(capacity: 1 << 12)
     private var heap: [(time: Int64, seq: Int)] = []
     /// How many queued (not yet expanded) commits are interesting.
     private var interestingQueued = 0
+    private var handoff = TreeHandoff()
 
-    public init(repository: Repository) throws(GitError) { odb = try ObjectDatabase(repository) }
+    /// A walk over `repository` (opened from the environment in a hook, so a receive
+    /// quarantine is seen) that compares the subtree at `folder` (`docs/attestation-log`).
+    public init(repository: Repository, folder: String) throws(GitError) {
+        self.repository = repository
+        self.folder = folder.split(separator: "/").map { Array($0.utf8) }
+        reader = try ObjectReader(repository)
+    }
 
-    /// Runs the walk. Ids not in the object store, or not commits, are ignored on the hidden
-    /// side (a remote tip the client never fetched); a missing tip is an error.
+    /// Runs the walk, newest first. Ids not in the object store, or not commits, are ignored
+    /// on the hidden side (a remote tip the client never fetched); a missing tip, or a missing
+    /// parent of a pushed commit, is an error.
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
+        // The resolver gets its own repository handle and pack reader: nothing is shared
+        // between the threads but the hand-off of root tree ids.
+        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened()), components: folder)
+        handoff = TreeHandoff()
+        let handoff = self.handoff
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { resolver.run(handoff); done.signal() }
+        var stopped = false
+        defer { if !stopped { handoff.finish(); done.wait() } }
+
         for h in hiding where !h.isZero { _ = try add(h, uninteresting: true, required: false) }
         for t in tips where !t.isZero { _ = try add(t, uninteresting: false, required: true) }
         var candidates: [Int] = []
@@ -45,12 +69,13 @@ public struct PushWalk {
         var lastInterestingTime = Int64.max
         while let i = pop() {
             if nodes[i].expanded { continue }
+            if resolver.failure != nil { break }
             nodes[i].expanded = true
             let unint = nodes[i].uninteresting
             if !unint { interestingQueued -= 1 }
             for p in nodes[i].parents {
                 if let j = index[p] {
-                    if unint { markUninteresting(j) }
+                    if unint { markUninteresting(Int(j)) }
                 } else {
                     _ = try add(p, uninteresting: unint, required: false)
                 }
@@ -69,32 +94,43 @@ public struct PushWalk {
             lastInterestingTime = nodes[i].time
             candidates.append(i)
         }
-        return candidates.filter { !nodes[$0].uninteresting }.map {
-            Commit(id: nodes[$0].id, tree: nodes[$0].tree, parents: nodes[$0].parents, mentionsAttest: nodes[$0].mentions)
-        }
-    }
+        handoff.finish()
+        done.wait()
+        stopped = true
+        if let e = resolver.failure { throw e }
 
-    /// The root tree of a commit the walk has read, if it has.
-    public func tree(of id: ObjectID) -> ObjectID? { index[id].map { nodes[$0].tree } }
+        var out: [Commit] = []
+        for i in candidates where !nodes[i].uninteresting {
+            let n = nodes[i]
+            let mine = resolver.folderTree[i]
+            var touches = n.parents.isEmpty && mine >= 0
+            for p in n.parents where !touches {
+                guard let j = index[p] else {
+                    throw GitError(operation: "read commit \(p.short), parent of \(n.id.short)", code: GIT_ENOTFOUND.rawValue,
+                                   message: "not in the object store")
+                }
+                touches = resolver.folderTree[Int(j)] != mine
+            }
+            out.append(Commit(id: n.id, tree: n.tree, parents: n.parents, mentionsAttest: n.mentions, touchesFolder: touches))
+        }
+        return out
+    }
 
     private mutating func add(_ id: ObjectID, uninteresting: Bool, required: Bool) throws(GitError) -> Int? {
         if let j = index[id] {
-            if uninteresting { markUninteresting(j) }
-            return j
+            if uninteresting { markUninteresting(Int(j)) }
+            return Int(j)
         }
-        let parsed: (tree: ObjectID, parents: [ObjectID], time: Int64, mentions: Bool)?
-        do { parsed = try odb.commitHeader(id) } catch {
+        let parsed: (header: CommitHeader, mentionsAttest: Bool)
+        do { parsed = try reader.commitHeader(id) } catch {
             if required { throw error }
             return nil
         }
-        guard let parsed else {
-            if required { throw GitError(operation: "read commit \(id.short)", code: -1, message: "not a commit") }
-            return nil
-        }
         let j = nodes.count
-        nodes.append(Node(id: id, tree: parsed.tree, parents: parsed.parents, time: parsed.time, mentions: parsed.mentions,
-                          uninteresting: uninteresting))
-        index[id] = j
+        nodes.append(Node(id: id, tree: parsed.header.tree, parents: parsed.header.parents, time: parsed.header.committerTime,
+                          mentions: parsed.mentionsAttest, uninteresting: uninteresting))
+        index.insert(id, Int32(j))
+        handoff.append(parsed.header.tree, at: j)
         if !uninteresting { interestingQueued += 1 }
         push(j)
         return j
@@ -108,7 +144,7 @@ public struct PushWalk {
             if nodes[j].uninteresting && j != start { continue }
             if !nodes[j].uninteresting && !nodes[j].expanded { interestingQueued -= 1 }
             nodes[j].uninteresting = true
-            for p in nodes[j].parents { if let k = index[p], !nodes[k].uninteresting { stack.append(k) } }
+            for p in nodes[j].parents { if let k = index[p], !nodes[Int(k)].uninteresting { stack.append(Int(k)) } }
         }
     }
 

@@ -161,12 +161,11 @@ extension Repository {
     }
 
     /// Whether a commit's message mentions attest at all (`Attest-` trailers or the runbook's
-    /// sign-off subject): a cheap filter over libgit2's cached, parsed commit.
+    /// sign-off subject; the rule is `CommitHeader.messageMentionsAttest`).
     public func messageMentionsAttest(_ id: ObjectID) throws(GitError) -> Bool {
-        let c = try lookupCommit(id)
-        defer { git_commit_free(c) }
-        guard let m = git_commit_message_raw(c) else { return false }
-        return strstr(m, "Attest-") != nil || strstr(m, "attestation sign-off") != nil
+        let (type, bytes) = try readObject(id)
+        guard type == "commit" else { return false }
+        return bytes.withUnsafeBufferPointer { CommitHeader.messageMentionsAttest($0) }
     }
 
     /// The current HEAD commit, or nil on an unborn branch.

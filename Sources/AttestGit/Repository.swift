@@ -4,8 +4,10 @@ internal import CGit2
 /// A git repository opened through libgit2. The handle is owned here and freed in `deinit`.
 public final class Repository: @unchecked Sendable {
     let pointer: OpaquePointer
+    /// Opened from `GIT_DIR`, `GIT_OBJECT_DIRECTORY`, … (a hook), rather than from a path.
+    let fromEnvironment: Bool
 
-    init(pointer: OpaquePointer) { self.pointer = pointer }
+    init(pointer: OpaquePointer, fromEnvironment: Bool = false) { self.pointer = pointer; self.fromEnvironment = fromEnvironment }
     deinit { git_repository_free(pointer) }
 
     /// Opens the repository that contains `path`, searching upwards as `git` does.
@@ -23,7 +25,13 @@ public final class Repository: @unchecked Sendable {
         var repo: OpaquePointer?
         try check(git_repository_open_ext(&repo, nil, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
                   "open repository from the environment (GIT_DIR=\(ProcessInfo.processInfo.environment["GIT_DIR"] ?? "unset"))")
-        return Repository(pointer: repo!)
+        return Repository(pointer: repo!, fromEnvironment: true)
+    }
+
+    /// A second handle on the same repository, opened the same way, for another thread:
+    /// libgit2 handles are not shared between threads.
+    func reopened() throws(GitError) -> Repository {
+        fromEnvironment ? try Repository.openFromEnvironment() : try Repository.open(gitDir: gitDir)
     }
 
     /// The working tree's root, with a trailing slash removed; nil for a bare repository.
@@ -42,4 +50,21 @@ public final class Repository: @unchecked Sendable {
     }
 
     public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
+}
+
+extension Repository {
+    /// libgit2 re-hashes every object it reads unless told otherwise. `git rev-list` does
+    /// not; the push hook's fast path turns it off while it only compares ids, and back on
+    /// before reading anything it judges. Process-wide.
+    public static func setStrictHashVerification(_ enabled: Bool) {
+        _ = libgit2Initialized
+        _ = attest_git_opt_strict_hash_verification(enabled ? 1 : 0)
+    }
+
+    /// libgit2's object cache; the fast path reads each object once, so caching it only costs
+    /// memory and the time to free it. Process-wide.
+    public static func setObjectCaching(_ enabled: Bool) {
+        _ = libgit2Initialized
+        _ = attest_git_opt_enable_caching(enabled ? 1 : 0)
+    }
 }

@@ -6,9 +6,11 @@ import AttestTestSupport
 /// A client repository and a bare "server" it pushes to, with attest's shim installed as the
 /// client's pre-push hook or as the server's pre-receive hook (never both in one world, so
 /// each side is shown to stop bad pushes on its own). Pushes run under faketime, which the
-/// hook inherits.
+/// hook inherits. `serverPack` is the server with `receive.unpackLimit 1`: the pushed objects
+/// reach the hook as a pack in the receive quarantine instead of loose objects, which is what
+/// any push of more than 100 objects does.
 final class PushWorld: @unchecked Sendable {
-    enum Side: String, CaseIterable, Sendable { case client, server }
+    enum Side: String, CaseIterable, Sendable { case client, server, serverPack }
     let side: Side
     let client: ScratchRepository
     let server: String
@@ -18,6 +20,7 @@ final class PushWorld: @unchecked Sendable {
         client = ScratchRepository("push-\(side)")
         server = client.scratch.path + "/server.git"
         run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment)
+        if side == .serverPack { run("git", ["--git-dir", server, "config", "receive.unpackLimit", "1"], environment: client.environment) }
         client.git(["remote", "add", "origin", server])
         client.write("README.md", "compliance repository\n")
         client.commitAll("init", date: "2026-09-01T10:00:00Z")

@@ -44,7 +44,6 @@ struct PushGate {
         }
         var out = Outcome()
         var suspects: [ObjectID] = []
-        let tracker: FolderTracker
         // The fast path reads each commit and root tree once and compares ids, as git rev-list
         // does: no re-hashing of each object read, no object cache. Everything judged below is
         // read with both back on.
@@ -52,11 +51,10 @@ struct PushGate {
         Repository.setObjectCaching(false)
         defer { Repository.setStrictHashVerification(true); Repository.setObjectCaching(true) }
         do {
-            tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder)
-            var walk = try PushWalk(repository: repository)
+            var walk = try PushWalk(repository: repository, folder: policy.attestationFolder)
             for c in try walk.run(tips: tips, hiding: hide) {
                 out.pushed += 1
-                if c.mentionsAttest { suspects.append(c.id) } else if try tracker.touches(c, walk: walk) { suspects.append(c.id) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) }
             }
         } catch {
             throw .environment("cannot walk the pushed commits: \(error.message)")
@@ -64,6 +62,10 @@ struct PushGate {
         Repository.setStrictHashVerification(true)
         Repository.setObjectCaching(true)
         if suspects.isEmpty { return out }
+        let tracker: FolderTracker
+        do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
+            throw .environment("cannot read the pushed commits: \(error.message)")
+        }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
         for id in suspects.reversed() {
