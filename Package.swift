@@ -15,8 +15,11 @@ let package = Package(
         // zlib: gzip'd pg_audit exports (AttestControls) and pack files in the audit's history walk (AttestGit).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Keeps libgit2 from parsing the system CA bundle at init (see its one C file).
+        .target(name: "CNoGitTLS"),
+
         .target(name: "AttestCore"),
-        .target(name: "AttestGit", dependencies: ["CGit2", "CZlib", "AttestCore"]),
+        .target(name: "AttestGit", dependencies: ["CGit2", "CNoGitTLS", "CZlib", "AttestCore"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
         .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib"]),
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
@@ -29,7 +32,7 @@ let package = Package(
         // the throwaway PostgreSQL cluster, running the built binary.
         .target(name: "AttestTestSupport", dependencies: ["AttestCore"], path: "Tests/AttestTestSupport"),
         .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore", "AttestTestSupport"]),
-        .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "AttestTestSupport"]),
+        .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "CNoGitTLS", "AttestTestSupport"]),
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
         .testTarget(name: "AttestCryptoTests", dependencies: ["AttestCrypto", "AttestTestSupport"]),
         .testTarget(name: "AttestControlsTests", dependencies: ["AttestControls", "AttestTestSupport"]),

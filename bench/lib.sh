@@ -6,12 +6,16 @@ set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ATTEST=${ATTEST:-$BENCH_ROOT/.build/release/attest}
 
-# measure OUTVAR_SECONDS OUTVAR_KIB -- command...: wall seconds and peak RSS (KiB) of a command.
+# measure OUTVAR_SECONDS OUTVAR_KIB -- command...: wall seconds (to the millisecond, from the
+# clock around the run; /usr/bin/time's own figure has only two decimals) and peak RSS (KiB).
 measure() {
   local __s=$1 __k=$2; shift 3
-  local tf; tf=$(mktemp)
-  /usr/bin/time -f '%e %M' -o "$tf" "$@" >/dev/null 2>/dev/null || { echo "bench: command failed: $*" >&2; rm -f "$tf"; return 1; }
-  read -r "$__s" "$__k" < <(tail -n 1 "$tf")
+  local tf t0 t1; tf=$(mktemp)
+  t0=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$tf" "$@" >/dev/null 2>/dev/null || { echo "bench: command failed: $*" >&2; rm -f "$tf"; return 1; }
+  t1=$(date +%s%N)
+  read -r "$__k" < <(tail -n 1 "$tf")
+  printf -v "$__s" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
   rm -f "$tf"
 }
 
