@@ -106,7 +106,7 @@ import AttestTestSupport
 
     @Test func indexLock() throws {
         let c = rendered(Array(repeating: "pass", count: 7))
-        FileManager.default.createFile(atPath: c.path + "/.git/index.lock", contents: Data())
+        _ = FileManager.default.createFile(atPath: c.path + "/.git/index.lock", contents: Data())
         #expect(try refused(c).contains(".git/index.lock exists"))
     }
 

@@ -153,7 +153,7 @@ import AttestTestSupport
         SignoffFixture.commit(in: repo, quarter: "2026-Q4", date: Self.inWindow, manifest: ev.manifest, steps: ev.steps)
         let ok = repo.attest(["verify", "--evidence", folder], at: Self.now)
         #expect(ok.status == 0, "\(ok)")
-        FileManager.default.createFile(atPath: folder + "/CC8.1-hmac-chain-monthly.csv", contents: Data("altered\n".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/CC8.1-hmac-chain-monthly.csv", contents: Data("altered\n".utf8))
         let bad = repo.attest(["verify", "--evidence", folder], at: Self.now)
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("[evidence] \(folder)/SHA256SUMS does not match: CC8.1-hmac-chain-monthly.csv has SHA-256"), "\(bad)")
