@@ -32,7 +32,7 @@ public struct PushWalk {
 
     private let repository: Repository
     private let folder: [[UInt8]]
-    private var reader: ObjectReader
+    private let reader: ObjectReader
     private var nodes: [Node] = []
     private var index = ObjectIDTable(capacity: 1 << 12)
     private var heap: [(time: Int64, seq: Int)] = []

@@ -190,6 +190,22 @@ final class PushWorld: @unchecked Sendable {
         let upd = repo.attest(["hook", "update", "refs/heads/main", "xyz", head], env: ["GIT_DIR": repo.path + "/.git"])
         #expect(upd.status == 2 && upd.stderr.contains("'xyz' is not an object id"), "\(upd)")
     }
+
+    /// A pushed commit whose parent is not in the object store (a damaged or shallow clone):
+    /// the hook refuses, naming both commits and what to do.
+    @Test func missingParentNamesTheCommits() throws {
+        let r = ScratchRepository("hostile-parent")
+        let parent = r.commitAll("parent")
+        r.write("b.txt", "b\n")
+        let child = r.commitAll("child")
+        try FileManager.default.removeItem(atPath: r.path + "/.git/objects/" + parent.prefix(2) + "/" + parent.dropFirst(2))
+        let z = String(repeating: "0", count: 40)
+        let h = r.attest(["hook", "pre-push", "origin", "url"], env: ["GIT_DIR": r.path + "/.git"],
+                         stdin: Data("refs/heads/main \(child) refs/heads/main \(z)\n".utf8))
+        #expect(h.status == 3, "\(h)")
+        #expect(h.stderr.contains("read commit \(parent.prefix(12)), parent of \(child.prefix(12)): not in the object store"), "\(h.stderr)")
+        #expect(h.stderr.contains("'git fsck'"), "\(h.stderr)")
+    }
 }
 
 @Suite struct HookInstallTests {

@@ -57,14 +57,14 @@ struct PushGate {
                 if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) }
             }
         } catch {
-            throw .environment("cannot walk the pushed commits: \(error.message)")
+            throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
         }
         Repository.setStrictHashVerification(true)
         Repository.setObjectCaching(true)
         if suspects.isEmpty { return out }
         let tracker: FolderTracker
         do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
-            throw .environment("cannot read the pushed commits: \(error.message)")
+            throw .environment("cannot read the pushed commits: \(error.description); \(Self.unreadableRemedy)")
         }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
@@ -114,6 +114,9 @@ struct PushGate {
         return changes
     }
 
+    /// What to do when a commit the gate must read is not there or not readable.
+    static let unreadableRemedy = "the push is refused until every pushed commit and its parents can be read: check the object store with 'git fsck', or fetch the missing history ('git fetch --unshallow' in a shallow clone)"
+
     /// `docs/attestation-log/2026-Q4.md`: a quarter's file directly in the folder.
     static func isAttestationFile(_ path: String, folder: String) -> Bool {
         guard path.hasPrefix(folder + "/") else { return false }
@@ -153,7 +156,7 @@ struct SignedHistory {
                 if SignoffRules.isSignoff(message: message), let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
                 return true
             }
-        } catch { throw .environment("cannot walk history for signed files: \(error.message)") }
+        } catch { throw .environment("cannot walk history for signed files: \(error.description); \(PushGate.unreadableRemedy)") }
         return out
     }
 }
