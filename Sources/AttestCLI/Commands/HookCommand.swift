@@ -24,11 +24,18 @@ struct HookCommand: Command {
       pre-push <remote> <url>   reads '<local ref> <local oid> <remote ref> <remote oid>' lines
       pre-receive               reads '<old oid> <new oid> <ref>' lines
       update <ref> <old> <new>  one ref, from arguments
-      install [--force]         writes a one-line shim into the hooks folder (core.hooksPath
+      install [--force]         writes a short shim into the hooks folder (core.hooksPath
                                 respected): pre-push in a working repository, pre-receive in a
                                 bare one. A hook attest did not write is never replaced; --force
-                                rewrites attest's own shim.
+                                rewrites attest's own shim. When attest is not found at push
+                                time, the shim says what to do and refuses the push (exit 127).
+                                Where pre-commit owns the pre-push hook, install prints the
+                                .pre-commit-config.yaml entry for the hook id attest-push-gate.
       uninstall                 removes attest's shim, and nothing else
+
+    Under pre-commit (.pre-commit-hooks.yaml, PRE_COMMIT=1) 'pre-push' takes no arguments and
+    checks PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (revisions resolved to commits), or, with no
+    range (pre-commit run --all-files), what 'git push' would send; one line says which.
 
     Exit codes: 0 accepted / done; 1 push refused, or malformed hook input, or a foreign hook
     in the way; 2 usage; 3 repository or object store unreadable.
@@ -50,7 +57,14 @@ struct HookCommand: Command {
             guard p.count == n + 1 else { throw .usage("'hook \(p[0])' takes \(form)") }
         }
         switch p[0] {
-        case "pre-push": try count(2, "<remote> <url>"); action = .prePush(remote: p[1])
+        case "pre-push":
+            // pre-commit's entry 'attest hook pre-push' (.pre-commit-hooks.yaml) passes no
+            // arguments; the remote is in PRE_COMMIT_REMOTE_NAME.
+            if p.count == 1, context.environment["PRE_COMMIT"] == "1" {
+                action = .prePush(remote: context.environment["PRE_COMMIT_REMOTE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "origin")
+            } else {
+                try count(2, "<remote> <url>"); action = .prePush(remote: p[1])
+            }
         case "pre-receive": try count(0, "no arguments"); action = .preReceive
         case "update":
             try count(3, "<ref> <old oid> <new oid>")
@@ -68,18 +82,12 @@ struct HookCommand: Command {
         case .prePush(let remote):
             let repo = try openRepository()
             var updates = try parse { b throws(HookInputError) in try HookInput.prePush(b) }
-            // Under the pre-commit framework, which keeps git's stdin for itself, the one ref
-            // pushed comes in PRE_COMMIT_* variables (.pre-commit-hooks.yaml).
-            if updates.isEmpty, let to = context.environment["PRE_COMMIT_TO_REF"] {
-                let from = context.environment["PRE_COMMIT_FROM_REF"].flatMap { $0.isEmpty ? nil : $0 } ?? String(repeating: "0", count: 40)
-                let ref = context.environment["PRE_COMMIT_REMOTE_BRANCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "refs/heads/pre-commit"
-                do { updates = [try HookInput.update(ref: ref, old: from, new: to)] } catch {
-                    throw .failed("PRE_COMMIT_* variables: \(error.message)")
-                }
-            }
             // The remote's tracking refs are what the remote already has, as far as we know.
             let safe = !remote.contains(where: { "*?[\\ ".contains($0) }) && !remote.isEmpty
             let tracking = safe ? ((try? repo.references(glob: "refs/remotes/\(remote)/*")) ?? []).map(\.id) : []
+            // Under the pre-commit framework, which keeps git's stdin for itself, the range
+            // pushed comes in PRE_COMMIT_* variables, or none at all (pre-commit run --all-files).
+            if updates.isEmpty, let u = try preCommitUpdate(context, repo, remote: remote, tracking: tracking) { updates = [u] }
             let policy = try repo.loadPolicy(overrides: context.overrides)
             let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
             return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push", trusted: repo.headCommit)
@@ -90,6 +98,54 @@ struct HookCommand: Command {
         case .update(let u):
             return try serverGate(context, try openRepository(), [u], side: "update")
         }
+    }
+
+    // MARK: pre-commit
+
+    /// The one ref update pre-commit describes in its variables, its revisions resolved to
+    /// commits, and a line on stderr saying which commits are checked. nil outside pre-commit.
+    ///
+    /// With no range (`pre-commit run --all-files --hook-stage pre-push`, or pre-commit's own
+    /// pre-push hook when the push sends a root commit) the commits checked are those of the
+    /// local branch pushed (`PRE_COMMIT_LOCAL_BRANCH`), else of HEAD, that are not on the
+    /// remote's tracking refs: what `git push` would send.
+    private func preCommitUpdate(_ context: Context, _ repo: Repository, remote: String, tracking: [ObjectID]) throws(AttestError) -> HookInput.RefUpdate? {
+        let env = context.environment
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard env["PRE_COMMIT"] == "1" || value("PRE_COMMIT_TO_REF") != nil || value("PRE_COMMIT_FROM_REF") != nil else { return nil }
+        func resolve(_ name: String, _ rev: String) throws(AttestError) -> ObjectID {
+            do { return try repo.resolveCommit(rev) } catch {
+                throw .failed("\(name)='\(rev)' does not name a commit in this repository (\(error.message)); give a revision that names a commit (a branch, a tag of a commit, origin/main~3, a commit id) (push refused)")
+            }
+        }
+        let from: ObjectID?, to: ObjectID, what: (String) -> String
+        switch (value("PRE_COMMIT_FROM_REF"), value("PRE_COMMIT_TO_REF")) {
+        case let (f?, t?):
+            let (a, b) = (try resolve("PRE_COMMIT_FROM_REF", f), try resolve("PRE_COMMIT_TO_REF", t))
+            (from, to) = (a, b)
+            what = { "checking the \($0) in PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (\(f) = \(a.short) .. \(t) = \(b.short))" }
+        case (nil, nil):
+            let local = value("PRE_COMMIT_LOCAL_BRANCH")
+            let tip = try resolve(local == nil ? "HEAD (PRE_COMMIT_LOCAL_BRANCH unset)" : "PRE_COMMIT_LOCAL_BRANCH", local ?? "HEAD")
+            (from, to) = (nil, tip)
+            what = { "no range given by pre-commit (PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF unset, as under 'pre-commit run --all-files'); checking what 'git push' would send: the \($0) of \(local ?? "HEAD") (\(tip.short))" }
+        case let (f, t):
+            let (set, unset) = f == nil ? ("PRE_COMMIT_TO_REF", "PRE_COMMIT_FROM_REF") : ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF")
+            throw .failed("pre-commit set \(set) ('\(f ?? t ?? "")') without \(unset); give both --from-ref and --to-ref, or neither (push refused)")
+        }
+        let ref = value("PRE_COMMIT_REMOTE_BRANCH") ?? "refs/heads/pre-commit"
+        let update: HookInput.RefUpdate
+        do { update = try HookInput.update(ref: ref, old: (from ?? .zero).hex, new: to.hex) } catch {
+            throw .failed("PRE_COMMIT_REMOTE_BRANCH: \(error.message) (push refused)")
+        }
+        var count = 0
+        do { try repo.walk(from: [to], hiding: [from ?? .zero] + tracking) { _ throws(GitError) in count += 1; return true } } catch {
+            throw .environment("cannot walk the commits pre-commit gave: \(error.message)")
+        }
+        let onRemote = tracking.isEmpty ? " (there is no refs/remotes/\(remote)/*, so that is the whole history)"
+            : " that \(count == 1 ? "is" : "are") not on refs/remotes/\(remote)/*"
+        context.err.line("attest pre-push: \(what("\(count) commit\(count == 1 ? "" : "s")"))\(onRemote); sign-offs already pushed: 'attest audit'")
+        return update
     }
 
     // MARK: gate
@@ -153,7 +209,10 @@ struct HookCommand: Command {
         let path = folder + "/" + hook
         let shim = HookShim.text(hook: hook, attest: HookShim.attestInvocation(environment: context.environment))
         let fm = FileManager.default
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+        let existing = try? String(contentsOfFile: path, encoding: .utf8)
+        let preCommit = hook == "pre-push" ? try PreCommitFramework.config(in: repo) : nil
+        if let stop = try preCommitOwns(context, path: path, existing: existing, config: preCommit) { return stop }
+        if let existing {
             guard HookShim.isOurs(existing) else {
                 throw .failed("\(path) exists and was not written by attest; it is left alone. Call attest from it by adding the line: attest hook \(hook) \"$@\" || exit 1" + (hook == "pre-push" || hook == "pre-receive" ? " (stdin must reach attest: save it first if the hook reads it too)" : ""))
             }
@@ -172,7 +231,32 @@ struct HookCommand: Command {
             guard rename(tmp, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch { throw .environment("cannot write \(path): \(error.localizedDescription)") }
         context.out.line("installed the attest \(hook) hook at \(path)")
+        if let preCommit {
+            context.err.line("note: this repository uses pre-commit (\(preCommit.path)): to give every clone the gate, add this under 'repos:' there, run 'attest hook uninstall' and then 'pre-commit install --hook-type pre-push':\n\(PreCommitFramework.snippet)")
+        }
         return 0
+    }
+
+    /// When the pre-commit framework owns the pre-push hook (it generated the file, or its
+    /// configuration already names attest's hook id), the gate belongs in
+    /// `.pre-commit-config.yaml`, not in a generated file: says so and returns the exit code;
+    /// nil when attest may write its shim.
+    private func preCommitOwns(_ context: Context, path: String, existing: String?,
+                               config: (path: String, text: String)?) throws(AttestError) -> Int32? {
+        let generated = existing.map(PreCommitFramework.generated) ?? false
+        let configured = config.map { PreCommitFramework.configuresGate($0.text) } ?? false
+        let id = PreCommitFramework.hookID
+        switch (generated, configured) {
+        case (true, true):
+            context.out.line("the attest push gate already runs through pre-commit: \(config!.path) names the hook id \(id) and \(path) is pre-commit's pre-push hook; nothing to install")
+            return 0
+        case (false, true):
+            throw .failed("\(config!.path) already names the hook id \(id): the gate is meant to run through pre-commit, so no attest shim is written; run 'pre-commit install --hook-type pre-push' to install pre-commit's pre-push hook")
+        case (true, false):
+            throw .failed("\(path) was generated by pre-commit and is left alone (pre-commit rewrites it). Run the gate through pre-commit: add attest's hook id \(id) to \(config?.path ?? ".pre-commit-config.yaml") under 'repos:',\n\(PreCommitFramework.snippet)\nthen run 'pre-commit install --hook-type pre-push' (see 'attest help hook')")
+        case (false, false):
+            return nil
+        }
     }
 
     private func uninstall(_ context: Context) throws(AttestError) -> Int32 {
