@@ -216,9 +216,10 @@ final class PushWorld: @unchecked Sendable {
         #expect(r.status == 0, "\(r)")
         let path = repo.path + "/githooks/pre-push"
         let shim = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(shim.hasPrefix("#!/bin/sh\nexec "))
-        #expect(shim.contains(" hook pre-push \"$@\" # installed by 'attest hook install'"))
-        #expect(shim.split(separator: "\n").count == 2)
+        #expect(shim.hasPrefix("#!/bin/sh\n# installed by 'attest hook install'; 'attest hook uninstall' removes it\nattest="))
+        #expect(shim.hasSuffix("\nexec \"$attest\" hook pre-push \"$@\"\n"))
+        #expect(shim.split(separator: "\n").count <= 10)
+        #expect(run("sh", ["-n", path]).status == 0)
         #expect(FileManager.default.isExecutableFile(atPath: path))
         #expect(repo.attest(["hook", "install"]).stdout.contains("already installed"))
         #expect(repo.attest(["hook", "install", "--force"]).status == 0)
@@ -253,5 +254,103 @@ final class PushWorld: @unchecked Sendable {
             let r = attest(args, cwd: s.path, home: s.path)
             #expect(r.status == 2 && r.stderr.contains("error: \(message)"), "\(args) \(r)")
         }
+    }
+}
+
+/// The shim at push time when its attest cannot be found (a GUI git client, a cron job with a
+/// PATH of its own, a binary moved away): a real `git push` to a real bare remote is refused
+/// with a message naming the hook, the repository and the fix; the remote ref stays put.
+@Suite struct HookShimMissingAttestTests {
+    /// A client with one commit pushed to a bare server, and a PATH of plain system folders.
+    struct World {
+        let client = ScratchRepository("shim-missing")
+        let server: String
+        let bin: String
+        init() {
+            server = client.scratch.path + "/server.git"
+            bin = client.scratch.path + "/bin"
+            run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment)
+            client.git(["remote", "add", "origin", server])
+            client.commitAll("init")
+            client.git(["push", "-q", "origin", "main"])
+            client.write("notes.txt", "second\n")
+            client.commitAll("second")
+            try! FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        }
+        var serverMain: String {
+            run("git", ["--git-dir", server, "rev-parse", "main"], environment: client.environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        /// `git push origin main` with PATH limited to the folders git and sh live in.
+        func pushWithoutAttest() -> RunResult {
+            run("git", ["push", "origin", "main"], cwd: client.path, environment: testEnvironment(home: client.home, extra: ["PATH": "/usr/bin:/bin"]))
+        }
+    }
+
+    @Test func attestNotOnPath() throws {
+        let w = World()
+        // Installed with attest on PATH, so the shim calls plain 'attest'.
+        try FileManager.default.createSymbolicLink(atPath: w.bin + "/attest", withDestinationPath: attestBinary)
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let i = w.client.attest(["hook", "install"], env: ["PATH": w.bin + ":" + path])
+        #expect(i.status == 0, "\(i)")
+        #expect(try String(contentsOfFile: w.client.path + "/.git/hooks/pre-push", encoding: .utf8).contains("\nattest=attest\n"))
+        let before = w.serverMain
+        let r = w.pushWithoutAttest()
+        #expect(r.status != 0, "\(r)")
+        #expect(r.stderr.contains("error: the pre-push hook of \(w.client.path) runs 'attest' (the attestation push gate), but 'attest' was not found (PATH="), "\(r)")
+        #expect(r.stderr.contains("/usr/bin:/bin); the push is refused."), "\(r)")
+        #expect(r.stderr.contains("to fix: install attest or put its folder on the PATH of the program that runs git"), "\(r)")
+        #expect(r.stderr.contains("cd '\(w.client.path)' && /full/path/to/attest hook install --force"), "\(r)")
+        #expect(r.stderr.contains("failed to push some refs"), "\(r)")
+        #expect(w.serverMain == before)
+        // With attest back on PATH the same push goes through the gate and is accepted.
+        let ok = run("git", ["push", "-q", "origin", "main"], cwd: w.client.path,
+                     environment: testEnvironment(home: w.client.home, extra: ["PATH": w.bin + ":/usr/bin:/bin"]))
+        #expect(ok.status == 0, "\(ok)")
+        #expect(w.serverMain == w.client.revParse("HEAD"))
+    }
+
+    /// A shim written with attest's absolute path (attest was not on PATH at install), whose
+    /// binary was since removed: the message names that path.
+    @Test func attestMovedAway() throws {
+        let w = World()
+        let copy = w.bin + "/attest-copy"
+        try FileManager.default.copyItem(atPath: attestBinary, toPath: copy)
+        let i = run(copy, ["hook", "install"], cwd: w.client.path, environment: testEnvironment(home: w.client.home, extra: ["PATH": "/usr/bin:/bin"]))
+        #expect(i.status == 0, "\(i)")
+        #expect(try String(contentsOfFile: w.client.path + "/.git/hooks/pre-push", encoding: .utf8).contains("\nattest=\(copy)\n"))
+        try FileManager.default.removeItem(atPath: copy)
+        let before = w.serverMain
+        let r = w.pushWithoutAttest()
+        #expect(r.status != 0, "\(r)")
+        #expect(r.stderr.contains("runs '\(copy)' (the attestation push gate), but '\(copy)' was not found"), "\(r)")
+        #expect(w.serverMain == before)
+    }
+
+    /// Shims written by earlier attest versions (one exec line) are still attest's: --force
+    /// rewrites them and uninstall removes them. A shim someone edited is theirs.
+    @Test func earlierShimsAreStillOurs() throws {
+        let repo = ScratchRepository("shim-old")
+        let path = repo.path + "/.git/hooks/pre-push"
+        let old = "#!/bin/sh\nexec /opt/attest/bin/attest hook pre-push \"$@\" # installed by 'attest hook install'; 'attest hook uninstall' removes it\n"
+        repo.write(".git/hooks/pre-push", old)
+        let plain = repo.attest(["hook", "install"])
+        #expect(plain.status == 1 && plain.stderr.contains("is an attest shim calling another attest; rerun with --force"), "\(plain)")
+        let forced = repo.attest(["hook", "install", "--force"])
+        #expect(forced.status == 0, "\(forced)")
+        let new = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(new != old && new.contains("command -v \"$attest\""))
+        repo.write(".git/hooks/pre-push", old)
+        #expect(repo.attest(["hook", "uninstall"]).stdout.contains("removed the attest pre-push hook"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+
+        // The current shim with a line added is no longer attest's to replace or remove.
+        #expect(repo.attest(["hook", "install"]).status == 0)
+        let edited = new.replacingOccurrences(of: "exec \"$attest\"", with: "echo checking >&2\nexec \"$attest\"")
+        repo.write(".git/hooks/pre-push", edited)
+        let f = repo.attest(["hook", "install", "--force"])
+        #expect(f.status == 1 && f.stderr.contains("was not written by attest; it is left alone"), "\(f)")
+        #expect(repo.attest(["hook", "uninstall"]).stderr.contains("calls attest but was not written by attest; it is left alone"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == edited)
     }
 }
