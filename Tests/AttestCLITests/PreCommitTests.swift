@@ -32,6 +32,16 @@ enum PreCommitTool {
     }()
 }
 
+/// The fenced block that follows the first line of docs/hook.md containing `after`, so that a
+/// test can hold what the page shows to what attest writes.
+func hookDocBlock(after: String) throws -> String {
+    let lines = try String(contentsOfFile: packageRoot + "/docs/hook.md", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    let at = try #require(lines.firstIndex { $0.contains(after) }, "docs/hook.md has no line with '\(after)'")
+    let open = try #require(lines[at...].firstIndex { $0.hasPrefix("```") })
+    let close = try #require(lines[(open + 1)...].firstIndex { $0.hasPrefix("```") })
+    return lines[(open + 1)..<close].joined(separator: "\n") + "\n"
+}
+
 struct PreCommitSetupError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
@@ -124,8 +134,12 @@ final class PreCommitWorld: @unchecked Sendable {
             #expect(r.stderr.contains("then run 'pre-commit install --hook-type pre-push'"), "\(r)")
             #expect(try String(contentsOfFile: w.hookPath, encoding: .utf8) == generated)
         }
-        // The printed `repo: local` entry, as printed, is a working configuration.
+        // The snippet printed is the one docs/hook.md shows, and its `repo: local` entry, as
+        // printed, is a working configuration.
         let printed = w.attest(["hook", "install"]).stderr.split(separator: "\n", omittingEmptySubsequences: false)
+        let shown = try #require(printed.firstIndex { $0.hasPrefix("  # attest installed") })
+        let idLines = printed.indices.filter { printed[$0].hasSuffix("- id: attest-push-gate") }
+        #expect(printed[shown...(idLines.last ?? shown)].joined(separator: "\n") + "\n" == (try hookDocBlock(after: "Add one of these under `repos:`")))
         let start = try #require(printed.firstIndex { $0.hasSuffix("- repo: local") })
         let end = try #require(printed[start...].firstIndex { $0.contains("# or,") })
         w.client.write(".pre-commit-config.yaml", "repos:\n" + printed[start..<end].joined(separator: "\n") + "\n")
