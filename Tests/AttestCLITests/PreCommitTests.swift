@@ -235,3 +235,33 @@ final class PreCommitWorld: @unchecked Sendable {
         #expect(all.stdout.contains("the 5 commits of HEAD (\(bad.prefix(12))) (there is no refs/remotes/origin/*, so that is the whole history)"), "\(all)")
     }
 }
+
+/// PRE_COMMIT_* variables that pre-commit itself would not set, as another tool or a person
+/// might: each is a clear refusal naming the variable and its value, or a documented reading.
+@Suite struct PreCommitVariablesTests {
+    let repo: ScratchRepository = {
+        let r = ScratchRepository("precommit-vars")
+        r.commitAll("one")
+        r.commitAll("two")
+        return r
+    }()
+
+    func hook(_ env: [String: String]) -> RunResult {
+        repo.attest(["hook", "pre-push"], env: ["GIT_DIR": repo.path + "/.git", "PRE_COMMIT": "1"].merging(env) { $1 }, stdin: Data())
+    }
+
+    @Test func badAndPartialRanges() {
+        let unknown = hook(["PRE_COMMIT_FROM_REF": "HEAD~1", "PRE_COMMIT_TO_REF": "origin/nope"])
+        #expect(unknown.status == 1, "\(unknown)")
+        #expect(unknown.stderr.contains("error: PRE_COMMIT_TO_REF='origin/nope' does not name a commit in this repository"), "\(unknown)")
+        let half = hook(["PRE_COMMIT_TO_REF": "HEAD"])
+        #expect(half.status == 1 && half.stderr.contains("error: pre-commit set PRE_COMMIT_TO_REF ('HEAD') without PRE_COMMIT_FROM_REF; give both --from-ref and --to-ref, or neither"), "\(half)")
+        // The all-zero id git uses for "nothing there yet" means the whole of TO's history.
+        let zero = hook(["PRE_COMMIT_FROM_REF": String(repeating: "0", count: 40), "PRE_COMMIT_TO_REF": "HEAD"])
+        #expect(zero.status == 0, "\(zero)")
+        #expect(zero.stderr.contains("checking the 2 commits in PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF"), "\(zero)")
+        // Outside pre-commit, 'pre-push' still needs its two arguments.
+        let plain = repo.attest(["hook", "pre-push"], env: ["GIT_DIR": repo.path + "/.git"])
+        #expect(plain.status == 2 && plain.stderr.contains("'hook pre-push' takes <remote> <url>"), "\(plain)")
+    }
+}

@@ -121,7 +121,9 @@ struct HookCommand: Command {
         let from: ObjectID?, to: ObjectID, what: (String) -> String
         switch (value("PRE_COMMIT_FROM_REF"), value("PRE_COMMIT_TO_REF")) {
         case let (f?, t?):
-            let (a, b) = (try resolve("PRE_COMMIT_FROM_REF", f), try resolve("PRE_COMMIT_TO_REF", t))
+            // The all-zero id (what git's own hook input says for "nothing there yet").
+            let a = ObjectID(hex: f)?.isZero == true ? ObjectID.zero : try resolve("PRE_COMMIT_FROM_REF", f)
+            let b = try resolve("PRE_COMMIT_TO_REF", t)
             (from, to) = (a, b)
             what = { "checking the \($0) in PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (\(f) = \(a.short) .. \(t) = \(b.short))" }
         case (nil, nil):
@@ -144,7 +146,7 @@ struct HookCommand: Command {
         }
         let onRemote = tracking.isEmpty ? " (there is no refs/remotes/\(remote)/*, so that is the whole history)"
             : " that \(count == 1 ? "is" : "are") not on refs/remotes/\(remote)/*"
-        context.err.line("attest pre-push: \(what("\(count) commit\(count == 1 ? "" : "s")"))\(onRemote); sign-offs already pushed: 'attest audit'")
+        context.err.line("attest pre-push: \(what("\(count) commit\(count == 1 ? "" : "s")"))\(onRemote); for the sign-offs already on the remote, run 'attest audit'")
         return update
     }
 
