@@ -177,6 +177,7 @@ struct SignCommand: Command {
         }
         let out = context.out
         out.line("\(out.styled("signed off", .green)) \(files.quarter): \(doc.result.rawValue), commit \(id.hex) on \(preflight.branchName)\(signing.enabled ? " (\(signing.format.rawValue) signature)" : "")")
+        out.line("  steps: \(doc.tally.sentence)")
         out.line("  \(UTC.human(now)): \(position)")
         if let amendsID { out.line("  amends \(amendsID)") }
         if let stamped { out.line("  trusted time: TSA \(stamped.stamp.tsaSubject) at \(UTC.iso(stamped.stamp.time))") }
