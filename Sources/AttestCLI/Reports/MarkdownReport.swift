@@ -83,17 +83,22 @@ enum MarkdownReport {
     /// Text that came from a commit, a policy file or the user, as inert markdown: every ASCII
     /// punctuation character in `syntax` is backslash-escaped, `<`, `>`, `&`
     /// and `"` become entities (no raw HTML survives), and line breaks become spaces (one
-    /// table cell, one line). Never put such text in a code span: escapes do not work there.
+    /// table cell, one line); `://` and `www.` lose their autolink. E-mail addresses stay
+    /// GFM autolinks (no escape stops them): the text shown is still the address. Never put such text in a code span: escapes do not work there.
     static func text(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count + 8)
-        for ch in s.unicodeScalars {
+        let scalars = Array(s.unicodeScalars)
+        for (i, ch) in scalars.enumerated() {
             switch ch {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             case "\"": out += "&quot;"
             case "\n", "\r", "\t", "\u{2028}", "\u{2029}": out += " "
+            // GFM's autolinks: "scheme://" and "www." are links even without brackets.
+            case ":" where i + 2 < scalars.count && scalars[i + 1] == "/" && scalars[i + 2] == "/": out += "\\:"
+            case "." where i >= 3 && String(String.UnicodeScalarView(scalars[(i - 3)..<i])).lowercased() == "www": out += "\\."
             default:
                 if ch.value < 0x20 || ch.value == 0x7F { out += " " }
                 else if syntax.contains(ch) { out += "\\"; out.unicodeScalars.append(ch) }
