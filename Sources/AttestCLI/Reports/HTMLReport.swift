@@ -32,6 +32,7 @@ enum HTMLReport {
       .scroll { overflow: visible; }
       table { width: 100%; font-size: 8px; table-layout: fixed; }
       th, td { padding: 2px 3px; overflow-wrap: anywhere; }
+      code { font-size: 8px; }
       .timeline, tr, li { break-inside: avoid; }
     }
     """
