@@ -218,6 +218,31 @@ import AttestTestSupport
         #expect(shown.stdout.contains(String(edit.prefix(7))) && shown.stdout.contains("docs: fix a typo"), "\(shown)")
     }
 
+    /// Sealed evidence refs (issue #18's layout: `refs/attest/evidence/YYYY-QN`, a commit whose
+    /// tree holds the sealed blob) travel in the bundle, and the reports say which quarters have one.
+    @Test func evidenceRefsTravelInTheBundle() throws {
+        let (repo, _) = Self.signedYear(tsa: nil)
+        let blob = repo.git(["hash-object", "-w", "--stdin"], stdin: Data((0..<600).map { UInt8(($0 * 37) & 0xff) }))
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tree = repo.git(["mktree"], stdin: Data("100644 blob \(blob)\t2026-Q1.p7m\n".utf8)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let sealed = repo.git(["commit-tree", tree, "-m", "evidence: 2026-Q1 sealed"], env: ["GIT_AUTHOR_DATE": "2026-01-02T10:05:00Z", "GIT_COMMITTER_DATE": "2026-01-02T10:05:00Z"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        repo.git(["update-ref", "refs/attest/evidence/2026-Q1", sealed])
+        let e = repo.attest(["export", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "packet.tgz"])
+        #expect(e.status == 0, "\(e)")
+        let s = Scratch("export-evidence")
+        let folder = try Self.extract(repo.path + "/packet.tgz", into: s)
+        let heads = run("git", ["bundle", "list-heads", folder + "/packet.bundle"], cwd: repo.path, environment: repo.environment)
+        #expect(heads.stdout.contains("\(sealed) refs/attest/evidence/2026-Q1"), "\(heads)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/audit.json"))) as? [String: Any])
+        let qs = AuditCLITests.quarters(doc)
+        #expect((qs["2026-Q1"]?["evidence"] as? [String: Any])?["sealed"] as? String == "sealed-unopened")
+        #expect((qs["2026-Q2"]?["evidence"] as? [String: Any])?["sealed"] as? String == "not-sealed")
+        let results = try Self.runRecipe(in: folder, home: s.path)
+        #expect(results.contains { $0.stdout.contains("\(sealed) commit\trefs/attest/evidence/2026-Q1") }, "\(results)")
+        #expect(run("git", ["-C", folder + "/work/repo", "cat-file", "-e", blob]).status == 0)
+    }
+
     @Test func usageErrors() {
         let repo = AuditCLITests.baseRepository()
         let noOut = repo.attest(["export", "--from", "2026-01-01", "--to", "2026-12-31"])

@@ -16,7 +16,7 @@ enum MarkdownReport {
         s += "| History read | \(r.commitsWalked) commits, \(r.commitsTouchingFolder) of them touched the folder |\n"
         let bases = Array(Set(r.quarters.map(\.timeBasis.detail))).sorted()
         s += "| Time basis | \(text(bases.isEmpty ? TimeBasis.gitDates.detail : bases.joined(separator: "; "))) |\n"
-        s += "| Evidence | \(r.evidenceChecked ? "evidence folders checked against the committed digests" : "not checked (run with \\-\\-evidence\\-root DIR)") |\n"
+        s += "| Evidence | \(r.evidenceChecked ? "evidence folders checked against the committed digests" : "not checked (run with --evidence-root DIR)") |\n"
         if r.shallow { s += "| **Warning** | \(text(ReportParts.shallowNote)) |\n" }
         s += "| Produced by | attest \(text(AttestVersion.current)) |\n"
         s += "| Generated | \(UTC.iso(x.generatedAt)) |\n\n"
