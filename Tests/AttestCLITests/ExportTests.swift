@@ -218,6 +218,26 @@ import AttestTestSupport
         #expect(shown.stdout.contains(String(edit.prefix(7))) && shown.stdout.contains("docs: fix a typo"), "\(shown)")
     }
 
+    /// An unsigned sign-off under signing.required: the audit fails, and the recipe's step for
+    /// it confirms with git alone that the commit carries no signature.
+    @Test func anUnsignedSignoffIsConfirmedByTheRecipe() throws {
+        let (repo, _) = Self.signedYear(tsa: nil, unsignedQ2: true)
+        let e = repo.attest(["export", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "packet.tgz"])
+        #expect(e.status == 1 && e.stdout.contains("FAIL: 1 of 4 quarters"), "\(e)")
+        let s = Scratch("export-unsigned")
+        let folder = try Self.extract(repo.path + "/packet.tgz", into: s)
+        let md = try String(contentsOfFile: folder + "/VERIFY.md", encoding: .utf8)
+        let lines = md.split(separator: "\n").map(String.init)
+        let row = try #require(lines.first { $0.hasPrefix("| 2026-Q2 unsigned |") }, "\(md)")
+        let step = try #require(Int(row.split(separator: "|").last!.trimmingCharacters(in: .whitespaces)))
+        #expect(lines.contains("## Step \(step). 2026-Q2: unsigned"), "\(md)")
+        let results = try Self.runRecipe(in: folder, home: s.path)
+        let q2 = repo.revParse(":/Q2 2026")
+        #expect(results.contains { $0.stdout.contains("confirmed: \(q2.prefix(12)) carries no signature") }, "\(results)")
+        // The other quarters' signer steps still verify nina's signature.
+        #expect(results.filter { $0.stdout.contains("Good \"git\" signature for nina@raxx.example") }.count == 3)
+    }
+
     /// Sealed evidence refs (issue #18's layout: `refs/attest/evidence/YYYY-QN`, a commit whose
     /// tree holds the sealed blob) travel in the bundle, and the reports say which quarters have one.
     @Test func evidenceRefsTravelInTheBundle() throws {
