@@ -101,7 +101,7 @@ import AttestTestSupport
     @Test func markdownShowsTextFromCommitsLiterally() throws {
         let repo = AuditCLITests.baseRepository()
         SignoffFixture.commit(in: repo, quarter: "2026-Q1", date: "2026-01-02T10:00:00Z")
-        let hostile = "<img src=x onerror=alert(1)> **bold** `tick` a|b _u_ [l](http://x.example) ~~s~~ \\* &amp;\rcarriage"
+        let hostile = "<img src=x onerror=alert(1)> **bold** `tick` a|b _u_ [l](http://x.example) ~~s~~ \\* &amp;\rcarriage\u{1B}[2J"
         repo.git(["config", "user.name", "Mal *Lory* `x` |y| [z](q)"])
         repo.write("docs/attestation-log/2026-Q1.md", SignoffFixture.document(quarter: try Quarter(parsing: "2026-Q1")) + "\nedited\n")
         repo.git(["add", "-A"])
@@ -116,7 +116,7 @@ import AttestTestSupport
         }
         // It reads as the literal characters, in one table cell per column.
         let row = try #require(Self.row(html, "onerror"), "\(html)")
-        #expect(row.contains("&lt;img src=x onerror=alert(1)&gt; **bold** `tick` a|b _u_ [l](http://x.example) ~~s~~ \\* &amp;amp; carriage"), "\(row)")
+        #expect(row.contains("&lt;img src=x onerror=alert(1)&gt; **bold** `tick` a|b _u_ [l](http://x.example) ~~s~~ \\* &amp;amp; carriage [2J"), "\(row)")
         #expect(row.contains("Mal *Lory* `x` |y| [z](q)"), "\(row)")
         #expect(row.components(separatedBy: "<td").count - 1 == 7, "\(row)")
         #expect(!html.contains("second line"))
@@ -126,5 +126,8 @@ import AttestTestSupport
         // The HTML report escapes it too, and the JSON keeps it exactly.
         #expect(!reports["html"]!.contains("<img") && reports["html"]!.contains("&lt;img src=x onerror=alert(1)&gt;"))
         #expect(reports["json"]!.contains("<img src=x onerror=alert(1)>"))
+        // The terminal report carries no control character from the commit (no \r, no escape).
+        #expect(reports["txt"]!.contains("<img src=x onerror=alert(1)> **bold**"))
+        #expect(!reports["txt"]!.contains("\u{1B}") && !reports["txt"]!.contains("\r"))
     }
 }

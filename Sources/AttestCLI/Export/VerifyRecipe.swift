@@ -104,7 +104,7 @@ struct VerifyRecipe {
 
         // The signature and the verified signer.
         let signers = anchors.first { $0.commit == f.judging?.rulesFrom && $0.path == f.judging?.allowedSignersFile }
-        let verify = signers.map { g("-c gpg.ssh.allowedSignersFile=\"$PWD/\($0.packetPath)\" verify-commit \(id)") }
+        let verify = signers.map { g("-c gpg.ssh.allowedSignersFile=\"$PWD\"/\(q($0.packetPath)) verify-commit \(id)") }
         switch f.signature {
         case .verified(let s)? where verify != nil && s.source != "gpg keyring":
             steps.append(Step(title: "\(quarter): signed by \(s.principal)",

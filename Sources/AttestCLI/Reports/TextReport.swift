@@ -45,6 +45,16 @@ enum TextReport {
         }
         if r.evidenceChecked { s += "\nEvidence folders were checked against the committed digests.\n" }
         s += "\n" + ReportParts.summary(r) + "\n"
-        return s
+        return terminalSafe(s)
+    }
+
+    /// Commit subjects and names are hostile input: no control character (an escape sequence
+    /// that would rewrite the terminal) reaches it; line breaks stay.
+    static func terminalSafe(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        for c in s.unicodeScalars {
+            out.append(c == "\n" || !(c.value < 0x20 || (0x7F...0x9F).contains(c.value)) ? c : " ")
+        }
+        return String(out)
     }
 }
