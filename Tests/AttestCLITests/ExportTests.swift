@@ -218,6 +218,25 @@ import AttestTestSupport
         #expect(shown.stdout.contains(String(edit.prefix(7))) && shown.stdout.contains("docs: fix a typo"), "\(shown)")
     }
 
+    /// A TSA that fails: without tsa.required the packet is written without the token (and
+    /// its recipe without the step), with a warning; with tsa.required nothing is written.
+    @Test func aFailingTSA() throws {
+        let tsa = try TestTSA(label: "Raxx test TSA", at: "2026-12-01 09:00:00")
+        defer { tsa.stop() }
+        let (repo, _) = Self.signedYear(tsa: tsa)
+        tsa.mode = .httpError
+        let lax = repo.attest(["export", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "lax.tgz"])
+        #expect(lax.status == 0 && lax.stderr.contains("the packet is written without a token over SHA256SUMS (tsa.required is false)"), "\(lax)")
+        let s = Scratch("export-tsa-down")
+        let folder = try Self.extract(repo.path + "/lax.tgz", into: s)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/SHA256SUMS.tsr"))
+        #expect(try !String(contentsOfFile: folder + "/VERIFY.md", encoding: .utf8).contains("SHA256SUMS.tsr"))
+        #expect(run("sha256sum", ["--strict", "-c", "SHA256SUMS"], cwd: folder).status == 0)
+        let strict = repo.attest(["-c", "tsa.required=true", "export", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "strict.tgz"])
+        #expect(strict.status == 3 && strict.stderr.contains("nothing written: tsa.required is true"), "\(strict)")
+        #expect(!FileManager.default.fileExists(atPath: repo.path + "/strict.tgz"))
+    }
+
     /// An unsigned sign-off under signing.required: the audit fails, and the recipe's step for
     /// it confirms with git alone that the commit carries no signature.
     @Test func anUnsignedSignoffIsConfirmedByTheRecipe() throws {

@@ -73,7 +73,8 @@ struct ExportCommand: Command {
         guard !run.report.shallow else {
             throw .environment("this is a shallow clone: a packet must carry the whole history the audit reads; run 'git fetch --unshallow' and export again (nothing written)")
         }
-        let packet = try PacketBuilder(repository: repo, run: run, policy: run.facts.policy, environment: context.environment).build()
+        let packet = try PacketBuilder(repository: repo, run: run, policy: run.facts.policy, environment: context.environment,
+                                   warn: { context.err.line($0) }).build()
         try AtomicFile.write(packet.archive, to: outFile)
         context.out.line(run.verdictLine)
         context.out.line("packet: \(outFile) (\(packet.files) files, \(packet.archive.count) bytes, sha256 \((try? SHA256.hex(of: packet.archive)) ?? "?"))\(packet.stamped ? "; SHA256SUMS time-stamped" : "")")

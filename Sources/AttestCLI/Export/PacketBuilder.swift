@@ -12,6 +12,8 @@ struct PacketBuilder {
     /// The policy at the audited revision (tsa.url and tsa.caFile for the packet's own token).
     let policy: Policy
     let environment: [String: String]
+    /// Where a warning goes (stderr).
+    let warn: (String) -> Void
 
     struct Packet {
         var archive: Data
@@ -39,17 +41,33 @@ struct PacketBuilder {
             files[t.tokenPath] = t.token
             files[t.imprintPath] = t.imprint
         }
-        let stampCA = try packetStampCA()
-        if let ca = stampCA { files[ca.packetPath] = ca.data }
-        let recipe = VerifyRecipe(run: run, branch: bundle.branch, anchors: anchors, tokens: tokens, stampCA: stampCA)
-        files["VERIFY.md"] = Data(recipe.markdown().utf8)
-
-        let sums = try Self.sha256sums(files)
-        files["SHA256SUMS"] = sums
+        // The packet's own token covers SHA256SUMS, which covers VERIFY.md, which names the
+        // token: so a TSA that fails (when tsa.required is false) means writing both again
+        // without it.
+        func finish(_ stampCA: Anchor?) throws(AttestError) -> Files {
+            var f = files
+            if let ca = stampCA { f[ca.packetPath] = ca.data }
+            let recipe = VerifyRecipe(run: run, branch: bundle.branch, anchors: anchors, tokens: tokens, stampCA: stampCA)
+            f["VERIFY.md"] = Data(recipe.markdown().utf8)
+            f["SHA256SUMS"] = try Self.sha256sums(f)
+            return f
+        }
         var stamped = false
-        if let ca = stampCA {
-            files["SHA256SUMS.tsr"] = try stamp(sums, ca: ca)
-            stamped = true
+        if let ca = try packetStampCA() {
+            var f = try finish(ca)
+            do {
+                f["SHA256SUMS.tsr"] = try stamp(f["SHA256SUMS"]!, ca: ca)
+                files = f
+                stamped = true
+            } catch {
+                guard !policy.tsaRequired else {
+                    throw .environment("\(error.description); nothing written: tsa.required is true. Export again when the TSA answers")
+                }
+                warn("warning: \(error.description); the packet is written without a token over SHA256SUMS (tsa.required is false)")
+                files = try finish(nil)
+            }
+        } else {
+            files = try finish(nil)
         }
         var tar = TarArchive(mtime: Int(revisionTime()))
         for (path, data) in files { tar.add(folder + "/" + path, data) }
@@ -169,9 +187,9 @@ struct PacketBuilder {
                                              caName: "\(ca.path)@\(ca.commit.prefix(12))")
             return try tsa.stamp(imprint: try SHA256.digest(of: sums)).token
         } catch let e as TimeStampError {
-            throw .environment("time-stamping SHA256SUMS: \(e.description); nothing written. Try again when the TSA answers, or export from a revision without tsa.url")
+            throw .environment("time-stamping SHA256SUMS with \(policy.tsaURL): \(e.description)")
         } catch {
-            throw .environment("time-stamping SHA256SUMS: \(error); nothing written")
+            throw .environment("time-stamping SHA256SUMS with \(policy.tsaURL): \(error)")
         }
     }
 }
