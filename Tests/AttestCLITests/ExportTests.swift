@@ -10,7 +10,7 @@ import AttestTestSupport
     /// A year like the demo's: `signing.required`, every sign-off signed with the key that
     /// `.attest/allowed_signers` lists for nina@raxx.example, committed under the git identity
     /// ceo@raxx.example; Q1 and Q3 carry RFC 3161 tokens; a TSA URL so the packet is stamped.
-    static func signedYear(tsa: TestTSA?, unsignedQ2: Bool = false) -> (ScratchRepository, key: String) {
+    static func signedYear(tsa: TestTSA?, unsignedQ2: Bool = false, strangerQ4: Bool = false) -> (ScratchRepository, key: String) {
         let repo = AuditCLITests.baseRepository()
         let key = SignoffFixture.sshKey(in: repo, name: "nina")
         repo.write(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: key, principal: "nina@raxx.example") + "\n")
@@ -37,7 +37,8 @@ import AttestTestSupport
             SignoffFixture.commit(in: repo, quarter: "2026-Q3", date: "2026-06-29T08:00:00Z", signingKey: key)
         }
         AuditCLITests.filler(repo, "2026-08-03T12:00:00Z", 3)
-        SignoffFixture.commit(in: repo, quarter: "2026-Q4", date: "2026-10-05T10:00:00Z", signingKey: key)
+        SignoffFixture.commit(in: repo, quarter: "2026-Q4", date: "2026-10-05T10:00:00Z",
+                              signingKey: strangerQ4 ? SignoffFixture.sshKey(in: repo, name: "stranger") : key)
         AuditCLITests.filler(repo, "2026-11-03T12:00:00Z", 4)
         return (repo, key)
     }
@@ -237,24 +238,35 @@ import AttestTestSupport
         #expect(!FileManager.default.fileExists(atPath: repo.path + "/strict.tgz"))
     }
 
-    /// An unsigned sign-off under signing.required: the audit fails, and the recipe's step for
-    /// it confirms with git alone that the commit carries no signature.
-    @Test func anUnsignedSignoffIsConfirmedByTheRecipe() throws {
-        let (repo, _) = Self.signedYear(tsa: nil, unsignedQ2: true)
+    /// An unsigned sign-off and one signed by a key the allowed-signers file does not list,
+    /// under signing.required: the audit fails, and the recipe's steps for them confirm with git
+    /// alone that one carries no signature and the other's does not verify.
+    @Test func unsignedAndForeignSignoffsAreConfirmedByTheRecipe() throws {
+        let (repo, _) = Self.signedYear(tsa: nil, unsignedQ2: true, strangerQ4: true)
         let e = repo.attest(["export", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "packet.tgz"])
-        #expect(e.status == 1 && e.stdout.contains("FAIL: 1 of 4 quarters"), "\(e)")
+        #expect(e.status == 1 && e.stdout.contains("FAIL: 2 of 4 quarters"), "\(e)")
         let s = Scratch("export-unsigned")
         let folder = try Self.extract(repo.path + "/packet.tgz", into: s)
         let md = try String(contentsOfFile: folder + "/VERIFY.md", encoding: .utf8)
         let lines = md.split(separator: "\n").map(String.init)
-        let row = try #require(lines.first { $0.hasPrefix("| 2026-Q2 unsigned |") }, "\(md)")
-        let step = try #require(Int(row.split(separator: "|").last!.trimmingCharacters(in: .whitespaces)))
-        #expect(lines.contains("## Step \(step). 2026-Q2: unsigned"), "\(md)")
+        for (finding, title) in [("2026-Q2 unsigned", "2026-Q2: unsigned"), ("2026-Q4 bad-signature", "2026-Q4: bad signature")] {
+            let row = try #require(lines.first { $0.hasPrefix("| \(finding) |") }, "\(md)")
+            let step = try #require(Int(row.split(separator: "|").last!.trimmingCharacters(in: .whitespaces)))
+            #expect(lines.contains("## Step \(step). \(title)"), "\(md)")
+        }
         let results = try Self.runRecipe(in: folder, home: s.path)
-        let q2 = repo.revParse(":/Q2 2026")
+        let q2 = repo.revParse(":/Q2 2026"), q4 = repo.revParse(":/Q4 2026")
         #expect(results.contains { $0.stdout.contains("confirmed: \(q2.prefix(12)) carries no signature") }, "\(results)")
+        #expect(results.contains { $0.stdout.contains("confirmed: the signature of \(q4.prefix(12)) does not verify") }, "\(results)")
         // The other quarters' signer steps still verify nina's signature.
-        #expect(results.filter { $0.stdout.contains("Good \"git\" signature for nina@raxx.example") }.count == 3)
+        #expect(results.filter { $0.stdout.contains("Good \"git\" signature for nina@raxx.example") }.count == 2)
+        // Every format says bad signature for Q4.
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/audit.json"))) as? [String: Any])
+        let q4JSON = try #require(AuditCLITests.quarters(doc)["2026-Q4"])
+        #expect((q4JSON["signedBy"] as? [String: Any])?["state"] as? String == "bad-signature" && q4JSON["flags"] as? [String] == ["bad-signature"])
+        for f in ["audit.md", "audit.html"] {
+            #expect(try String(contentsOfFile: folder + "/" + f, encoding: .utf8).contains("bad signature: the key ssh-ed25519 SHA256:"), "\(f)")
+        }
     }
 
     /// Sealed evidence refs (issue #18's layout: `refs/attest/evidence/YYYY-QN`, a commit whose

@@ -86,12 +86,13 @@ struct QuarterFacts {
         /// nothing could verify it).
         case unverified
 
+        /// The JSON name (docs/audit-json.md).
         var state: String {
             switch self {
             case .unsigned: return "unsigned"
             case .verified: return "verified"
-            case .bad: return "bad signature"
-            case .unverified: return "not verified"
+            case .bad: return "bad-signature"
+            case .unverified: return "not-verified"
             }
         }
     }
