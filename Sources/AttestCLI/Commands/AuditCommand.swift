@@ -18,12 +18,17 @@ struct AuditCommand: Command {
     The attestation folder and the windows come from .attestconfig as committed at REV (then
     -c); each quarter is judged by the window of the policy at its own sign-off commit.
 
+    Every format states per quarter: PASS or FAIL, the verified signer (the allowed-signers
+    principal and key fingerprint, or unsigned / bad signature), the git identity as claimed,
+    the time basis, the policy it was judged under and the evidence state. For the packet an
+    external auditor verifies offline, see 'attest export'.
+
     Options:
       --from DATE           first day of the period (YYYY-MM-DD, UTC)
       --to DATE             last day of the period, inclusive
       --rev REV             the revision to audit (default HEAD)
-      --format FORMAT       text (default), json (docs/audit-json.md), markdown (the auditor's
-                            packet page) or html (one self-contained page with a timeline)
+      --format FORMAT       text (default), json (docs/audit-json.md), markdown, or html (one
+                            self-contained page with a timeline, at any width and on A4)
       --json                the same as --format json
       --out FILE            write the report to FILE (atomically); the format follows the
                             extension (.html, .md, .json, .txt) unless --format says otherwise,
@@ -35,7 +40,7 @@ struct AuditCommand: Command {
 
     Examples:
       attest audit --from 2026-01-01 --to 2026-12-31
-      attest audit --from 2026-01-01 --to 2026-12-31 --format html --out audit-2026.html
+      attest audit --from 2026-01-01 --to 2026-12-31 --out audit-2026.html
       attest -c attest.folder=compliance/log audit --from 2025-01-01 --to 2025-12-31 --json
     """
     static let spec = ArgumentSpec(options: [
