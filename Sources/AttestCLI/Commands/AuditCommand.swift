@@ -91,6 +91,7 @@ struct AuditCommand: Command {
                                           sha256: { (try? SHA256.hex(of: $0)) ?? "" },
                                           progress: progress.map { p in { p.update("audit: read \($0) commits") } })
         progress?.finish()
+        facts.input.now = context.now
         try checkSignatures(&facts, repository: repo)
         try checkTimestamps(&facts, repository: repo)
         if let root = evidenceRoot {

@@ -62,8 +62,8 @@ struct VerifyCommand: Command {
                                          allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
         let raw = try inspector.commit(id)
-        guard SignoffRules.isSignoff(message: raw.message) else {
-            throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer); name a sign-off commit, or run 'attest verify' to take the latest")
+        guard SignoffClaim(message: raw.message) != nil else {
+            throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer, no sign-off subject); name a sign-off commit, or run 'attest verify' to take the latest")
         }
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
         if json {
@@ -92,7 +92,7 @@ struct VerifyCommand: Command {
         do {
             try repo.walk(from: [head], hiding: []) { id throws(GitError) in
                 guard try repo.messageMentionsAttest(id) else { return true }
-                if SignoffRules.isSignoff(message: try repo.rawCommit(id).message) { found = id; return false }
+                if SignoffClaim(message: try repo.rawCommit(id).message) != nil { found = id; return false }
                 return true
             }
         } catch { throw .environment("cannot walk history: \(error.message)") }

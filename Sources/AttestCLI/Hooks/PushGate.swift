@@ -78,8 +78,8 @@ struct PushGate {
     private func judge(_ id: ObjectID, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
         let raw = try inspector.commit(id)
         var found: [RuleViolation] = []
-        let isSignoff = SignoffRules.isSignoff(message: raw.message)
-        let amends = Trailers.parse(raw.message).last(where: { $0.key == "Attest-Amends" })?.value
+        let isSignoff = SignoffClaim(message: raw.message) != nil
+        let amends = SignoffClaim.amends(in: raw.message)
         let changes: [FolderTracker.Change]
         do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
         for change in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
@@ -153,7 +153,7 @@ struct SignedHistory {
                 let e = try tracker.examine(id)
                 guard e.mentionsAttest, e.touches else { return true }
                 let message = try repository.rawCommit(id).message
-                if SignoffRules.isSignoff(message: message), let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
+                if SignoffClaim(message: message) != nil, let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
                 return true
             }
         } catch { throw .environment("cannot walk history for signed files: \(error.description); \(PushGate.unreadableRemedy)") }
