@@ -295,7 +295,7 @@ public enum SignoffRules {
     }
 
     static func checkEvidence(_ e: EvidenceCheck, _ doc: AttestationDocument, _ t: SignoffTrailers, path: String, into v: inout [RuleViolation]) {
-        let remedy = "use the evidence folder that was signed (its SHA256SUMS must hash to Attest-Evidence); evidence cannot be changed after signing"
+        let remedy = "the evidence must be the folder the file was rendered from (its SHA256SUMS hashes to Attest-Evidence): before signing, re-render from it (attest render --force) or name it with --evidence; after signing it can never change"
         if let m = e.manifestSHA256 {
             if m != t.evidenceSHA256 {
                 v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/SHA256SUMS has SHA-256 \(m), the Attest-Evidence trailer says \(t.evidenceSHA256)", remedy: remedy))
@@ -308,12 +308,13 @@ public enum SignoffRules {
         }
         for s in doc.steps where s.status != .error {
             let file = Controls.step(s.step)?.evidenceFile ?? "step \(s.step)"
+            let line = doc.lines.steps[s.step].map { "line \($0): " } ?? ""
             guard let got = e.stepSHA256[s.step] else {
-                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) (step \(s.step)) is missing", remedy: remedy))
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) (step \(s.step)) is missing; \(path) \(line)states \(s.evidenceSHA256)", remedy: remedy))
                 continue
             }
             if got != s.evidenceSHA256 {
-                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got), \(path) states \(s.evidenceSHA256) for step \(s.step)", remedy: remedy))
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got); \(path) \(line)step \(s.step) evidence SHA-256 does not match \(file) (it states \(s.evidenceSHA256))", remedy: remedy))
             }
         }
     }
@@ -372,7 +373,7 @@ public enum SignoffRules {
                 notes.append("late: the trusted time \(UTC.human(time)) from TSA \(authority) is after the hard close (\(UTC.human(w.closes))); reason: \(t.late!)")
             case .late:
                 v.append(RuleViolation(rule: "late", message: "late: the trusted time \(UTC.human(time)) from TSA \(authority) is after the \(t.quarter) hard close (\(UTC.human(w.closes))), whatever the git dates say",
-                                       remedy: "the commit dates were set by hand; a sign-off after the hard close must be declared: 'attest sign --late --reason TEXT'"))
+                                       remedy: "the git dates disagree with the trusted time (a wrong clock, or dates set by hand); a sign-off after the hard close must be declared: 'attest sign --late --reason TEXT'"))
             }
         }
     }
@@ -416,5 +417,47 @@ public enum SignoffRules {
                                  remedy: "name the amended sign-off commit in full: 'Attest-Amends: \(signedBy.last!)'", file: path)
         }
         return nil
+    }
+}
+
+// MARK: which policy judges a sign-off
+
+extension SignoffRules {
+    /// The policy that judges a sign-off, the same in every command: the policy in force when it
+    /// was signed, `.attestconfig` at the sign-off's parent, tightened by the sign-off's own
+    /// `.attestconfig` only where that is stricter (a sign-off never weakens a rule for itself).
+    /// Turning on `signing.required` or `tsa.required` therefore applies to later sign-offs,
+    /// never to quarters already signed.
+    public static func policyInForce(parent: Policy, own: Policy?) -> Policy {
+        guard let own else { return parent }
+        var p = parent
+        p.signatureRequired = parent.signatureRequired || own.signatureRequired
+        p.tsaRequired = parent.tsaRequired || own.tsaRequired
+        p.hookMaxSkewMinutes = min(parent.hookMaxSkewMinutes, own.hookMaxSkewMinutes)
+        p.hookMaxSignoffAgeHours = min(parent.hookMaxSignoffAgeHours, own.hookMaxSignoffAgeHours)
+        // A narrower window is stricter; a moved target hour is neither, so the parent's stays.
+        if own.windowTargetHour == parent.windowTargetHour {
+            p.windowOpenDaysBefore = min(parent.windowOpenDaysBefore, own.windowOpenDaysBefore)
+            p.windowCloseDaysAfter = min(parent.windowCloseDaysAfter, own.windowCloseDaysAfter)
+        }
+        return p
+    }
+
+    /// The rules of `new` that are weaker than those of `old`, as `key old → new` (empty: none).
+    public static func weakenings(from old: Policy, to new: Policy) -> [String] {
+        var out: [String] = []
+        func flag(_ key: String, _ weaker: Bool, _ o: String, _ n: String) { if weaker { out.append("\(key) \(o) → \(n)") } }
+        flag("signing.required", old.signatureRequired && !new.signatureRequired, "true", "false")
+        flag("tsa.required", old.tsaRequired && !new.tsaRequired, "true", "false")
+        flag("window.openDaysBefore", new.windowOpenDaysBefore > old.windowOpenDaysBefore, "\(old.windowOpenDaysBefore)", "\(new.windowOpenDaysBefore)")
+        flag("window.closeDaysAfter", new.windowCloseDaysAfter > old.windowCloseDaysAfter, "\(old.windowCloseDaysAfter)", "\(new.windowCloseDaysAfter)")
+        flag("hook.maxSkewMinutes", new.hookMaxSkewMinutes > old.hookMaxSkewMinutes, "\(old.hookMaxSkewMinutes)", "\(new.hookMaxSkewMinutes)")
+        flag("hook.maxSignoffAgeHours", new.hookMaxSignoffAgeHours > old.hookMaxSignoffAgeHours, "\(old.hookMaxSignoffAgeHours)", "\(new.hookMaxSignoffAgeHours)")
+        return out
+    }
+
+    /// One line naming the rules a sign-off was judged under, for reports.
+    public static func describe(_ p: Policy) -> String {
+        "signing.required=\(p.signatureRequired), tsa.required=\(p.tsaRequired), window \(p.windowOpenDaysBefore) days before to \(p.windowCloseDaysAfter) days after (target \(p.windowTargetHour):00 UTC)"
     }
 }
