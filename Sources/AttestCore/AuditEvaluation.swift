@@ -70,6 +70,7 @@ public enum Audit {
             detail += " (window from the policy at the sign-off commit; the policy at the audited revision gives \(UTC.human(q.windowAtRevision.opens)) .. \(UTC.human(q.windowAtRevision.closes)))"
         }
         if let p = signoff.policyProblem { detail += "; .attestconfig at the sign-off could not be read (\(p)), defaults used" }
+        detail += "; judged under the policy in force when it was signed (\(SignoffRules.describe(judgePolicy)))"
 
         // duplicate-signoff
         for other in candidates.dropFirst() {
@@ -177,6 +178,18 @@ public enum Audit {
         }
     }
 
+    /// Whether a policy change makes a rule weaker: a wider window, a requirement turned off.
+    static func weakened(_ change: PolicyChange) -> Bool {
+        change.changes.contains { k in
+            switch k.key {
+            case "signing.required", "tsa.required": return k.old == "true" && k.new == "false"
+            case "window.openDaysBefore", "window.closeDaysAfter", "hook.maxSkewMinutes", "hook.maxSignoffAgeHours":
+                return (Int(k.new) ?? 0) > (Int(k.old) ?? 0)
+            default: return false
+            }
+        }
+    }
+
     /// A window-key change is shown on the first required quarter whose window closes at or
     /// after it (the first sign-off it could have helped), or on the last quarter.
     static func attributePolicyChanges(_ input: AuditInput, to quarters: inout [QuarterReport]) {
@@ -186,7 +199,7 @@ public enum Audit {
             let i = quarters.firstIndex { $0.window.closes >= change.committer.time } ?? quarters.count - 1
             let what = change.changes.map { "\($0.key) \($0.old) → \($0.new)" }.joined(separator: ", ")
             quarters[i].flags.append(FlagDetail(flag: .policyChanged, commit: change.commit,
-                                                detail: "\(String(change.commit.prefix(12))) (\(UTC.human(change.committer.time)), \(change.author.name), \"\(change.subject)\") changed the window policy: \(what); each quarter is judged by the policy at its own sign-off commit"))
+                                                detail: "\(String(change.commit.prefix(12))) (\(UTC.human(change.committer.time)), \(change.author.name), \"\(change.subject)\") changed the policy: \(what)\(weakened(change) ? " (it weakens a rule)" : ""); each quarter is judged by the policy in force when it was signed"))
         }
     }
 }

@@ -89,7 +89,9 @@ struct PushGate {
             }
         }
         if isSignoff {
-            let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: nil), policy: policy)
+            // The policy in force when it was signed, tightened by the hook's own (a push is judged now).
+            let inForce = SignoffRules.policyInForce(parent: try SignoffInspector.policyInForce(for: raw, repository: repository, overrides: []), own: policy)
+            let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: nil), policy: inForce)
             let file = report.trailers?.documentPath
             found += report.violations.map { RuleViolation(rule: $0.rule, message: $0.message, remedy: $0.remedy, file: $0.file ?? file) }
             if let v = SignoffRules.pushAge(committerDate: raw.committer.date, now: now, policy: policy) {
