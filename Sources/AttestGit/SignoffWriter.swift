@@ -66,6 +66,15 @@ extension Repository {
         return SignoffPreflight(branch: branch, head: head)
     }
 
+    /// The branch `HEAD` is on (`refs/heads/main`); nil when detached.
+    public var headBranch: String? {
+        var ref: OpaquePointer?
+        guard git_reference_lookup(&ref, pointer, "HEAD") == 0 else { return nil }
+        defer { git_reference_free(ref) }
+        guard git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC, let t = git_reference_symbolic_target(ref) else { return nil }
+        return String(cString: t)
+    }
+
     /// The branch's upstream (`branch.<name>.remote` / `.merge`), as a remote-tracking ref name.
     public func upstream(of branch: String) -> String? {
         var buf = git_buf()
