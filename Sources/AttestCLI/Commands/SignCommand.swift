@@ -114,13 +114,16 @@ struct SignCommand: Command {
         }
         let doc = try AttestationDocument.parse(String(decoding: bytes, as: UTF8.self), path: files.documentPath)
 
-        // The window, by the system clock: refused before anything is asked of the TSA or the key.
+        // The window, by the system clock: refused before anything is asked of the TSA or the key,
+        // with the judge's own window rule (the commit will carry this instant as both dates).
         let w = files.window
-        switch w.position(of: now) {
+        let clock = SignoffFacts(commit: "the sign-off to be written", message: "", documentText: nil, documentSHA256: nil,
+                                 authorDate: now, committerDate: now, parentCommitterDates: [], now: now)
+        switch SignoffRules.timing(clock, window: w) {
         case .early:
-            throw .failed("\(files.quarter)'s window opens \(UTC.human(w.opens)), in \(UTC.span(w.opens.timeIntervalSince(now))); a sign-off before the window opens is always refused, even with --late")
+            throw .failed("[window-committer] \(files.quarter)'s window opens \(UTC.human(w.opens)), in \(UTC.span(w.opens.timeIntervalSince(now))); a sign-off before the window opens is always refused, even with --late")
         case .late where lateReason == nil:
-            throw .failed("\(files.quarter)'s hard close was \(UTC.human(w.closes)), \(UTC.span(now.timeIntervalSince(w.closes))) ago; nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late (Attest-Late), never as on time")
+            throw .failed("[window-committer] \(files.quarter)'s hard close was \(UTC.human(w.closes)), \(UTC.span(now.timeIntervalSince(w.closes))) ago; nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late (Attest-Late), never as on time")
         case .inside where lateReason != nil:
             throw .usage("--late: \(files.quarter)'s window is open until \(UTC.human(w.closes)); sign without --late")
         default: break
