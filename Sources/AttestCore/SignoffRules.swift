@@ -153,6 +153,12 @@ public struct SignoffClaim: Sendable, Equatable {
         amends = nil
     }
 
+    /// A cheap test that never misses a claim (for walks that read many messages): when false,
+    /// `SignoffClaim(message:)` is nil.
+    public static func mayClaim(_ message: String) -> Bool {
+        message.contains("Attest-Quarter:") || message.hasPrefix("ops(compliance):")
+    }
+
     /// The `Attest-Amends` trailer of any message (an amendment made by hand may carry no other).
     public static func amends(in message: String) -> String? {
         Trailers.parse(message).last(where: { $0.key == "Attest-Amends" })?.value

@@ -39,7 +39,7 @@ extension Repository {
             let c = try lookupCommit(id)
             let message = git_commit_message(c).map { String(cString: $0) } ?? ""
             git_commit_free(c)
-            guard message.contains("Attest-Quarter:") || message.hasPrefix("ops(compliance):") else { return true }
+            guard SignoffClaim.mayClaim(message) else { return true }
             guard let found = try signoffCommit(id) else { return true }
             if let quarter, found.claim.quarter != quarter { return true }
             out.append(found)

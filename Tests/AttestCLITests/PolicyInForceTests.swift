@@ -53,6 +53,11 @@ import AttestTestSupport
         let v = repo.attest(["verify", id], at: "2026-10-02 11:00:00")
         #expect(v.status == 1, "\(v)")
         #expect(v.stdout.contains("[signature] the commit is not signed and signing.required is true"), "\(v)")
+        // status judges it the same way: a sign-off that breaks a rule needs action.
+        let st = repo.attest(["status", "--check"], at: "2026-10-02 11:00:00")
+        #expect(st.status == 1, "\(st)")
+        #expect(st.stdout.contains("2026-Q4 signed: signed off on HEAD in \(id.prefix(12))") && st.stdout.contains("it breaks [signature]"), "\(st)")
+        #expect(st.stdout.contains("next: attest verify \(id.prefix(12))"), "\(st)")
         let r = repo.attest(["audit", "--from", "2026-10-01", "--to", "2026-10-31", "--json"], at: "2026-11-01 10:00:00")
         let q = try #require(T.quarters(try T.json(r))["2026-Q4"])
         #expect((q["flags"] as? [String])?.contains("unsigned") == true, "\(q)")
