@@ -38,7 +38,15 @@ public enum Audit {
         // The per-commit judgement is the judge's (SignoffRules.check, as sign, verify and the
         // hooks run it), under the policy in force at the sign-off; audit adds what needs history.
         let judgePolicy = policy(for: signoff, input: input, path: q.path)
-        let judged = SignoffRules.check(facts(of: signoff, now: input.now), policy: judgePolicy, window: w)
+        var judgeFacts = facts(of: signoff, now: input.now)
+        // --evidence-root: the folder's digests are judged by the judge's `evidence` rule, once
+        // the folder and its SHA256SUMS are there (their absence is flagged below).
+        if let e = input.evidence?[q.quarter], !e.files.isEmpty, e.manifestSHA256 != nil {
+            judgeFacts.evidence = EvidenceCheck(folder: e.folder, manifestSHA256: e.manifestSHA256,
+                                                stepSHA256: Dictionary(uniqueKeysWithValues: Controls.all.compactMap { c in e.files[c.evidenceFile].map { (c.step, $0) } }),
+                                                manifestMismatches: [])
+        }
+        let judged = SignoffRules.check(judgeFacts, policy: judgePolicy, window: w)
         for v in judged.violations {
             guard let flag = flag(for: v, signature: signoff.signature) else { continue }
             flags.append(FlagDetail(flag: flag, commit: signoff.id, detail: "\(signoff.shortID): [\(v.rule)] \(v.message)"))
@@ -126,9 +134,9 @@ public enum Audit {
                                     detail: "\(signoff.shortID) is dated \(UTC.human(signoff.committer.time)), inside the window, but sat on a side line: its earliest descendant, merge \(String(d.id.prefix(12))), is dated \(UTC.human(d.committerTime)), \(UTC.span(d.committerTime.timeIntervalSince(signoff.committer.time))) later and after the hard close"))
         }
 
-        // evidence-mismatch
+        // evidence-mismatch: a folder or SHA256SUMS that is not there to judge.
         if let evidence = input.evidence {
-            flags += evidenceFlags(signoff: signoff, claim: claim, evidence: evidence[q.quarter], quarter: q.quarter)
+            flags += evidenceFlags(signoff: signoff, evidence: evidence[q.quarter], quarter: q.quarter)
         }
 
         return QuarterReport(quarter: q.quarter, path: q.path, window: w, verdict: verdict, verdictDetail: detail,

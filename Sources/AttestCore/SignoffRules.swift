@@ -315,12 +315,13 @@ public enum SignoffRules {
         for s in doc.steps where s.status != .error {
             let file = Controls.step(s.step)?.evidenceFile ?? "step \(s.step)"
             let line = doc.lines.steps[s.step].map { "line \($0): " } ?? ""
+            let label = "step \(s.step) (\(Controls.step(s.step)?.control ?? "?"))"
             guard let got = e.stepSHA256[s.step] else {
-                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) (step \(s.step)) is missing; \(path) \(line)states \(s.evidenceSHA256)", remedy: remedy))
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) is missing, \(label); \(path) \(line)states \(s.evidenceSHA256)", remedy: remedy))
                 continue
             }
             if got != s.evidenceSHA256 {
-                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got); \(path) \(line)step \(s.step) evidence SHA-256 does not match \(file) (it states \(s.evidenceSHA256))", remedy: remedy))
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got), \(label); \(path) \(line)step \(s.step) evidence SHA-256 does not match \(file) (it states \(s.evidenceSHA256))", remedy: remedy))
             }
         }
     }
