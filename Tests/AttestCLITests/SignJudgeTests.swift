@@ -10,13 +10,15 @@ final class JudgeWorld: @unchecked Sendable {
     let server: String
     static let doc = "docs/attestation-log/2026-Q4.md"
 
-    init(_ label: String, config: String = "", allowedSigners: String? = nil) {
+    /// `signed`: the operator's SSH key is made, listed in the allowed signers, and git signs with it.
+    init(_ label: String, config: String = "", allowedSigners: String? = nil, signed: Bool = false) {
         c = ComplianceRepo(label)
         server = c.repo.scratch.path + "/server.git"
         run("git", ["init", "-q", "--bare", "-b", "main", server], environment: c.repo.environment)
         c.git(["remote", "add", "origin", server])
         if !config.isEmpty { c.write(".attestconfig", c.read(".attestconfig") + "\n" + config) }
         if let allowedSigners { c.write(".attest/allowed_signers", allowedSigners) }
+        if signed { c.write(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: signWithSSH()) + "\n") }
         c.repo.commitAll("policy", date: "2026-09-02T10:00:00Z")
         c.git(["push", "-q", "-u", "origin", "main"])
         precondition(c.attest(["hook", "install"]).status == 0)
@@ -130,18 +132,18 @@ final class JudgeWorld: @unchecked Sendable {
     }
 
     @Test func committerDateBeforeTheParents() throws {
-        let w = W("judge-order")
+        let w = W("judge-order", signed: true)
         // HEAD was made on a machine whose clock ran a day ahead.
         w.commit("README.md", "ahead\n", date: "2026-10-04T12:00:00Z")
         try refused(w, at: "2026-10-03 12:00:00", rule: "committer-order", "before its parent's 2026-10-04 12:00:00 UTC")
         // The fix: this machine's clock is right (it is later than HEAD's date).
-        accepted(w, at: "2026-10-04 12:30:00", pushAt: "2026-10-04 12:35:00", signed: false)
+        accepted(w, at: "2026-10-04 12:30:00", pushAt: "2026-10-04 12:35:00")
     }
 
     @Test func tokenTimeOutsideTheWindow() throws {
         let wrong = try TestTSA(label: "Fast TSA", at: "2026-10-07 12:00:00")
         defer { wrong.stop() }
-        let w = W("judge-tsa-time", config: "[tsa]\n\turl = \(wrong.url)\n\tcaFile = .attest/tsa/ca.pem\n\trequired = true\n")
+        let w = W("judge-tsa-time", config: "[tsa]\n\turl = \(wrong.url)\n\tcaFile = .attest/tsa/ca.pem\n\trequired = true\n", signed: true)
         w.commit(".attest/tsa/ca.pem", try String(contentsOfFile: wrong.caFile, encoding: .utf8), date: "2026-09-03T10:00:00Z")
         try refused(w, at: "2026-10-05 12:00:00", rule: "late", "the trusted time 2026-10-07 12:00:")
         // The fix: a TSA whose clock is right, its CA committed.
@@ -149,18 +151,19 @@ final class JudgeWorld: @unchecked Sendable {
         defer { right.stop() }
         w.commit(".attest/tsa/ca.pem", try String(contentsOfFile: right.caFile, encoding: .utf8), date: "2026-10-05T11:00:00Z")
         w.commit(".attestconfig", w.c.read(".attestconfig").replacingOccurrences(of: wrong.url, with: right.url), date: "2026-10-05T11:01:00Z")
-        accepted(w, at: "2026-10-05 12:00:00", pushAt: "2026-10-05 12:05:00", signed: false)
+        #expect(w.push(at: "2026-10-05 11:05:00").status == 0)  // the new CA reaches the server first
+        accepted(w, at: "2026-10-05 12:00:00", pushAt: "2026-10-05 12:05:00")
         #expect(w.c.git(["log", "-1", "--format=%B"]).stdout.contains("Attest-Timestamp: "))
     }
 
     @Test func tokenMissingWithTSARequired() throws {
         let tsa = try TestTSA(label: "Sign TSA", at: "2026-10-03 12:00:00")
         defer { tsa.stop() }
-        let w = W("judge-tsa-missing", config: "[tsa]\n\tcaFile = .attest/tsa/ca.pem\n\trequired = true\n")
+        let w = W("judge-tsa-missing", config: "[tsa]\n\tcaFile = .attest/tsa/ca.pem\n\trequired = true\n", signed: true)
         w.commit(".attest/tsa/ca.pem", try String(contentsOfFile: tsa.caFile, encoding: .utf8), date: "2026-09-03T10:00:00Z")
         try refused(w, at: "2026-10-03 12:00:00", rule: "untrusted-time", "tsa.required is true but no TSA is configured")
         w.commit(".attestconfig", w.c.read(".attestconfig") + "\turl = \(tsa.url)\n", date: "2026-10-03T11:00:00Z")
-        accepted(w, at: "2026-10-03 12:00:00", pushAt: "2026-10-03 12:05:00", signed: false)
+        accepted(w, at: "2026-10-03 12:00:00", pushAt: "2026-10-03 12:05:00")
     }
 
     @Test func principalOtherThanUserEmailIsAWarning() throws {
