@@ -36,6 +36,7 @@ public struct Policy: Sendable, Equatable {
     public var tsaURL = ""
     public var tsaCAFile = ""
     public var tsaRequired = false
+    public var statusWarnDays = 3
 
     public init() {}
 
@@ -130,6 +131,7 @@ public struct Policy: Sendable, Equatable {
         text("tsa.url", \.tsaURL, "RFC 3161 time-stamping authority URL (empty: none)"),
         path("tsa.caFile", \.tsaCAFile, "the TSA's CA certificate (PEM), kept in the repository", allowEmpty: true),
         bool("tsa.required", \.tsaRequired, "a sign-off must carry a valid timestamp token"),
+        int("status.warnDays", 0...31, \.statusWarnDays, "status: an unsigned quarter is due-soon this many days before its hard close"),
     ]
 
     /// The keys that decide the windows; `audit` reports a change to any of them.

@@ -116,7 +116,7 @@ import AttestTestSupport
         #expect(row("2026-Q4").contains("missing") && row("2026-Q4").hasSuffix("-"))
         #expect(text.stdout.contains("2026-Q2 late: committed 2026-04-10 09:30:00 UTC"))
         #expect(text.stdout.contains("declared late: the operator was on leave"))
-        #expect(text.stdout.contains("2026-Q3 date-anomaly: \(q3.prefix(12)) has committer date 2026-07-03 10:00:00 UTC"))
+        #expect(text.stdout.contains("2026-Q3 date-anomaly: \(q3.prefix(12)): [committer-order] the committer date 2026-07-03 10:00:00 UTC"))
         #expect(text.stdout.contains("2026-Q1 amended: \(edit.prefix(12))"))
         #expect(text.stdout.contains("FAIL: 4 of 4 quarters not on time or flagged"))
     }

@@ -165,7 +165,9 @@ struct AuditCommand: Command {
                 case .unsigned: facts.input.quarters[qi].commits[ci].signature = .none
                 case .valid(let signer): facts.input.quarters[qi].commits[ci].signature = .good(signer: signer)
                 case .invalid(let why): facts.input.quarters[qi].commits[ci].signature = .bad(reason: why)
-                case .unverifiable(let why): facts.input.quarters[qi].commits[ci].signature = .bad(reason: "the signature cannot be verified: \(why)")
+                // Signed but not checkable: the judge's `signature` rule decides (refused only when
+                // the policy in force requires a signature), as verify and the hooks decide.
+                case .unverifiable: facts.input.quarters[qi].commits[ci].signature = .present
                 }
             }
         }

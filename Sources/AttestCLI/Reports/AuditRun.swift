@@ -32,6 +32,7 @@ struct AuditRun {
                                           sha256: { (try? SHA256.hex(of: $0)) ?? "" },
                                           progress: progress.map { p in { p.update("audit: read \($0) commits") } })
         progress?.finish()
+        facts.input.now = context.now
         try audit.checkSignatures(&facts, repository: repo)
         try audit.checkTimestamps(&facts, repository: repo)
         if let root = audit.evidenceRoot {
@@ -94,7 +95,11 @@ extension JudgingPolicy {
             let at = try TrustedTime.policy(at: id, repository: repository)
             if !at.tsaCAFile.isEmpty { tsaCA = (at.tsaCAFile, so.id) }
         }
-        return JudgingPolicy(windowFrom: so.id, rulesFrom: revisionID, signingRequired: policy.signatureRequired,
-                             tsaRequired: policy.tsaRequired, allowedSignersFile: policy.allowedSignersFile, tsaCA: tsaCA)
+        // The rules are those of the policy in force at the sign-off (SignoffRules.policyInForce,
+        // as the judge applied them); the signatures were checked against the allowed-signers
+        // file at the audited revision.
+        let inForce = so.policy ?? policy
+        return JudgingPolicy(windowFrom: so.id, rulesFrom: revisionID, signingRequired: inForce.signatureRequired,
+                             tsaRequired: inForce.tsaRequired, allowedSignersFile: policy.allowedSignersFile, tsaCA: tsaCA)
     }
 }

@@ -35,10 +35,11 @@ struct VerifiedSigner: Equatable {
 
 /// The policy a quarter was judged under, and which commits it was read from.
 ///
-/// Today's audit reads the window keys at the sign-off commit, and `signing.required`,
-/// `tsa.required` and the allowed-signers file at the audited revision; the TSA CA at the
-/// sign-off commit. When the one-judge work (issue #13) puts the judging policy into the
-/// evaluation, only `JudgingPolicy.derive` changes.
+/// The audit judges a sign-off under the policy in force when it was signed
+/// (`SignoffRules.policyInForce`: `.attestconfig` at its parent, tightened by its own): the
+/// window, `signing.required` and `tsa.required` come from there; signatures are checked
+/// against the allowed-signers file at the audited revision; the TSA CA is read at the
+/// sign-off commit. `JudgingPolicy.derive` is the one place that says so.
 struct JudgingPolicy: Equatable {
     /// The commit whose `.attestconfig` gave the window.
     var windowFrom: String?
@@ -59,8 +60,8 @@ struct JudgingPolicy: Equatable {
 
     /// One sentence for the reports.
     var text: String {
-        var s = windowFrom.map { "window from .attestconfig at \($0.prefix(12))" } ?? "window from .attestconfig at the audited revision"
-        s += "; signing.required = \(signingRequired), tsa.required = \(tsaRequired), signers from \(allowedSignersFile) at \(rulesFrom.prefix(12))"
+        var s = windowFrom.map { "policy in force at \($0.prefix(12)) (its parent's .attestconfig, tightened by its own)" } ?? "policy at the audited revision"
+        s += ": signing.required = \(signingRequired), tsa.required = \(tsaRequired); signers from \(allowedSignersFile) at \(rulesFrom.prefix(12))"
         if let ca = tsaCA { s += "; TSA CA \(ca.path) at \(ca.commit.prefix(12))" }
         return s
     }

@@ -4,8 +4,9 @@ import AttestGit
 import AttestCrypto
 
 /// `attest sign`'s side of trusted time (docs/tsa.md): before the commit exists, stamp the
-/// imprint of the tree it will have, check the token, and judge its time against the window as
-/// sign judges its own clock.
+/// imprint of the tree it will have and check the token. Whether the token's time fits the
+/// window is the judge's (`SignoffRules`, rules `window-timestamp` and `late`), run by sign on the
+/// commit it is about to write.
 struct TimestampSigning {
     let repository: Repository
     /// The commit the sign-off goes on top of.
@@ -20,21 +21,17 @@ struct TimestampSigning {
         return u.isEmpty ? nil : u
     }
 
-    /// A token is required by the policy in use or by the policy committed at HEAD (which the
-    /// sign-off commit will carry, and which verify will read).
-    func required(headPolicy: Policy) -> Bool { policy.tsaRequired || headPolicy.tsaRequired }
-
     /// The token for this sign-off, base64 DER for the `Attest-Timestamp` trailer, with what it
     /// says; nil when no TSA is configured and none is required, or when the TSA fails and none
     /// is required (a warning then goes to `err`). Throws, and nothing is written, when a token
-    /// is required and cannot be had, or when the token's time is outside the window.
-    func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String, window w: Window,
-                lateReason: String?, err: Output) throws(AttestError) -> (trailer: String, stamp: TimeStamp)? {
+    /// is required (`policy.tsaRequired`, the policy that judges the sign-off) and cannot be had.
+    func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String,
+                err: Output) throws(AttestError) -> (trailer: String, stamp: TimeStamp)? {
         let headPolicy = try TrustedTime.policy(at: head, repository: repository)
-        let required = required(headPolicy: headPolicy)
+        let required = policy.tsaRequired
         guard let url else {
             if required {
-                throw .failed("tsa.required is true but no TSA is configured: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was signed")
+                throw .failed("[untrusted-time] tsa.required is true but no TSA is configured; to fix: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was signed")
             }
             return nil
         }
@@ -45,14 +42,13 @@ struct TimestampSigning {
             let tsa = try authority(url: url, headPolicy: headPolicy)
             let stamp = try tsa.stamp(imprint: try imprint(quarter: quarter, documentPath: documentPath, contents: contents,
                                                           evidenceSHA256: evidenceSHA256))
-            try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
             return (stamp.token.base64EncodedString(), stamp)
         } catch let e as TimeStampError {
             guard required else {
                 err.line("warning: \(e.description); signing without a trusted timestamp (tsa.required is false)")
                 return nil
             }
-            throw .failed("\(e.description); nothing was signed: tsa.required is true. Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
+            throw .failed("\(e.description); nothing was signed: tsa.required is true (rule untrusted-time). Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
         } catch let e as AttestError {
             throw e
         } catch {
@@ -89,19 +85,6 @@ struct TimestampSigning {
                                        tree: ids.tree.hex, parents: [head.hex], evidenceSHA256: evidenceSHA256)
         do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as AttestError { throw e } catch {
             throw .environment("SHA-256 of the timestamp imprint: \(error)")
-        }
-    }
-
-    /// The token's time against the window, as sign judges its own clock.
-    func judge(_ stamp: TimeStamp, window w: Window, quarter: Quarter, lateReason: String?) throws(AttestError) {
-        let what = "the TSA (\(stamp.tsaSubject)) stamped \(UTC.human(stamp.time))"
-        switch w.position(of: stamp.time) {
-        case .inside: break
-        case .early:
-            throw .failed("\(what), before \(quarter)'s window opens (\(UTC.human(w.opens))); a sign-off before the window opens is refused; nothing was signed (check this machine's clock)")
-        case .late where lateReason == nil:
-            throw .failed("\(what), after \(quarter)'s hard close (\(UTC.human(w.closes))); nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late")
-        case .late: break
         }
     }
 }
