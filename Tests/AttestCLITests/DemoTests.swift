@@ -186,7 +186,8 @@ final class DemoRun: Sendable {
         for k in ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM"] { env[k] = ProcessInfo.processInfo.environment[k] }
         // stderr is merged into stdout so that the refusals appear where the demo printed them.
         let r = run("bash", ["-c", "make demo 2>&1"], cwd: clone, environment: env)
-        output = r.stdout
+        let output = r.stdout
+        self.output = output
         guard r.status == 0 else { throw Failure(description: "make demo in \(clone) failed: \(r)") }
 
         func after(_ marker: String, upTo end: Character) -> String? {
