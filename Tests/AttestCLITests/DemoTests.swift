@@ -127,6 +127,40 @@ import AttestTestSupport
         let json = try String(contentsOfFile: demo.work + "/reports/audit-2026.json", encoding: .utf8)
         #expect(json.contains("\"amended\""), "\(json.prefix(400))")
     }
+
+    /// The README's tour quotes the demo: every line of its code blocks (after the run's own
+    /// parts are blanked: temporary folders, commit ids, key fingerprints) is a line the demo
+    /// printed; a line ending in "..." or "…" is a prefix of one.
+    @Test func readmeTourQuotesTheDemosRealOutput() throws {
+        let demo = try DemoRun.shared.get()
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        let tour = try #require(readme.range(of: "## A five-minute tour").flatMap { start in
+            readme.range(of: "\n## ", options: .regularExpression, range: start.upperBound..<readme.endIndex).map { readme[start.lowerBound..<$0.lowerBound] }
+        })
+        func blank(_ line: some StringProtocol) -> String {
+            var s = String(line)
+            for (pattern, with) in [("/tmp/attest-demo(-pg)?\\.[A-Za-z0-9]{6}", "/tmp/DIR"), ("\\b[0-9a-f]{7,40}\\b", "ID"),
+                                    ("SHA256:[A-Za-z0-9+/]+", "SHA256:KEY")] {
+                s = s.replacingOccurrences(of: pattern, with: with, options: .regularExpression)
+            }
+            return s
+        }
+        let printed = demo.output.components(separatedBy: "\n").map(blank)
+        var inBlock = false, quoted = 0
+        for line in tour.components(separatedBy: "\n") {
+            if line.hasPrefix("```") { inBlock.toggle(); continue }
+            guard inBlock, line != "...", !line.isEmpty else { continue }
+            quoted += 1
+            let want = blank(line)
+            if want.hasSuffix("...") || want.hasSuffix("…") {
+                let head = String(want.dropLast(want.hasSuffix("...") ? 3 : 1))
+                #expect(printed.contains { $0.hasPrefix(head) }, "README tour: no demo line starts with \(line)")
+            } else {
+                #expect(printed.contains(want), "README tour: the demo printed no line \(line)")
+            }
+        }
+        #expect(quoted > 30)
+    }
 }
 
 /// One run of `make demo` for the suite, in a clone of this working tree under a 0700 folder.
