@@ -222,15 +222,15 @@ final class DemoRun: Sendable {
         let r = run("bash", ["-c", "make demo 2>&1"], cwd: clone, environment: env)
         let output = r.stdout
         self.output = output
-        guard r.status == 0 else { throw Failure(description: "make demo in \(clone) failed: \(r)") }
-
         func after(_ marker: String, upTo end: Character) -> String? {
             guard let range = output.range(of: marker) else { return nil }
             return String(output[range.upperBound...].prefix { $0 != end && $0 != "\n" })
         }
-        guard let work = after("→ the demo's folder is ", upTo: ";") else { throw Failure(description: "the demo did not say its folder:\n\(output)") }
+        let work = after("→ the demo's folder is ", upTo: ";")
+        if let work { DemoRun.scratchPaths.append(work) }
+        guard r.status == 0 else { throw Failure(description: "make demo in \(clone) failed: \(r)") }
+        guard let work else { throw Failure(description: "the demo did not say its folder:\n\(output)") }
         self.work = work
-        DemoRun.scratchPaths.append(work)
         pgFolder = after("/scripts/pg-throwaway start ", upTo: " ") ?? ""
 
         // Each `$ ` line, the lines it printed (up to the next `$ `, `→ ` or chapter line), and
