@@ -26,3 +26,21 @@ import AttestTestSupport
         #expect(!FileManager.default.fileExists(atPath: closed + "/pg"), "nothing is created when the check fails")
     }
 }
+
+/// `scripts/install-deps` (the first thing `make demo` and `make test` run) as an ordinary user:
+/// with every package installed it says nothing and exits 0, without root and without sudo.
+/// (Its other branch, a missing package for a user who cannot sudo, prints the packages and the
+/// apt-get line and exits 3; it needs a machine without a package, so it is checked by hand.)
+@Suite struct InstallDepsTests {
+    @Test func anOrdinaryUserWithEverythingInstalledIsToldNothing() throws {
+        let script = packageRoot + "/scripts/install-deps"
+        // As root, run it as `nobody`, from a copy it can read (the clone may be 0700).
+        let scratch = Scratch("deps")
+        let copy = scratch.path + "/install-deps"
+        try FileManager.default.copyItem(atPath: script, toPath: copy)
+        chmod(scratch.path, 0o755)
+        chmod(copy, 0o755)
+        let r = getuid() == 0 ? run("runuser", ["-u", "nobody", "--", copy], cwd: "/") : run(copy, [], cwd: "/")
+        #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty, "\(r)")
+    }
+}
