@@ -30,7 +30,7 @@ test: deps
 	@set -euo pipefail; \
 	dir=$$(mktemp -d /tmp/attest-pg.XXXXXX); \
 	trap 'scripts/pg-throwaway stop "$$dir"' EXIT; \
-	eval "$$(scripts/pg-throwaway start "$$dir")"; \
+	pgenv=$$(scripts/pg-throwaway start "$$dir"); eval "$$pgenv"; \
 	export ATTEST_TEST_PGHOST=$$PGHOST ATTEST_TEST_PGDIR; \
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; \
 	exit $${PIPESTATUS[0]}
