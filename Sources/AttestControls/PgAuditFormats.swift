@@ -88,6 +88,8 @@ struct LineReader {
         var r = LineResult()
         guard count > 0 else { return r }
         let c = line[0]
+        // PostgreSQL's stderr log writes a message's further lines after a tab: not a record.
+        if c == 0x09 { return r }
         if c == 0x7b { // {
             return readJSON(line, end, scratch: scratch)
         }
@@ -162,6 +164,10 @@ struct LineReader {
 
     /// The pgaudit message at `audit` (just at `AUDIT: `), up to `end`.
     private func message(_ r: inout LineResult, second: Int64, audit: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>) -> LineResult {
+        if r.format == .syslog3339 || r.format == .rfc5424 || r.format == .heroku, PgAuditLine.isSyslogContinuation(audit) {
+            r.kind = .notAudit
+            return r
+        }
         r.second = second
         r.payload = audit
         r.payloadCount = end - audit

@@ -173,6 +173,16 @@ enum PgAuditLine {
         43200), ("WFT", 43200), ("YAPT", 36000)
     ]
 
+    /// PostgreSQL's syslog output splits a long or multi-line message into chunks numbered
+    /// `[line-chunk] `; a chunk other than the first continues a message, it is not one. Looks
+    /// back from `AUDIT: ` for `-N] ` with N > 1 (the caller's line holds at least the header).
+    static func isSyslogContinuation(_ audit: UnsafePointer<UInt8>) -> Bool {
+        guard audit[-1] == 0x20, audit[-2] == 0x5d else { return false }
+        var q = audit - 3, n = 0, mult = 1
+        while let d = digit(q.pointee), mult < 1_000_000 { n += d * mult; mult *= 10; q -= 1 }
+        return mult > 1 && q.pointee == 0x2d && n > 1
+    }
+
     /// `%n`: seconds since the epoch with milliseconds (`1767607200.123`) at `p`.
     static func epochTimestamp(_ p: UnsafePointer<UInt8>, _ count: Int, used: inout Int) -> Int64? {
         var i = 0, v: Int64 = 0
