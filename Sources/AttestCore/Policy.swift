@@ -29,7 +29,7 @@ public struct Policy: Sendable, Equatable {
     public var statementTimeoutSeconds = 60
     // Step 6 on real log-drain exports and log sinks (issue 16)
     public var pgauditMaxUnreadablePercent = 1
-    public var sinkTable = "postgres_logs"
+    public var sinkTable = "postgres_log"
     public var sinkTimeColumn = "log_time"
     public var sinkMessageColumn = "message"
     public var sinkClassColumn = ""
