@@ -249,7 +249,9 @@ public struct PgAuditScanner {
             stats.bytes += UInt64(n)
             let eof = n == 0
             filled += n
-            if first && (filled >= 65536 || eof) {
+            if first {
+                // Look at the first 64 KiB before any line is read.
+                if filled < 65536 && !eof && filled < size { continue }
                 first = false
                 if memchr(base, 0, min(filled, 65536)) != nil {
                     // A binary file: not an export at all. Nothing of it is counted.
