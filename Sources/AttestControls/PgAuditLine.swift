@@ -135,6 +135,10 @@ enum PgAuditLine {
     /// Abbreviations the set does not hold are refused (the line is unreadable).
     static func zoneAbbreviation(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
         guard n <= 7 else { return nil }
+        if n == 3 { // UTC and GMT without building a String: nearly every line of a UTC export
+            let a = p[0] & 0xdf, b = p[1] & 0xdf, c = p[2] & 0xdf
+            if (a == 0x55 && b == 0x54 && c == 0x43) || (a == 0x47 && b == 0x4d && c == 0x54) { return 0 }
+        }
         var key = ""
         for i in 0..<n { key.unicodeScalars.append(Unicode.Scalar(p[i] & 0xdf)) }
         if key == "UTC" || key == "GMT" { return 0 }
