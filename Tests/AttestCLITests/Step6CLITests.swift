@@ -115,4 +115,12 @@ import AttestTestSupport
         #expect(sign.status == 1, "\(sign)")
         #expect(sign.stderr.components(separatedBy: "step 6 finding").count - 1 == 1, "\(sign.stderr)")
     }
+
+    @Test func sinkAndFilesAreAlternatives() throws {
+        let repo = repo("s6usage")
+        let a = repo.attest(["collect", "--pgaudit-sink", "dbname=logs", "--pgaudit-log", "x.log"])
+        #expect(a.status == 2 && a.stderr.contains("--pgaudit-sink and --pgaudit-log are alternatives; give one"), "\(a)")
+        let b = repo.attest(["collect", "--pgaudit-log", "-", "--pgaudit-log", "-"])
+        #expect(b.status == 2 && b.stderr.contains("--pgaudit-log - (standard input) can be given once"), "\(b)")
+    }
 }

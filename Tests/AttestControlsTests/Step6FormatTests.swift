@@ -276,4 +276,26 @@ enum DrainForm: String, CaseIterable, Sendable {
         #expect(ev.contains("unreadable 0: none"), "\(ev.prefix(1200))")
         #expect(ev.contains("(\(written) bytes read, \(copies * (one.split(separator: "\n", omittingEmptySubsequences: false).count - 1)) lines)"), "\(ev.prefix(600))")
     }
+
+    @Test(arguments: [("sink.table", "a.b.c"), ("sink.timeColumn", "public.log_time"), ("sink.messageColumn", ""), ("sink.table", String(repeating: "t", count: 64))])
+    func sinkIdentifiersAreValidatedBeforeAnyConnection(_ key: String, _ value: String) throws {
+        var p = Policy()
+        try p.apply([Policy.Entry(name: key, value: value, origin: "-c")])
+        let q = try Quarter(parsing: "2026-Q2")
+        // No server at this conninfo: the identifier is refused before connecting.
+        let o = Step6PgAuditSink.run(CollectInputs(quarter: q, window: Schedule().window(for: q), asOf: UTC.parseInstant(Self.asOf)!, policy: p,
+                                                   documentRoot: "/nonexistent", pgauditLogs: [], pgauditSink: "host=/nonexistent"))
+        #expect(o.status == .error)
+        #expect(o.summary.hasPrefix("error: \(key) = '\(value)' is not a valid "), "\(o.summary)")
+    }
+
+    @Test func sinkIdentifiersAreQuoted() throws {
+        var p = Policy()
+        p.sinkTable = "logs.\"pg\"\"log\""
+        p.sinkMessageColumn = "msg; DROP TABLE x"
+        let sql = try Step6SinkQuery.statement(p)
+        #expect(sql.contains("FROM \"logs\".\"\"\"pg\"\"\"\"log\"\"\" l"), "\(sql)")
+        #expect(sql.contains("l.\"msg; DROP TABLE x\""))
+        #expect(!sql.contains("customer_audit_events"), "the audited table is a bound parameter")
+    }
 }
