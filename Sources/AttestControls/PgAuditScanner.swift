@@ -24,6 +24,7 @@ public struct ExportStats: Sendable {
 
     mutating func merge(_ o: ExportStats) {
         if firstUnreadable == nil, let f = o.firstUnreadable { firstUnreadable = (f.line + lines, f.reason, f.sample) }
+        binary = binary || o.binary
         bytes += o.bytes; lines += o.lines; auditLines += o.auditLines; tableEvents += o.tableEvents
         otherAudit += o.otherAudit; unreadable += o.unreadable
         for i in perFormat.indices { perFormat[i] += o.perFormat[i] }
@@ -183,7 +184,10 @@ public struct PgAuditScanner {
                     DispatchQueue.concurrentPerform(iterations: 2) { i in
                         var source = Source.range(fd: fd, offset: ranges[i].0, end: ranges[i].1)
                         ps[i].showProgress = progress && i == 0
-                        do throws(ExportError) { try ps[i].scan(&source, name: name, total: ranges[i].1 - ranges[i].0, stats: &ss[i]) } catch { es[i] = error }
+                        do throws(ExportError) {
+                            // Only the file's first 64 KiB decide whether it is binary.
+                            try ps[i].scan(&source, name: name, total: ranges[i].1 - ranges[i].0, checkBinary: i == 0, stats: &ss[i])
+                        } catch { es[i] = error }
                     }
                 }
             }
@@ -228,7 +232,8 @@ public struct PgAuditScanner {
         newHashes += p.newHashes
     }
 
-    private mutating func scan(_ source: inout Source, name: String, total: UInt64, stats: inout ExportStats) throws(ExportError) {
+    private mutating func scan(_ source: inout Source, name: String, total: UInt64, checkBinary: Bool = true,
+                               stats: inout ExportStats) throws(ExportError) {
         let size = PgAuditScanner.bufferSize
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
@@ -238,7 +243,7 @@ public struct PgAuditScanner {
         var filled = 0
         var skippingLongLine = false
         var state = ScanState()
-        var first = true
+        var first = checkBinary
         let started = Date()
         var nextProgress: UInt64 = 64 << 20
         var readSoFar: UInt64 = 0

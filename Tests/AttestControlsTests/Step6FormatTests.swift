@@ -258,10 +258,8 @@ enum DrainForm: String, CaseIterable, Sendable {
         // Over the 32 MiB threshold: the file is split in two halves read in parallel.
         let dir = Scratch("s6p")
         let one = Self.export(.csvlog)
-        var big = ""
-        big.reserveCapacity(one.utf8.count * 30)
         let path = dir.path + "/big.log"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let data = Data(one.utf8)
         var written = 0
@@ -297,5 +295,56 @@ enum DrainForm: String, CaseIterable, Sendable {
         #expect(sql.contains("FROM \"logs\".\"\"\"pg\"\"\"\"log\"\"\" l"), "\(sql)")
         #expect(sql.contains("l.\"msg; DROP TABLE x\""))
         #expect(!sql.contains("customer_audit_events"), "the audited table is a bound parameter")
+    }
+
+    @Test func overLongLinesInTheTwoThreadPathCountAsInOne() throws {
+        // Lines of 1 MiB and 9 MiB (longer than a read buffer, and longer than a mapped window)
+        // in the middle of an export big enough for two threads.
+        let dir = Scratch("s6l")
+        let one = Self.export(.stderr, tricky: false)
+        let long1 = "2026-03-01 10:30:00 UTC [1] LOG:  AUDIT: SESSION,1,1,WRITE,INSERT,TABLE,public.other,\"" + String(repeating: "x", count: 1 << 20) + "\"\n"
+        let long9 = "2026-03-01 10:30:00 UTC [1] LOG:  AUDIT: SESSION,1,1,WRITE,INSERT,TABLE,public.other,\"" + String(repeating: "y", count: 9 << 20) + "\"\n"
+        let path = dir.path + "/big.log"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var copies = 0
+        for k in 0..<160 {
+            h.write(Data(one.utf8)); copies += 1
+            if k == 40 { h.write(Data(long1.utf8)) }
+            if k == 100 { h.write(Data(long9.utf8)) }
+        }
+        try h.close()
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        try #require(size > 32 << 20)
+        let o = Self.run(dir, [path])
+        let single = Self.run(dir, [dir.write("one.log", one)])
+        let ev = String(decoding: o.evidence, as: UTF8.self)
+        #expect(o.rowCount == single.rowCount * copies)
+        #expect(ev.contains("other pgaudit lines \(92 * copies + 2),"), "\(ev.prefix(900))")
+        #expect(ev.contains("unreadable 0: none"), "\(ev.prefix(900))")
+        let wc = AttestTestSupport.run("wc", ["-l", path]).stdout.split(separator: " ").first.map(String.init) ?? ""
+        #expect(ev.contains("(\(size) bytes read, \(wc) lines)"), "\(ev.prefix(600))")
+    }
+
+    @Test func aNulByteInTheMiddleOfALargeExportIsNotABinaryFile() throws {
+        // Only the first 64 KiB decide; the second thread's first bytes are not a file's start.
+        // The odd line sits exactly where the file is split in two (the first line start after
+        // the middle), so the second half begins with it.
+        let dir = Scratch("s6n")
+        let one = Data(Self.export(.stderr, tricky: false).utf8)
+        let copies = (34 << 20) / one.count + 1
+        var all = Data()
+        for _ in 0..<copies { all.append(one) }
+        let odd = Data("2026 \u{0}\u{0} not text\n".utf8)
+        var mid = (all.count + odd.count) / 2
+        while all[mid - 1] != 0x0a { mid += 1 }
+        all.insert(contentsOf: odd, at: mid)
+        let path = dir.path + "/big.log"
+        try all.write(to: URL(fileURLWithPath: path))
+        let o = Self.run(dir, [path])
+        let single = Self.run(dir, [dir.write("one.log", String(decoding: one, as: UTF8.self))])
+        #expect(o.status == single.status, "\(o.summary)")
+        #expect(o.findings == single.findings, "\(o.summary)")
+        #expect(o.rowCount == single.rowCount * copies)
     }
 }
