@@ -14,10 +14,13 @@ public struct CollectInputs: Sendable {
     public let documentRoot: String
     /// `--pgaudit-log` files, in the order given.
     public let pgauditLogs: [String]
+    /// `--pgaudit-sink` conninfo: step 6 runs on the log sink's database instead of files.
+    public let pgauditSink: String?
 
-    public init(quarter: Quarter, window: Window, asOf: Date, policy: Policy, documentRoot: String, pgauditLogs: [String]) {
+    public init(quarter: Quarter, window: Window, asOf: Date, policy: Policy, documentRoot: String, pgauditLogs: [String],
+                pgauditSink: String? = nil) {
         self.quarter = quarter; self.window = window; self.asOf = asOf; self.policy = policy
-        self.documentRoot = documentRoot; self.pgauditLogs = pgauditLogs
+        self.documentRoot = documentRoot; self.pgauditLogs = pgauditLogs; self.pgauditSink = pgauditSink
     }
 
     /// `as_of - lookbackDays`: the start of "the last 90 days".

@@ -27,6 +27,13 @@ public struct Policy: Sendable, Equatable {
     public var auditedTable = "customer_audit_events"
     public var maxLogGapHours = 24
     public var statementTimeoutSeconds = 60
+    // Step 6 on real log-drain exports and log sinks (issue 16)
+    public var pgauditMaxUnreadablePercent = 1
+    public var sinkTable = "postgres_log"
+    public var sinkTimeColumn = "log_time"
+    public var sinkMessageColumn = "message"
+    public var sinkClassColumn = ""
+    public var sinkObjectColumn = ""
     // Signatures, hooks, audit, trusted time
     public var signatureRequired = false
     public var allowedSignersFile = ".attest/allowed_signers"
@@ -122,6 +129,12 @@ public struct Policy: Sendable, Equatable {
         int("controls.retentionYears", 1...100, \.retentionYears, "step 5: the retention bound, in years"),
         text("controls.auditedTable", \.auditedTable, "steps 5 and 6: the audited table"),
         int("controls.maxLogGapHours", 1...720, \.maxLogGapHours, "step 6: the longest gap between DML events that needs no explanation"),
+        int("controls.pgauditMaxUnreadablePercent", 0...100, \.pgauditMaxUnreadablePercent, "step 6: an export whose unreadable share of AUDIT: lines is above this percentage is an error"),
+        text("sink.table", \.sinkTable, "step 6 with --pgaudit-sink: the table (or schema.table) holding the log lines"),
+        text("sink.timeColumn", \.sinkTimeColumn, "step 6 with --pgaudit-sink: the timestamptz column of each log line"),
+        text("sink.messageColumn", \.sinkMessageColumn, "step 6 with --pgaudit-sink: the column with the message (AUDIT: SESSION,...)"),
+        text("sink.classColumn", \.sinkClassColumn, "step 6 with --pgaudit-sink: a column with pgaudit's class (WRITE); empty: read from the message"),
+        text("sink.objectColumn", \.sinkObjectColumn, "step 6 with --pgaudit-sink: a column with pgaudit's object name; empty: read from the message"),
         int("database.statementTimeout", 1...86400, \.statementTimeoutSeconds, "collect: statement timeout, in seconds"),
         bool("signing.required", \.signatureRequired, "verify, hooks, audit: a sign-off must carry a valid signature"),
         path("signing.allowedSigners", \.allowedSignersFile, "SSH allowed-signers file (OpenSSH format)"),

@@ -8,7 +8,7 @@ import AttestControls
 struct CollectCommand: Command {
     static let name = "collect"
     static let summary = "run the runbook's seven evidence steps into evidence/YYYY-QN"
-    static let usage = "collect [--quarter YYYY-QN] [--db CONNINFO] [--as-of INSTANT] [--pgaudit-log FILE]... [--out DIR] [--force] [--json]"
+    static let usage = "collect [--quarter YYYY-QN] [--db CONNINFO] [--as-of INSTANT] [--pgaudit-log FILE|-]... [--pgaudit-sink CONNINFO] [--out DIR] [--force] [--json]"
     static let help = """
     Runs the SOC-2 runbook's steps 1-7: six read-only queries in one REPEATABLE READ READ ONLY
     transaction (one snapshot, statement timeout from database.statementTimeout) and the
@@ -23,8 +23,11 @@ struct CollectCommand: Command {
       --as-of INSTANT       the instant every "last 90 days", "7 years" and "current month" is
                             computed from (default: now); rows dated later are outside every span,
                             so a later run with the same --as-of reproduces the result
-      --pgaudit-log FILE    a pg_audit log export for step 6 (stderr, csvlog, jsonlog, syslog or
-                            RFC 5424 lines; .gz read transparently); repeat for several files
+      --pgaudit-log FILE    a pg_audit log export for step 6 (stderr, csvlog, jsonlog, syslog,
+                            RFC 5424 or Heroku drain lines; .gz read transparently; - reads standard
+                            input); repeat for several, overlapping exports count an event once
+      --pgaudit-sink CONNINFO  run step 6 as one read-only query on the log sink's PostgreSQL
+                            (table and columns from the sink.* policy keys) instead of files
       --out DIR             the evidence folder (default: <attest.evidenceRoot>/YYYY-QN at the
                             repository root; evidence/ is added to .gitignore when created)
       --force               replace an existing evidence folder (atomically)
@@ -41,13 +44,14 @@ struct CollectCommand: Command {
     """
     static let spec = ArgumentSpec(options: [
         .init("quarter", value: "YYYY-QN"), .init("db", value: "CONNINFO"), .init("as-of", value: "INSTANT"),
-        .init("pgaudit-log", value: "FILE", repeatable: true), .init("out", value: "DIR"), .init("force"), .init("json"),
+        .init("pgaudit-log", value: "FILE", repeatable: true), .init("pgaudit-sink", value: "CONNINFO"), .init("out", value: "DIR"), .init("force"), .init("json"),
     ])
 
     let quarter: Quarter?
     let conninfo: String?
     let asOf: Date?
     let logs: [String]
+    let sink: String?
     let out: String?
     let force: Bool
     let json: Bool
@@ -61,8 +65,14 @@ struct CollectCommand: Command {
             }
             asOf = d
         } else { asOf = nil }
-        logs = arguments.all("pgaudit-log").map { CollectCommand.absolute($0, context.workingDirectory) }
-        for (given, path) in zip(arguments.all("pgaudit-log"), logs) {
+        logs = arguments.all("pgaudit-log").map { $0 == "-" ? "-" : CollectCommand.absolute($0, context.workingDirectory) }
+        sink = arguments.value("pgaudit-sink")
+        if sink != nil && !logs.isEmpty { throw .usage("--pgaudit-sink and --pgaudit-log are alternatives; give one") }
+        if logs.filter({ $0 == "-" }).count > 1 { throw .usage("--pgaudit-log - (standard input) can be given once") }
+        if logs.contains("-") && isatty(0) != 0 {
+            throw .usage("--pgaudit-log - reads standard input, which is a terminal; pipe the export in (aggregator-cli ... | attest collect --pgaudit-log -)")
+        }
+        for (given, path) in zip(arguments.all("pgaudit-log"), logs) where path != "-" {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
                 throw .usage("--pgaudit-log '\(given)': no such file")
@@ -100,7 +110,7 @@ struct CollectCommand: Command {
         }
 
         let inputs = CollectInputs(quarter: quarter, window: schedule.window(for: quarter), asOf: asOf, policy: policy,
-                                   documentRoot: documentRoot, pgauditLogs: logs)
+                                   documentRoot: documentRoot, pgauditLogs: logs, pgauditSink: sink)
         let collected: Collector.Collected
         do {
             let connection = try Connection(conninfo: conninfo, environment: context.environment)
