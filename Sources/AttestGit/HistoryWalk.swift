@@ -163,9 +163,9 @@ final class TreeResolver: @unchecked Sendable {
     }
 
     func resolve(_ root: ObjectID) throws(GitError) {
-        let (first, config): (ObjectID?, ObjectID?) = try reader.withObject(root, "tree") { buf, _ in
-            (components.isEmpty ? nil : TreeParser.find(components[0], in: buf, treesOnly: true), TreeParser.find(configName, in: buf))
-        }
+        let found = try reader.entries(named: components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)],
+                                       inTree: root)
+        let config = found[0], first = found.count > 1 ? found[1] : nil
         var current = first
         var level = 1
         while let t = current, level < components.count {
