@@ -55,6 +55,7 @@ final class ObjectReader {
     private let odb: OpaquePointer
     /// Direct pack access for speed; libgit2 answers whatever it cannot.
     private let packs: PackReader?
+    private var prefixHints: [[UInt8]: Int] = [:]
 
     init(_ repository: Repository, directPacks: Bool = true) throws(GitError) {
         self.repository = repository
@@ -96,7 +97,10 @@ final class ObjectReader {
     /// of the tree's first bytes as the answers need (`PackReader.prefix`): 2 KiB, then four
     /// times more until every name is found or passed. A tree not in a pack is read whole.
     func entries(named names: [(name: [UInt8], treesOnly: Bool)], inTree tree: ObjectID) throws(GitError) -> [ObjectID?] {
-        var length = 2048
+        // Start from the length the same lookup needed last time: each step that falls short
+        // re-reads the delta chain.
+        let hintKey = names.first?.name ?? []
+        var length = prefixHints[hintKey] ?? 2048
         while let packs, let p = packs.prefix(tree, length) {
             guard p.type == 2 else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
             var out: [ObjectID?] = []
@@ -110,7 +114,10 @@ final class ObjectReader {
                 }
                 return true
             }
-            if decided { return out }
+            if decided {
+                if prefixHints[hintKey] != length { prefixHints[hintKey] = length }
+                return out
+            }
             length *= 4
         }
         return try withObject(tree, "tree") { buf, type throws(GitError) in

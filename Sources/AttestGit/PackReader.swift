@@ -95,7 +95,7 @@ final class PackReader {
     private var packs: [Pack] = []
     private var reads = 0
     /// Pages of the mapped files are given back after this many object reads (`release`).
-    static let releaseEvery = 16384
+    static let releaseEvery = 8192
 
     /// Gives the pages of the mapped files back (they stay in the page cache; a later read
     /// maps them again), so the resident set stays bounded however much of a pack a walk
@@ -120,7 +120,13 @@ final class PackReader {
         for objects in objectsDirectories {
             let dir = objects + "/pack"
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names.sorted() where name.hasSuffix(".idx") {
+            // Newest pack first, as git searches them: recent objects are in recent packs.
+            func mtime(_ path: String) -> Int {
+                var st = stat()
+                return stat(path, &st) == 0 ? st.st_mtim.tv_sec : 0
+            }
+            let idxs = names.filter { $0.hasSuffix(".idx") }.map { ($0, mtime(dir + "/" + $0)) }
+            for (name, _) in idxs.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }) {
                 let base = dir + "/" + name.dropLast(4)
                 if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
             }

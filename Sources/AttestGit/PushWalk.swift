@@ -33,6 +33,7 @@ public struct PushWalk {
     private let repository: Repository
     private let folder: [[UInt8]]
     private let reader: ObjectReader
+    private let graph: CommitGraph?
     private var nodes: [Node] = []
     private var index = ObjectIDTable(capacity: 1 << 12)
     private var heap: [(time: Int64, seq: Int)] = []
@@ -46,6 +47,7 @@ public struct PushWalk {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
         reader = try ObjectReader(repository)
+        graph = CommitGraph.open(repository)
     }
 
     /// Runs the walk, newest first. Ids not in the object store, or not commits, are ignored
@@ -121,10 +123,14 @@ public struct PushWalk {
             if uninteresting { markUninteresting(Int(j)) }
             return Int(j)
         }
+        // A commit on the hidden side is only a boundary: the commit-graph's entry is enough.
+        // A pushed commit is always read whole, for its message.
         let parsed: (header: CommitHeader, mentionsAttest: Bool)
-        do { parsed = try reader.commitHeader(id) } catch {
-            if required { throw error }
-            return nil
+        if uninteresting, let g = graph?.header(id) { parsed = (g, false) } else {
+            do { parsed = try reader.commitHeader(id) } catch {
+                if required { throw error }
+                return nil
+            }
         }
         let j = nodes.count
         nodes.append(Node(id: id, tree: parsed.header.tree, parents: parsed.header.parents, time: parsed.header.committerTime,
