@@ -46,6 +46,9 @@ import AttestTestSupport
             for _ in 0..<(1 + Int(rng.next() % 3)) {
                 s += "M 100644 inline f\(String(format: "%03d", Int(rng.next() % 200))).txt\n"; data("\(mark) \(rng.next())")
             }
+            // A file that becomes a symbolic link, then a folder: changes of type.
+            if mark == 40 { s += "M 120000 inline \(often)/q0.md\n"; data("q1.md") }
+            if mark == 41 { s += "M 100644 inline \(often)/q0.md/inner.md\n"; data("inner") }
             let r = rng.next() % 100
             if r < 30 { s += "M 100644 inline \(often)/q\(rng.next() % 5).md\n"; data("q \(mark)") }
             if r == 30 { s += "D \(often)/q\(rng.next() % 5).md\n" }
@@ -120,6 +123,31 @@ import AttestTestSupport
         #expect(!graphExpected || listed > 0)
     }
 
+    /// The files under the folder that a commit changes against each parent, as
+    /// `git diff-tree -r --no-renames` lists them (a change of type as a deletion and an addition).
+    static func checkChanges(_ repo: ScratchRepository, _ r: Repository) throws {
+        let tracker = try FolderTracker(repository: r, folder: often)
+        var typeChanges = 0
+        for line in repo.git(["rev-list", "--parents", "--all"]).stdout.split(separator: "\n") {
+            let ids = line.split(separator: " ").map(String.init)
+            for p in ids.dropFirst().prefix(2) {
+                var want = Set<String>()
+                for row in repo.git(["diff-tree", "-r", "--no-renames", "--name-status", p, ids[0], "--", often]).stdout.split(separator: "\n") {
+                    let f = row.split(separator: "\t").map(String.init)
+                    switch f[0] {
+                    case "T": want.insert("deleted \(f[1])"); want.insert("added \(f[1])"); typeChanges += 1
+                    case "A": want.insert("added \(f[1])")
+                    case "D": want.insert("deleted \(f[1])")
+                    default: want.insert("modified \(f[1])")
+                    }
+                }
+                let got = try tracker.changes(from: ObjectID(hex: p)!, to: ObjectID(hex: ids[0])!)
+                #expect(Set(got.map { "\($0.kind.rawValue) \($0.path)" }) == want, "\(p)..\(ids[0])")
+            }
+        }
+        #expect(typeChanges > 0)
+    }
+
     @Test func walksAgreeWithGitOnEveryShape() throws {
         let repo = ScratchRepository("shapes", bare: true)
         var rng = SplitMix64(seed: 17)
@@ -130,6 +158,7 @@ import AttestTestSupport
         #expect(repo.git(["rev-list", "--count", "--merges", "--min-parents=3", "--all"]).stdout != "0\n", "an octopus merge")
         let r0 = try Repository.discover(from: repo.path)
         try Self.check(repo, "one pack", &rng)
+        try Self.checkChanges(repo, r0)
         try Self.checkReaders(repo, r0, graphExpected: false)
 
         repo.git(["commit-graph", "write", "--reachable"])
