@@ -57,12 +57,13 @@ final class ObjectReader {
     private let packs: PackReader?
     private var prefixHints: [[UInt8]: Int] = [:]
 
-    init(_ repository: Repository, directPacks: Bool = true) throws(GitError) {
+    init(_ repository: Repository, directPacks: Bool = true, releaseEvery: Int = 8192) throws(GitError) {
         self.repository = repository
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
         packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories) : nil
+        packs?.releaseEvery = releaseEvery
     }
 
     deinit { git_odb_free(odb) }
@@ -238,9 +239,22 @@ enum TreeParser {
                 while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
                 i += 1
                 let s = i
-                while i < n, buf[i] != 0 { i += 1 }
+                guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
+                i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
                 guard i + 21 <= n else { id = -1; return }
                 mode = m; name = s..<i; id = i + 1; at = i + 21
+            }
+            /// Moves to the first entry that is not wholly before byte `offset`.
+            mutating func skip(to offset: Int) {
+                let n = buf.count
+                var i = 0
+                while true {
+                    guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
+                    let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
+                    if next > offset || next > n { break }
+                    i = next
+                }
+                if i > 0 { at = i; advance() }
             }
             var isTree: Bool { mode & 0o170000 == 0o040000 }
             var nameBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buf[name]) }
@@ -257,6 +271,14 @@ enum TreeParser {
             return Int(cx) - Int(cy)
         }
         var x = Cursor(a), y = Cursor(b)
+        // Entries wholly inside the bytes both trees share at the start are equal: skip them.
+        let common = min(a.count, b.count)
+        var same = 0
+        while same + 8 <= common,
+              UnsafeRawPointer(a.baseAddress! + same).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(b.baseAddress! + same).loadUnaligned(as: UInt64.self) {
+            same += 8
+        }
+        if same >= 64 { x.skip(to: same); y.skip(to: same) }
         var out = Set<String>()
         while !x.done || !y.done {
             if y.done { out.insert(x.string); x.advance(); continue }

@@ -30,6 +30,9 @@ public struct PushWalk {
         var expanded = false
     }
 
+    /// A push reads a few thousand objects scattered over a large pack: its pages are given back
+    /// sooner than the audit's (`PackReader.releaseEvery`).
+    static let releaseEvery = 2048
     private let repository: Repository
     private let folder: [[UInt8]]
     private let reader: ObjectReader
@@ -46,7 +49,7 @@ public struct PushWalk {
     public init(repository: Repository, folder: String) throws(GitError) {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
-        reader = try ObjectReader(repository)
+        reader = try ObjectReader(repository, releaseEvery: Self.releaseEvery)
         graph = CommitGraph.open(repository)
     }
 
@@ -56,7 +59,7 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened()), components: folder)
+        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), releaseEvery: Self.releaseEvery), components: folder)
         handoff = TreeHandoff()
         let handoff = self.handoff
         let done = DispatchSemaphore(value: 0)
