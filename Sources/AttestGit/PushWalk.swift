@@ -32,7 +32,7 @@ public struct PushWalk {
 
     /// A push reads a few thousand objects scattered over a large pack: its pages are given back
     /// sooner than the audit's (`PackReader.releaseEvery`).
-    static let releaseEvery = 2048
+    static let releaseEvery = 512
     private let repository: Repository
     private let folder: [[UInt8]]
     private let reader: ObjectReader
