@@ -94,6 +94,14 @@ final class PackReader {
 
     private var packs: [Pack] = []
     private var reads = 0
+
+    /// Counts one object asked for (however long its delta chain), giving mapped pages back
+    /// every `releaseEvery`: counting chain steps instead would give them back in the middle of
+    /// the deep chains that need them most.
+    private func counted() {
+        reads += 1
+        if reads % releaseEvery == 0 { release() }
+    }
     /// Pages of the mapped files are given back after this many object reads (`release`): a
     /// walk over all history re-reads little (8192 costs the audit ~0.1 s of system time on
     /// git/git), a push walk touches a small part of a large pack (it gives pages back sooner).
@@ -146,7 +154,8 @@ final class PackReader {
     /// The object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes; nil when it is not in a
     /// pack or its entry cannot be read.
     func read(_ id: ObjectID) -> (type: UInt8, bytes: [UInt8])? {
-        read(id, depth: 0)
+        counted()
+        return read(id, depth: 0)
     }
 
     private func read(_ id: ObjectID, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
@@ -199,8 +208,6 @@ final class PackReader {
 
     /// An entry's type, inflated size and where its data (or delta base reference) starts.
     private func entryHeader(in k: Int, at offset: Int) -> (type: UInt8, size: Int, start: Int)? {
-        reads += 1
-        if reads % releaseEvery == 0 { release() }
         let pack = packs[k].pack
         let end = pack.count - 20
         var p = offset
@@ -224,6 +231,7 @@ final class PackReader {
     /// its entry cannot be read. A commit stored whole is inflated into a reused buffer (the
     /// walk reads each commit once); everything else goes through the cache of recent objects.
     func withObject<T, E: Error>(_ id: ObjectID, _ body: (UnsafeBufferPointer<UInt8>, UInt8) throws(E) -> T) throws(E) -> T? {
+        counted()
         for (k, p) in packs.enumerated() {
             guard let off = p.offset(of: id) else { continue }
             if let (type, size, start) = entryHeader(in: k, at: off), type == 1, size <= 1 << 24 {
@@ -253,6 +261,7 @@ final class PackReader {
     /// 20 KiB needs its first few hundred bytes: the copies of a delta that land there, the
     /// bases' bytes they copy, and no more. Nil when the object is not in a pack.
     func prefix(_ id: ObjectID, _ length: Int) -> Prefix? {
+        counted()
         for (k, p) in packs.enumerated() {
             if let off = p.offset(of: id) { return prefix(in: k, at: off, length, depth: 0) }
         }
