@@ -35,3 +35,38 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) b = 0.001; printf "%.2f", 
 
 # row NAME ATTEST REFERENCE RATIO TARGET PEAK
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@"; }
+
+# measure_full OUT_S OUT_CPU OUT_KIB -- command...: wall seconds, CPU seconds (user + system)
+# and peak RSS (KiB, mapped-and-touched file pages included) of one run.
+measure_full() {
+  local __s=$1 __c=$2 __k=$3; shift 4
+  local tf t0 t1; tf=$(mktemp)
+  t0=$(date +%s%N)
+  /usr/bin/time -f '%U %S %M' -o "$tf" "$@" >/dev/null 2>/dev/null || true
+  t1=$(date +%s%N)
+  local __u __y __m; read -r __u __y __m < <(tail -n 1 "$tf")
+  rm -f "$tf"
+  printf -v "$__s" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+  printf -v "$__c" '%s' "$(awk -v u="$__u" -v s="$__y" 'BEGIN { printf "%.2f", u + s }')"
+  printf -v "$__k" '%s' "$__m"
+}
+
+# side_by_side N NAME TARGET "attest command" "reference command": N interleaved runs of both
+# (attest, reference, attest, ...), the best wall and the best CPU of each, the peak RSS of
+# each; prints one row with both ratios and both peaks.
+side_by_side() {
+  local n=$1 name=$2 target=$3 a=$4 g=$5
+  local aw="" ac="" ak=0 gw="" gc="" gk=0 s c k
+  for _ in $(seq "$n"); do
+    measure_full s c k -- bash -c "$a"
+    if [ -z "$aw" ] || awk "BEGIN{exit !($s < $aw)}"; then aw=$s; fi
+    if [ -z "$ac" ] || awk "BEGIN{exit !($c < $ac)}"; then ac=$c; fi
+    [ "$k" -gt "$ak" ] && ak=$k
+    measure_full s c k -- bash -c "$g"
+    if [ -z "$gw" ] || awk "BEGIN{exit !($s < $gw)}"; then gw=$s; fi
+    if [ -z "$gc" ] || awk "BEGIN{exit !($c < $gc)}"; then gc=$c; fi
+    [ "$k" -gt "$gk" ] && gk=$k
+  done
+  row "$name" "${aw}s ${ac}s cpu" "${gw}s ${gc}s cpu" "$(ratio "$aw" "$gw") wall, $(ratio "$ac" "$gc") cpu" "$target" \
+      "$((ak / 1024)) MiB vs $((gk / 1024)) MiB ($(ratio "$ak" "$gk"))"
+}

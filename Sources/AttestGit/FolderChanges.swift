@@ -77,35 +77,62 @@ public final class FolderTracker {
     }
 
     /// The files under the folder that differ between `parent` (nil: nothing) and `commit`.
-    /// Only the two folder subtrees are compared.
+    /// Only the two folder subtrees are compared, entry by entry in git's tree order, descending
+    /// only into subtrees whose ids differ; as `git diff-tree -r` reports them: a file that
+    /// becomes a folder (or a symbolic link, or a submodule) is a deletion and an addition.
     public func changes(from parent: ObjectID?, to commit: ObjectID) throws(GitError) -> [Change] {
-        let new = try folderID(inTree: repository.commitLinks(commit).tree)
-        let old = try parent.flatMap { p throws(GitError) in try folderID(inTree: repository.commitLinks(p).tree) }
+        let new = try folderID(inTree: tree(of: commit))
+        let old = try parent.flatMap { p throws(GitError) in try folderID(inTree: tree(of: p)) }
         if old == new { return [] }
-        func tree(_ id: ObjectID?) throws(GitError) -> OpaquePointer? {
-            guard let id else { return nil }
-            var t: OpaquePointer?
-            var oid = id.oid
-            try check(git_tree_lookup(&t, repository.pointer, &oid), "read tree \(id.short)")
-            return t
-        }
-        let a = try tree(old), b = try tree(new)
-        defer { git_tree_free(a); git_tree_free(b) }
-        var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, repository.pointer, a, b, nil), "compare \(folder) in \(commit.short)")
-        defer { git_diff_free(diff) }
         var out: [Change] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
-            let kind: Change.Kind
-            let rel: String
-            switch d.status {
-            case GIT_DELTA_ADDED: kind = .added; rel = String(cString: d.new_file.path)
-            case GIT_DELTA_DELETED: kind = .deleted; rel = String(cString: d.old_file.path)
-            default: kind = .modified; rel = String(cString: d.new_file.path)
-            }
-            out.append(Change(path: folder + "/" + rel, kind: kind))
-        }
+        try diff(old, new, under: folder + "/", into: &out)
         return out
+    }
+
+    private func tree(of commit: ObjectID) throws(GitError) -> ObjectID {
+        if let t = treeOf[commit] { return t }
+        let t = try reader.commitHeader(commit).header.tree
+        treeOf[commit] = t
+        return t
+    }
+
+    private struct Entry { let name: [UInt8]; let mode: UInt32; let id: ObjectID; var isTree: Bool { mode & 0o170000 == 0o040000 } }
+
+    private func list(_ tree: ObjectID?) throws(GitError) -> [Entry] {
+        guard let tree else { return [] }
+        return try reader.withObject(tree, "tree") { buf, type throws(GitError) in
+            guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree.short)", code: -1, message: "not a tree") }
+            var out: [Entry] = []
+            TreeParser.forEach(in: buf) { name, mode, id in out.append(Entry(name: Array(name), mode: mode, id: id)) }
+            return out
+        }
+    }
+
+    private func diff(_ a: ObjectID?, _ b: ObjectID?, under prefix: String, into out: inout [Change]) throws(GitError) {
+        let x = try list(a), y = try list(b)
+        // git's tree order: bytes, a subtree's name continuing with '/'.
+        func key(_ e: Entry) -> [UInt8] { e.isTree ? e.name + [0x2F] : e.name }
+        func path(_ e: Entry) -> String { prefix + String(decoding: e.name, as: UTF8.self) }
+        func one(_ e: Entry, _ kind: Change.Kind) throws(GitError) {
+            if e.isTree {
+                try diff(kind == .deleted ? e.id : nil, kind == .added ? e.id : nil, under: path(e) + "/", into: &out)
+            } else { out.append(Change(path: path(e), kind: kind)) }
+        }
+        var i = 0, j = 0
+        while i < x.count || j < y.count {
+            if j == y.count { try one(x[i], .deleted); i += 1; continue }
+            if i == x.count { try one(y[j], .added); j += 1; continue }
+            let kx = key(x[i]), ky = key(y[j])
+            if kx.lexicographicallyPrecedes(ky) { try one(x[i], .deleted); i += 1; continue }
+            if ky.lexicographicallyPrecedes(kx) { try one(y[j], .added); j += 1; continue }
+            let (e, f) = (x[i], y[j])
+            i += 1; j += 1
+            if e.mode == f.mode && e.id == f.id { continue }
+            if e.isTree { try diff(e.id, f.id, under: path(e) + "/", into: &out); continue }
+            // Same kind of file (only the executable bit may differ): a modification.
+            if e.mode & 0o170000 == f.mode & 0o170000 { out.append(Change(path: path(f), kind: .modified)) } else {
+                out.append(Change(path: path(e), kind: .deleted)); out.append(Change(path: path(f), kind: .added))
+            }
+        }
     }
 }

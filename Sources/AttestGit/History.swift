@@ -95,13 +95,15 @@ public final class FolderHistory {
         return e
     }
 
+    /// The names that differ between two folder trees, from one merge walk over the raw trees
+    /// (a commit usually changes one or two files of hundreds).
     private func diffEntries(_ a: Int32, _ b: Int32) throws(GitError) -> Set<String> {
         guard a != b else { return [] }
-        let ea = try folderEntries(a), eb = try folderEntries(b)
-        var out = Set<String>()
-        for (k, v) in ea where eb[k] != v { out.insert(k) }
-        for k in eb.keys where ea[k] == nil { out.insert(k) }
-        return out
+        if a < 0 || b < 0 { return Set(try folderEntries(a < 0 ? b : a).keys) }
+        let first: [UInt8] = try reader.withObject(trees[Int(a)], "tree") { buf, _ in Array(buf) }
+        return try reader.withObject(trees[Int(b)], "tree") { other, _ in
+            first.withUnsafeBufferPointer { TreeParser.differences($0, other) }
+        }
     }
 
     // MARK: - Questions about the walked graph

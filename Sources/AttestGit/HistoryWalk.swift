@@ -35,6 +35,7 @@ extension FolderHistory {
         // and, as git log does, the walk treats them as roots.
         let shallow = Set((try? String(contentsOfFile: repo.commonDir + "/shallow", encoding: .utf8))?
             .split(separator: "\n").compactMap { ObjectID(hex: String($0)) } ?? [])
+        let graph = shallow.isEmpty ? CommitGraph.open(repo) : nil
         var index = ObjectIDTable()
         index.insert(tip, 0)
         var ids: [ObjectID] = [tip]
@@ -46,21 +47,26 @@ extension FolderHistory {
             if resolver.failure != nil { break }
             let id = ids[i]
             let cut = !shallow.isEmpty && shallow.contains(id)
-            let tree: ObjectID = try reader.withObject(id, "commit") { buf, type throws(GitError) in
+            // The commit-graph answers without inflating the commit; what it does not list is read.
+            let h: CommitHeader
+            if let g = graph?.header(id) { h = g } else {
+                h = try reader.withObject(id, "commit") { buf, type throws(GitError) in
                     guard type == GIT_OBJECT_COMMIT, let h = CommitHeader.parse(buf) else {
                         throw GitError(operation: "read commit \(id)", code: -1, message: "not a well-formed commit object")
                     }
-                    for p in h.parents where !cut {
-                        if let pi = index[p] { parentList.append(pi) } else {
-                            let pi = Int32(ids.count)
-                            index.insert(p, pi)
-                            ids.append(p)
-                            parentList.append(pi)
-                        }
-                    }
-                    times.append(h.committerTime)
-                    return h.tree
+                    return h
                 }
+            }
+            for p in h.parents where !cut {
+                if let pi = index[p] { parentList.append(pi) } else {
+                    let pi = Int32(ids.count)
+                    index.insert(p, pi)
+                    ids.append(p)
+                    parentList.append(pi)
+                }
+            }
+            times.append(h.committerTime)
+            let tree = h.tree
             handoff.append(tree, at: i)
             parentStart.append(Int32(parentList.count))
             i += 1
@@ -163,9 +169,9 @@ final class TreeResolver: @unchecked Sendable {
     }
 
     func resolve(_ root: ObjectID) throws(GitError) {
-        let (first, config): (ObjectID?, ObjectID?) = try reader.withObject(root, "tree") { buf, _ in
-            (components.isEmpty ? nil : TreeParser.find(components[0], in: buf, treesOnly: true), TreeParser.find(configName, in: buf))
-        }
+        let found = try reader.entries(named: components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)],
+                                       inTree: root)
+        let config = found[0], first = found.count > 1 ? found[1] : nil
         var current = first
         var level = 1
         while let t = current, level < components.count {

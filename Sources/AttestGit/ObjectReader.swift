@@ -55,13 +55,15 @@ final class ObjectReader {
     private let odb: OpaquePointer
     /// Direct pack access for speed; libgit2 answers whatever it cannot.
     private let packs: PackReader?
+    private var prefixHints: [[UInt8]: Int] = [:]
 
-    init(_ repository: Repository, directPacks: Bool = true) throws(GitError) {
+    init(_ repository: Repository, directPacks: Bool = true, releaseEvery: Int = 8192) throws(GitError) {
         self.repository = repository
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
         packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories) : nil
+        packs?.releaseEvery = releaseEvery
     }
 
     deinit { git_odb_free(odb) }
@@ -89,9 +91,39 @@ final class ObjectReader {
     /// The id of the entry called `name` in a tree, or nil when there is none; with
     /// `treesOnly`, only a subtree counts (a file of that name is as good as none).
     func entry(named name: [UInt8], inTree tree: ObjectID, treesOnly: Bool = false) throws(GitError) -> ObjectID? {
-        try withObject(tree, "tree") { buf, type throws(GitError) in
+        try entries(named: [(name, treesOnly)], inTree: tree)[0]
+    }
+
+    /// The ids of several entries of one tree (nil for each that is absent), read from as few
+    /// of the tree's first bytes as the answers need (`PackReader.prefix`): 2 KiB, then four
+    /// times more until every name is found or passed. A tree not in a pack is read whole.
+    func entries(named names: [(name: [UInt8], treesOnly: Bool)], inTree tree: ObjectID) throws(GitError) -> [ObjectID?] {
+        // Start from the length the same lookup needed last time: each step that falls short
+        // re-reads the delta chain.
+        let hintKey = names.first?.name ?? []
+        var length = prefixHints[hintKey] ?? 2048
+        while let packs, let p = packs.prefix(tree, length) {
+            guard p.type == 2 else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
+            var out: [ObjectID?] = []
+            let decided = p.bytes.withUnsafeBufferPointer { buf -> Bool in
+                for (name, treesOnly) in names {
+                    switch TreeParser.search(name, in: buf, treesOnly: treesOnly, complete: p.complete) {
+                    case .found(let id): out.append(id)
+                    case .absent: out.append(nil)
+                    case .undecided: return false
+                    }
+                }
+                return true
+            }
+            if decided {
+                if prefixHints[hintKey] != length { prefixHints[hintKey] = length }
+                return out
+            }
+            length *= 4
+        }
+        return try withObject(tree, "tree") { buf, type throws(GitError) in
             guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
-            return TreeParser.find(name, in: buf, treesOnly: treesOnly)
+            return names.map { TreeParser.find($0.name, in: buf, treesOnly: $0.treesOnly) }
         }
     }
 
@@ -144,28 +176,120 @@ enum TreeParser {
     }
 
     /// The id of the entry called `name`; with `treesOnly`, only a subtree (mode `40000`) counts.
+    ///
+    /// Entries are sorted by name (git compares a subtree's name as if it ended in `/`), so the
+    /// scan stops at the first entry whose name is already past `name` in its common prefix: a
+    /// lookup in a large root tree reads only the entries before the name, not the whole tree.
     static func find(_ name: [UInt8], in buf: UnsafeBufferPointer<UInt8>, treesOnly: Bool = false) -> ObjectID? {
-        guard let base = buf.baseAddress else { return nil }
+        if case .found(let id) = search(name, in: buf, treesOnly: treesOnly, complete: true) { return id }
+        return nil
+    }
+
+    enum Lookup: Equatable { case found(ObjectID), absent, undecided }
+
+    /// `find` on a tree's first bytes: `undecided` when they end before the answer does.
+    static func search(_ name: [UInt8], in buf: UnsafeBufferPointer<UInt8>, treesOnly: Bool, complete: Bool) -> Lookup {
+        let cut: Lookup = complete ? .absent : .undecided
+        guard let base = buf.baseAddress, !name.isEmpty else { return buf.isEmpty ? cut : .absent }
         var i = 0
         let n = buf.count
-        let first = name.first ?? 0
-        while i < n {
-            let modeStart = i
-            while i < n, buf[i] != 0x20 { i += 1 }
-            let isTree = i - modeStart == 5 && buf[modeStart] == 0x34
-            i += 1
-            let nameStart = i
-            while i < n, buf[i] != 0 { i += 1 }
-            let nameEnd = i
-            i += 1
-            guard i + 20 <= n else { return nil }
-            if nameEnd - nameStart == name.count, buf[nameStart] == first, isTree || !treesOnly,
-               memcmp(base + nameStart, name, name.count) == 0 {
-                return ObjectID(bytes: base + i)
+        let first = name[0]
+        return name.withUnsafeBufferPointer { key -> Lookup in
+            while i < n {
+                // Modes are `40000` (a subtree) or six digits: the space is at +5 or +6.
+                let isTree: Bool
+                if i + 5 < n, base[i + 5] == 0x20 { isTree = base[i] == 0x34; i += 6 } else {
+                    while i < n, base[i] != 0x20 { i += 1 }
+                    isTree = false
+                    i += 1
+                }
+                let nameStart = i
+                guard nameStart < n, let nul = memchr(base + nameStart, 0, n - nameStart) else { return cut }
+                let nameEnd = base.distance(to: nul.assumingMemoryBound(to: UInt8.self))
+                i = nameEnd + 1
+                let c0 = base[nameStart]
+                if c0 > first { return .absent }
+                if c0 == first {
+                    let len = nameEnd - nameStart
+                    let c = memcmp(base + nameStart, key.baseAddress!, min(len, key.count))
+                    if c > 0 { return .absent }
+                    if c == 0, len == key.count, isTree || !treesOnly {
+                        return i + 20 <= n ? .found(ObjectID(bytes: base + i)) : cut
+                    }
+                }
+                guard i + 20 <= n else { return cut }
+                i += 20
             }
-            i += 20
+            return cut
         }
-        return nil
+    }
+
+    /// The names whose entry (mode or id) differs between two raw trees, or that only one has:
+    /// one merge walk over both sorted lists, without building either as a dictionary.
+    static func differences(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Set<String> {
+        struct Cursor {
+            let buf: UnsafeBufferPointer<UInt8>
+            var at = 0
+            var mode: UInt32 = 0, name = 0..<0, id = 0
+            init(_ b: UnsafeBufferPointer<UInt8>) { buf = b; advance() }
+            var done: Bool { id < 0 }
+            mutating func advance() {
+                let n = buf.count
+                var i = at, m: UInt32 = 0
+                while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
+                i += 1
+                let s = i
+                guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
+                i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
+                guard i + 21 <= n else { id = -1; return }
+                mode = m; name = s..<i; id = i + 1; at = i + 21
+            }
+            /// Moves to the first entry that is not wholly before byte `offset`.
+            mutating func skip(to offset: Int) {
+                let n = buf.count
+                var i = 0
+                while true {
+                    guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
+                    let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
+                    if next > offset || next > n { break }
+                    i = next
+                }
+                if i > 0 { at = i; advance() }
+            }
+            var isTree: Bool { mode & 0o170000 == 0o040000 }
+            var nameBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buf[name]) }
+            var string: String { String(decoding: nameBytes, as: UTF8.self) }
+        }
+        // git's tree order: bytes, a subtree's name continuing with '/'.
+        func order(_ x: Cursor, _ y: Cursor) -> Int {
+            let p = x.nameBytes, q = y.nameBytes
+            let m = min(p.count, q.count)
+            let c = memcmp(p.baseAddress!, q.baseAddress!, m)
+            if c != 0 { return Int(c) }
+            let cx: UInt8 = p.count > m ? p[m] : (x.isTree ? 0x2F : 0)
+            let cy: UInt8 = q.count > m ? q[m] : (y.isTree ? 0x2F : 0)
+            return Int(cx) - Int(cy)
+        }
+        var x = Cursor(a), y = Cursor(b)
+        // Entries wholly inside the bytes both trees share at the start are equal: skip them.
+        let common = min(a.count, b.count)
+        var same = 0
+        while same + 8 <= common,
+              UnsafeRawPointer(a.baseAddress! + same).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(b.baseAddress! + same).loadUnaligned(as: UInt64.self) {
+            same += 8
+        }
+        if same >= 64 { x.skip(to: same); y.skip(to: same) }
+        var out = Set<String>()
+        while !x.done || !y.done {
+            if y.done { out.insert(x.string); x.advance(); continue }
+            if x.done { out.insert(y.string); y.advance(); continue }
+            let c = order(x, y)
+            if c < 0 { out.insert(x.string); x.advance() } else if c > 0 { out.insert(y.string); y.advance() } else {
+                if x.mode != y.mode || memcmp(a.baseAddress! + x.id, b.baseAddress! + y.id, 20) != 0 { out.insert(x.string) }
+                x.advance(); y.advance()
+            }
+        }
+        return out
     }
 }
 

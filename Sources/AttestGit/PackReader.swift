@@ -93,13 +93,34 @@ final class PackReader {
     }
 
     private var packs: [Pack] = []
+    private var reads = 0
+
+    /// Counts one object asked for (however long its delta chain), giving mapped pages back
+    /// every `releaseEvery`: counting chain steps instead would give them back in the middle of
+    /// the deep chains that need them most.
+    private func counted() {
+        reads += 1
+        if reads % releaseEvery == 0 { release() }
+    }
+    /// Pages of the mapped files are given back after this many object reads (`release`): a
+    /// walk over all history re-reads little (8192 costs the audit ~0.1 s of system time on
+    /// git/git), a push walk touches a small part of a large pack (it gives pages back sooner).
+    var releaseEvery = 8192
+
+    /// Gives the pages of the mapped files back (they stay in the page cache; a later read
+    /// maps them again), so the resident set stays bounded however much of a pack a walk
+    /// reads, as git's pack windows do under `core.packedGitLimit`.
+    private func release() {
+        for p in packs {
+            madvise(UnsafeMutableRawPointer(mutating: p.pack.baseAddress!), p.pack.count, MADV_DONTNEED)
+            madvise(UnsafeMutableRawPointer(mutating: p.idx.baseAddress!), p.idx.count, MADV_DONTNEED)
+        }
+    }
     private var stream = z_stream()
     private var streamReady = false
-    // Recently read objects, direct-mapped by (pack, offset): a new object replaces the one in
-    // its slot. 8192 slots of objects up to 64 KiB each; in practice a few MiB of trees.
-    private static let slots = 8192
-    private var cacheKeys = [Int](repeating: -1, count: PackReader.slots)
-    private var cacheValues = [(type: UInt8, bytes: [UInt8])](repeating: (0, []), count: PackReader.slots)
+    // Recently read objects, whole and as prefixes (see `ObjectCache`).
+    private var cache = ObjectCache<(type: UInt8, bytes: [UInt8])>(slots: 2048, budget: 12 << 20) { $0.bytes.count }
+    private var prefixes = ObjectCache<Prefix>(slots: 8192, budget: 8 << 20) { $0.bytes.count }
 
     /// Opens every pack under `objects`; nil when there is none (the caller uses libgit2 alone).
     convenience init?(objectsDirectory objects: String) { self.init(objectsDirectories: [objects]) }
@@ -109,7 +130,13 @@ final class PackReader {
         for objects in objectsDirectories {
             let dir = objects + "/pack"
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names.sorted() where name.hasSuffix(".idx") {
+            // Newest pack first, as git searches them: recent objects are in recent packs.
+            func mtime(_ path: String) -> Int {
+                var st = stat()
+                return stat(path, &st) == 0 ? st.st_mtim.tv_sec : 0
+            }
+            let idxs = names.filter { $0.hasSuffix(".idx") }.map { ($0, mtime(dir + "/" + $0)) }
+            for (name, _) in idxs.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }) {
                 let base = dir + "/" + name.dropLast(4)
                 if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
             }
@@ -127,7 +154,8 @@ final class PackReader {
     /// The object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes; nil when it is not in a
     /// pack or its entry cannot be read.
     func read(_ id: ObjectID) -> (type: UInt8, bytes: [UInt8])? {
-        read(id, depth: 0)
+        counted()
+        return read(id, depth: 0)
     }
 
     private func read(_ id: ObjectID, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
@@ -138,9 +166,7 @@ final class PackReader {
     }
 
     private func object(in k: Int, at offset: Int, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
-        let key = k << 48 | offset
-        let slot = (offset ^ (offset >> 13) ^ k) & (PackReader.slots - 1)
-        if cacheKeys[slot] == key { return cacheValues[slot] }
+        if let hit = cache[k, offset] { return hit }
         guard depth < 4096, let (type, size, start) = entryHeader(in: k, at: offset) else { return nil }
         let pack = packs[k].pack
         let end = pack.count - 20
@@ -176,7 +202,7 @@ final class PackReader {
         default:
             return nil
         }
-        if result.bytes.count <= 1 << 16 { cacheKeys[slot] = key; cacheValues[slot] = result }
+        cache[k, offset] = result
         return result
     }
 
@@ -205,6 +231,7 @@ final class PackReader {
     /// its entry cannot be read. A commit stored whole is inflated into a reused buffer (the
     /// walk reads each commit once); everything else goes through the cache of recent objects.
     func withObject<T, E: Error>(_ id: ObjectID, _ body: (UnsafeBufferPointer<UInt8>, UInt8) throws(E) -> T) throws(E) -> T? {
+        counted()
         for (k, p) in packs.enumerated() {
             guard let off = p.offset(of: id) else { continue }
             if let (type, size, start) = entryHeader(in: k, at: off), type == 1, size <= 1 << 24 {
@@ -223,6 +250,142 @@ final class PackReader {
         return nil
     }
 
+    // MARK: - Prefixes
+
+    /// The first bytes of an object: at least `length` of them, or all when it is shorter.
+    struct Prefix { var type: UInt8; var bytes: [UInt8]; var complete: Bool }
+
+    /// At least the first `length` bytes of an object (all of it when shorter), without
+    /// inflating or applying more of it, or of the objects its delta chain names, than those
+    /// bytes need. A tree's entries are sorted, so a lookup of `Documentation` in a root tree of
+    /// 20 KiB needs its first few hundred bytes: the copies of a delta that land there, the
+    /// bases' bytes they copy, and no more. Nil when the object is not in a pack.
+    func prefix(_ id: ObjectID, _ length: Int) -> Prefix? {
+        counted()
+        for (k, p) in packs.enumerated() {
+            if let off = p.offset(of: id) { return prefix(in: k, at: off, length, depth: 0) }
+        }
+        return nil
+    }
+
+    private func prefix(in k: Int, at offset: Int, _ length: Int, depth: Int) -> Prefix? {
+        if let hit = prefixes[k, offset], hit.complete || hit.bytes.count >= length { return hit }
+        guard depth < 4096, let (type, size, start) = entryHeader(in: k, at: offset) else { return nil }
+        let pack = packs[k].pack
+        let end = pack.count - 20
+        var p = start
+        let result: Prefix
+        switch type {
+        case 1, 2, 3, 4:
+            let want = min(size, length)
+            guard let data = inflate(pack, at: p, end: end, size: want, partial: want < size) else { return nil }
+            result = Prefix(type: type, bytes: data, complete: want == size)
+        case 6, 7:
+            var base: (k: Int, offset: Int)?
+            var baseID: ObjectID?
+            if type == 6 {
+                guard p < end else { return nil }
+                var c = pack[p]; p += 1
+                var back = Int(c & 0x7f)
+                while c & 0x80 != 0 {
+                    guard p < end, back < (1 << 48) else { return nil }
+                    c = pack[p]; p += 1
+                    back = ((back + 1) << 7) | Int(c & 0x7f)
+                }
+                guard back > 0, back <= offset else { return nil }
+                base = (k, offset - back)
+            } else {
+                guard p + 20 <= end else { return nil }
+                baseID = ObjectID(bytes: pack.baseAddress! + p)
+                p += 20
+            }
+            guard let delta = inflate(pack, at: p, end: end, size: size) else { return nil }
+            let baseOf = { (need: Int) -> Prefix? in
+                if let base { return self.prefix(in: base.k, at: base.offset, need, depth: depth + 1) }
+                for (j, q) in self.packs.enumerated() {
+                    if let o = q.offset(of: baseID!) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
+                }
+                return nil
+            }
+            guard let r = PackReader.applyPrefix(delta: delta, length: length, base: baseOf) else { return nil }
+            result = r
+        default:
+            return nil
+        }
+        prefixes[k, offset] = result
+        return result
+    }
+
+    /// The first `length` bytes of a delta's result (all when shorter): one pass finds how much
+    /// of the base the copies into them read, `base` gives that much, a second pass writes.
+    static func applyPrefix(delta: [UInt8], length: Int, base: (Int) -> Prefix?) -> Prefix? {
+        delta.withUnsafeBufferPointer { d -> Prefix? in
+            var i = 0
+            func varint() -> Int? {
+                var v = 0, shift = 0
+                while i < d.count {
+                    let c = d[i]; i += 1
+                    v |= Int(c & 0x7f) << shift
+                    if c & 0x80 == 0 { return v }
+                    shift += 7
+                    if shift > 56 { return nil }
+                }
+                return nil
+            }
+            guard let src = varint(), let dst = varint(), dst < 1 << 32 else { return nil }
+            let opsStart = i
+            let target = min(dst, length)
+            // Pass 1: how far into the base the copies that land before `target` reach.
+            func op(_ body: (_ copy: Bool, _ from: Int, _ len: Int) -> Bool) -> Bool {
+                var w = 0
+                while i < d.count && w < target {
+                    let o = d[i]; i += 1
+                    if o & 0x80 != 0 {
+                        var off = 0, len = 0
+                        for bit in 0..<4 where o & (1 << bit) != 0 {
+                            guard i < d.count else { return false }
+                            off |= Int(d[i]) << (8 * bit); i += 1
+                        }
+                        for bit in 0..<3 where o & (1 << (4 + bit)) != 0 {
+                            guard i < d.count else { return false }
+                            len |= Int(d[i]) << (8 * bit); i += 1
+                        }
+                        if len == 0 { len = 0x10000 }
+                        guard off + len <= src, w + len <= dst, body(true, off, min(len, target - w)) else { return false }
+                        w += len
+                    } else if o != 0 {
+                        let len = Int(o)
+                        guard i + len <= d.count, w + len <= dst, body(false, i, min(len, target - w)) else { return false }
+                        i += len; w += len
+                    } else { return false }
+                }
+                return w >= target
+            }
+            var need = 0
+            guard op({ copy, from, len in if copy { need = max(need, from + len) }; return true }) else { return nil }
+            // At least one byte, so that the base says its type.
+            guard let b = base(max(need, 1)) else { return nil }
+            guard b.bytes.count >= need, !b.complete || b.bytes.count == src else { return nil }
+            var failed = false
+            let out = [UInt8](unsafeUninitializedCapacity: max(target, 1)) { o, n in
+                var w = 0
+                i = opsStart
+                let ok = b.bytes.withUnsafeBufferPointer { bb in
+                    op { copy, from, len in
+                        if copy { (o.baseAddress! + w).update(from: bb.baseAddress! + from, count: len) } else {
+                            (o.baseAddress! + w).update(from: d.baseAddress! + from, count: len)
+                        }
+                        w += len
+                        return true
+                    }
+                }
+                failed = !ok || w != target
+                n = failed ? 0 : target
+            }
+            return failed ? nil : Prefix(type: b.type, bytes: out, complete: target == dst)
+        }
+    }
+
     /// Inflates exactly `out.count` bytes from the zlib stream at `at` into `out`.
     private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         guard at < end, out.count > 0, inflateReset(&stream) == Z_OK else { return false }
@@ -235,7 +398,7 @@ final class PackReader {
     }
 
     /// Inflates exactly `size` bytes from the zlib stream at `at`.
-    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, size: Int) -> [UInt8]? {
+    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, size: Int, partial: Bool = false) -> [UInt8]? {
         guard at < end, size >= 0, size < 1 << 32 else { return nil }
         guard inflateReset(&stream) == Z_OK else { return nil }
         var ok = false
@@ -244,9 +407,10 @@ final class PackReader {
             stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
             stream.next_out = buf.baseAddress
             stream.avail_out = UInt32(max(size, 1))
-            let rc = CZlib.inflate(&stream, Z_FINISH)
+            // A prefix stops when the buffer is full, before the stream ends.
+            let rc = CZlib.inflate(&stream, partial ? Z_NO_FLUSH : Z_FINISH)
             n = max(size, 1) - Int(stream.avail_out)
-            ok = rc == Z_STREAM_END && n == size
+            ok = (rc == Z_STREAM_END || (partial && (rc == Z_OK || rc == Z_BUF_ERROR))) && n == size
             if size == 0 { n = 0 }
         }
         return ok ? out : nil
@@ -316,5 +480,42 @@ final class PackReader {
 
     static func unmap(_ b: UnsafeRawBufferPointer) {
         if let base = b.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), b.count) }
+    }
+}
+
+/// Recently read objects by (pack, offset), direct-mapped: a new object replaces the one in its
+/// slot. Read newest first, an object's delta base is usually one read shortly before, so a
+/// few MiB serve however deep the chains are; the budget bounds the bytes held (a clock hand
+/// empties slots once it is exceeded), as git's `core.deltaBaseCacheLimit` does.
+struct ObjectCache<Value> {
+    private var keys: [Int]
+    private var values: [Value?]
+    private let size: (Value) -> Int
+    private let budget: Int
+    private var held = 0
+    private var hand = 0
+
+    init(slots: Int, budget: Int, size: @escaping (Value) -> Int) {
+        keys = [Int](repeating: -1, count: slots); values = [Value?](repeating: nil, count: slots)
+        self.budget = budget; self.size = size
+    }
+
+    private func slot(_ k: Int, _ offset: Int) -> Int { (offset ^ (offset >> 13) ^ k) & (keys.count - 1) }
+
+    subscript(k: Int, offset: Int) -> Value? {
+        get { let s = slot(k, offset); return keys[s] == k << 48 | offset ? values[s] : nil }
+        set {
+            guard let v = newValue, size(v) <= budget / 64 else { return }
+            let s = slot(k, offset)
+            if let old = values[s] { held -= size(old) }
+            keys[s] = k << 48 | offset; values[s] = v
+            held += size(v)
+            while held > budget {
+                hand = (hand + 1) & (keys.count - 1)
+                guard hand != s, let old = values[hand] else { continue }
+                held -= size(old)
+                keys[hand] = -1; values[hand] = nil
+            }
+        }
     }
 }

@@ -30,9 +30,13 @@ public struct PushWalk {
         var expanded = false
     }
 
+    /// A push reads a few thousand objects scattered over a large pack: its pages are given back
+    /// sooner than the audit's (`PackReader.releaseEvery`).
+    static let releaseEvery = 512
     private let repository: Repository
     private let folder: [[UInt8]]
     private let reader: ObjectReader
+    private let graph: CommitGraph?
     private var nodes: [Node] = []
     private var index = ObjectIDTable(capacity: 1 << 12)
     private var heap: [(time: Int64, seq: Int)] = []
@@ -45,7 +49,8 @@ public struct PushWalk {
     public init(repository: Repository, folder: String) throws(GitError) {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
-        reader = try ObjectReader(repository)
+        reader = try ObjectReader(repository, releaseEvery: Self.releaseEvery)
+        graph = CommitGraph.open(repository)
     }
 
     /// Runs the walk, newest first. Ids not in the object store, or not commits, are ignored
@@ -54,7 +59,7 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened()), components: folder)
+        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), releaseEvery: Self.releaseEvery), components: folder)
         handoff = TreeHandoff()
         let handoff = self.handoff
         let done = DispatchSemaphore(value: 0)
@@ -121,10 +126,14 @@ public struct PushWalk {
             if uninteresting { markUninteresting(Int(j)) }
             return Int(j)
         }
+        // A commit on the hidden side is only a boundary: the commit-graph's entry is enough.
+        // A pushed commit is always read whole, for its message.
         let parsed: (header: CommitHeader, mentionsAttest: Bool)
-        do { parsed = try reader.commitHeader(id) } catch {
-            if required { throw error }
-            return nil
+        if uninteresting, let g = graph?.header(id) { parsed = (g, false) } else {
+            do { parsed = try reader.commitHeader(id) } catch {
+                if required { throw error }
+                return nil
+            }
         }
         let j = nodes.count
         nodes.append(Node(id: id, tree: parsed.header.tree, parents: parsed.header.parents, time: parsed.header.committerTime,
