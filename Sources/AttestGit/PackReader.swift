@@ -321,17 +321,7 @@ final class PackReader {
     static func applyPrefix(delta: [UInt8], length: Int, base: (Int) -> Prefix?) -> Prefix? {
         delta.withUnsafeBufferPointer { d -> Prefix? in
             var i = 0
-            func varint() -> Int? {
-                var v = 0, shift = 0
-                while i < d.count {
-                    let c = d[i]; i += 1
-                    v |= Int(c & 0x7f) << shift
-                    if c & 0x80 == 0 { return v }
-                    shift += 7
-                    if shift > 56 { return nil }
-                }
-                return nil
-            }
+            func varint() -> Int? { deltaSize(d, &i) }
             guard let src = varint(), let dst = varint(), dst < 1 << 32 else { return nil }
             let opsStart = i
             let target = min(dst, length)
@@ -416,22 +406,26 @@ final class PackReader {
         return ok ? out : nil
     }
 
+    /// A delta header's size: little-endian base-128 from `i`, which it advances; nil when
+    /// truncated or over 56 bits.
+    static func deltaSize(_ d: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int? {
+        var v = 0, shift = 0
+        while i < d.count {
+            let c = d[i]; i += 1
+            v |= Int(c & 0x7f) << shift
+            if c & 0x80 == 0 { return v }
+            shift += 7
+            if shift > 56 { return nil }
+        }
+        return nil
+    }
+
     /// git's delta format: source and target sizes, then copy (from the base) and insert ops.
     static func apply(delta: [UInt8], to base: [UInt8]) -> [UInt8]? {
         delta.withUnsafeBufferPointer { d -> [UInt8]? in
             base.withUnsafeBufferPointer { b -> [UInt8]? in
                 var i = 0
-                func varint() -> Int? {
-                    var v = 0, shift = 0
-                    while i < d.count {
-                        let c = d[i]; i += 1
-                        v |= Int(c & 0x7f) << shift
-                        if c & 0x80 == 0 { return v }
-                        shift += 7
-                        if shift > 56 { return nil }
-                    }
-                    return nil
-                }
+                func varint() -> Int? { deltaSize(d, &i) }
                 guard let src = varint(), src == b.count, let dst = varint(), dst < 1 << 32 else { return nil }
                 var failed = false
                 let out = [UInt8](unsafeUninitializedCapacity: max(dst, 1)) { o, n in
