@@ -155,12 +155,15 @@ struct SignCommand: Command {
         let trailers = SignoffTrailers(quarter: files.quarter, result: doc.result, documentPath: files.documentPath,
                                        documentSHA256: try QuarterFiles.sha256(bytes), evidenceSHA256: doc.manifestSHA256,
                                        late: lateReason, amends: amendsID, timestamp: stamped?.trailer)
-        var message = trailers.message
+        // Sealed evidence (docs/evidence.md), when evidence.recipients names certificates.
+        let sealing = try EvidenceVault.prepareForSign(files, context: context, evidenceSHA256: doc.manifestSHA256, at: now)
+        var message = trailers.message + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? "")
         if let amends, let cut = message.range(of: "\n\n") {
             // The reason for an amendment goes in the body, above the trailers.
             message.replaceSubrange(cut, with: "\n\nAmends \(amendsID!.prefix(12)): \(Trailers.oneLine(amends))\n\n")
         }
         let id = try repo.commitSignoff(preflight, path: files.documentPath, contents: bytes, message: message, at: now, sign: signer)
+        try sealing?.vault.finishSign(sealing!.prepared, signoff: id)
 
         let position = now <= w.closes
             ? "\(UTC.span(w.closes.timeIntervalSince(now))) before hard close (\(UTC.human(w.closes)))"
@@ -185,6 +188,7 @@ struct SignCommand: Command {
             out.line("  evidence folder \(files.evidenceFolder) was not there: its digests were not checked against the file")
         }
         if !signing.enabled { out.line("  not signed (commit.gpgSign is not true)") }
+        if let sealing { out.line("  evidence sealed for \(sealing.prepared.recipients.count) recipient(s): \(EvidenceRef.name(files.quarter)), blob \(sealing.prepared.blob.hex); push it with the branch: git push origin \(preflight.branchName) \(EvidenceRef.name(files.quarter))") }
         out.line("next: git push (the pre-push hook checks it), keep a copy of the file with the evidence")
         return 0
     }

@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+import AttestTestSupport
+
+/// Sealed evidence end to end (issue #18, docs/evidence.md): the built binary under faketime,
+/// openssl, tar and sha256sum as the oracles, git as the record.
+@Suite struct EvidenceCLITests {
+    /// A compliance repository with two recipients committed (an RSA auditor, an EC operator)
+    /// and their keys outside it, plus a stranger's key.
+    final class World: @unchecked Sendable {
+        let c = ComplianceRepo("evidence")
+        let keys: RecipientFixture
+        init() {
+            keys = RecipientFixture(folder: c.repo.scratch.path + "/keys")
+            keys.make("auditor", .rsa); keys.make("operator", .ec); keys.make("stranger", .rsa); keys.make("newauditor", .ec)
+            for n in ["auditor", "operator"] {
+                c.write(".attest/recipients/\(n).pem", try! String(contentsOfFile: keys.cert(n), encoding: .utf8))
+            }
+            c.repo.commitAll("recipients", date: "2026-09-01T11:00:00Z")
+        }
+
+        /// Evidence, render and sign of one quarter inside its window.
+        @discardableResult
+        func sign(_ q: String, render: String, sign: String) -> RunResult {
+            c.evidence(q, salt: q)
+            let r = c.attest(["render", "--quarter", q], at: render)
+            precondition(r.status == 0, "render \(q): \(r)")
+            return c.attest(["sign", "--quarter", q], at: sign)
+        }
+
+        /// The docs' first step: the sealed blob out of git into a file.
+        func extract(_ q: String, to file: String) {
+            let r = run("/bin/sh", ["-c", "git cat-file blob refs/attest/evidence/\(q):\(q).p7m > '\(file)'"], cwd: c.path, environment: c.repo.environment)
+            precondition(r.status == 0, "\(r)")
+        }
+
+        func sealedBlob(_ q: String) -> String {
+            let msg = c.git(["log", "-1", "--format=%B", "--grep=Attest-Quarter: \(q)"]).stdout
+            let t = c.git(["interpret-trailers", "--parse"], stdin: msg).stdout
+            return t.split(separator: "\n").first { $0.hasPrefix("Attest-Sealed-Evidence: ") }.map { String($0.dropFirst(24)) } ?? ""
+        }
+    }
+
+    static let year: [(q: String, render: String, sign: String)] = [
+        ("2026-Q1", "2025-12-30 09:00:00", "2026-01-02 12:00:00"),
+        ("2026-Q2", "2026-03-30 09:00:00", "2026-04-02 12:00:00"),
+        ("2026-Q3", "2026-06-30 09:00:00", "2026-07-02 12:00:00"),
+        ("2026-Q4", "2026-10-02 09:30:00", "2026-10-04 12:00:00"),
+    ]
+
+    @Test func aYearSealedToRSAAndECOpensWithOpenSSLAloneForEachRecipient() throws {
+        let w = World()
+        for y in Self.year {
+            let r = w.sign(y.q, render: y.render, sign: y.sign)
+            #expect(r.status == 0, "\(y.q): \(r)")
+            #expect(r.stdout.contains("evidence sealed for 2 recipient(s): refs/attest/evidence/\(y.q)"), "\(r.stdout)")
+            let blob = w.sealedBlob(y.q)
+            #expect(blob.count == 40, "\(y.q)")
+            // The trailer names the blob the evidence ref holds, as git sees it.
+            #expect(w.c.git(["rev-parse", "refs/attest/evidence/\(y.q):\(y.q).p7m"]).stdout == blob + "\n")
+            #expect(w.c.git(["cat-file", "-t", blob]).stdout == "blob\n")
+            let out = w.c.repo.scratch.path + "/out-\(y.q)"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            w.extract(y.q, to: "\(out)/\(y.q).p7m")
+            for who in ["auditor", "operator"] {
+                let dir = out + "/" + who
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: "\(out)/\(y.q).p7m", toPath: "\(dir)/\(y.q).p7m")
+                try FileManager.default.copyItem(atPath: w.keys.cert(who), toPath: "\(dir)/auditor.pem")
+                try FileManager.default.copyItem(atPath: w.keys.key(who), toPath: "\(dir)/auditor.key")
+                // docs/evidence.md, verbatim.
+                let recipe = "openssl cms -decrypt -inform DER -in \(y.q).p7m -recip auditor.pem -inkey auditor.key | tar -x && sha256sum -c SHA256SUMS"
+                let r = run("/bin/sh", ["-c", recipe], cwd: dir)
+                #expect(r.status == 0, "\(y.q) \(who): \(r)")
+                #expect(r.stdout.contains("CC6.7-rbac-grants-audit.csv: OK"), "\(r.stdout)")
+                // SHA256SUMS is the one the sign-off's Attest-Evidence names.
+                let manifest = w.c.sha256(w.c.path + "/evidence/\(y.q)/SHA256SUMS")
+                #expect(w.c.sha256(dir + "/SHA256SUMS") == manifest)
+            }
+            let bad = run("/bin/sh", ["-c", "openssl cms -decrypt -inform DER -in \(y.q).p7m -recip \(w.keys.cert("stranger")) -inkey \(w.keys.key("stranger")) | tar -x"], cwd: out)
+            #expect(bad.status != 0 || !FileManager.default.fileExists(atPath: out + "/SHA256SUMS"))
+            #expect(!FileManager.default.fileExists(atPath: out + "/SHA256SUMS"))
+            // attest's own open with the key, then its refusal for the stranger.
+            let opened = w.c.attest(["evidence", "open", "--quarter", y.q, "--key", w.keys.key("auditor"), "--cert", w.keys.cert("auditor"), "--out", out + "/attest"])
+            #expect(opened.status == 0, "\(opened)")
+            var st = stat()
+            #expect(stat(out + "/attest", &st) == 0 && st.st_mode & 0o777 == 0o700)
+            #expect(stat(out + "/attest/SHA256SUMS", &st) == 0 && st.st_mode & 0o777 == 0o600)
+            let stranger = w.c.attest(["evidence", "open", "--quarter", y.q, "--key", w.keys.key("stranger"), "--out", out + "/s"])
+            #expect(stranger.status == 1, "\(stranger)")
+            #expect(stranger.stderr.contains("does not open this sealed evidence"), "\(stranger.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out + "/s"))
+        }
+        // The branch does not carry the evidence: a plain clone has no evidence ref.
+        let clone = w.c.repo.scratch.path + "/clone"
+        #expect(run("git", ["clone", "-q", w.c.path, clone]).status == 0)
+        #expect(run("git", ["for-each-ref", "refs/attest"], cwd: clone).stdout.isEmpty)
+        // Keys never enter the repository.
+        #expect(!w.c.git(["grep", "-I", "-l", "PRIVATE KEY", "HEAD"], check: false).stdout.contains("PRIVATE"))
+        #expect(w.c.git(["grep", "-l", "PRIVATE KEY", "HEAD", "--"], check: false).stdout.isEmpty)
+    }
+
+    @Test func sealAfterSigningAndRefusals() throws {
+        let w = World()
+        // Signed before any recipient was configured.
+        w.c.git(["rm", "-q", "-r", ".attest/recipients"])
+        w.c.repo.commitAll("no recipients yet", date: "2026-09-01T12:00:00Z")
+        let r = w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00")
+        #expect(r.status == 0, "\(r)")
+        #expect(!r.stdout.contains("evidence sealed"))
+        #expect(w.sealedBlob("2026-Q4").isEmpty)
+        let none = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
+        #expect(none.status == 1 && none.stderr.contains("no recipient certificates"), "\(none)")
+        // A recipient file with a private key is refused.
+        w.c.write(".attest/recipients/auditor.pem", try String(contentsOfFile: w.keys.cert("auditor"), encoding: .utf8) + String(contentsOfFile: w.keys.key("auditor"), encoding: .utf8))
+        let withKey = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
+        #expect(withKey.status == 1 && withKey.stderr.contains("holds a private key"), "\(withKey)")
+        w.c.write(".attest/recipients/auditor.pem", try String(contentsOfFile: w.keys.cert("auditor"), encoding: .utf8))
+        // An evidence file changed since signing: refused, nothing sealed.
+        let file = "evidence/2026-Q4/CC6.1-role-assignment.csv"
+        let original = w.c.read(file)
+        w.c.write(file, original + "tampered\n")
+        let changed = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
+        #expect(changed.status == 1 && changed.stderr.contains("CC6.1-role-assignment.csv"), "\(changed)")
+        #expect(w.c.git(["for-each-ref", "refs/attest"]).stdout.isEmpty)
+        w.c.write(file, original)
+        let ok = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
+        #expect(ok.status == 0, "\(ok)")
+        #expect(ok.stdout.contains("for 1 recipient(s)"))
+        let again = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
+        #expect(again.status == 1 && again.stderr.contains("already exists"), "\(again)")
+        let msg = w.c.git(["log", "-1", "--format=%B", "refs/attest/evidence/2026-Q4"]).stdout
+        #expect(msg.contains("Attest-Evidence-Action: seal"))
+        #expect(msg.contains("Attest-Signoff: \(w.c.head())"))
+        let opened = w.c.attest(["evidence", "open", "--quarter", "2026-Q4", "--key", w.keys.key("auditor"), "--out", w.c.repo.scratch.path + "/o"])
+        #expect(opened.status == 0, "\(opened)")
+    }
+
+    @Test func resealLetsTheNewAuditorDecryptAndKeepsTheOldBlobInHistory() throws {
+        let w = World()
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        let oldBlob = w.sealedBlob("2026-Q4")
+        let before = w.c.git(["rev-parse", "refs/attest/evidence/2026-Q4"]).stdout
+        let out = w.c.repo.scratch.path
+        let denied = w.c.attest(["evidence", "open", "--quarter", "2026-Q4", "--key", w.keys.key("newauditor"), "--out", out + "/n0"])
+        #expect(denied.status == 1)
+        // Not a current recipient: refused.
+        let notRecipient = w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("stranger"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(notRecipient.status == 1, "\(notRecipient)")
+        let r = w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("now for 3 recipients"))
+        // Appended: the old commit is the parent, the old blob stays in history.
+        #expect(w.c.git(["rev-parse", "refs/attest/evidence/2026-Q4~1"]).stdout == before)
+        #expect(w.c.git(["rev-parse", "refs/attest/evidence/2026-Q4~1:2026-Q4.p7m"]).stdout == oldBlob + "\n")
+        #expect(w.c.git(["rev-parse", "refs/attest/evidence/2026-Q4:2026-Q4.p7m"]).stdout != oldBlob + "\n")
+        #expect(w.c.git(["ls-tree", "--name-only", "refs/attest/evidence/2026-Q4:recipients"]).stdout.split(separator: "\n").count == 3)
+        // The new auditor decrypts with openssl alone; the old ones still can.
+        w.extract("2026-Q4", to: "\(out)/new.p7m")
+        for who in ["newauditor", "auditor"] {
+            let dir = out + "/r-" + who
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let x = run("/bin/sh", ["-c", "openssl cms -decrypt -inform DER -in ../new.p7m -recip \(w.keys.cert(who)) -inkey \(w.keys.key(who)) | tar -x && sha256sum -c SHA256SUMS"], cwd: dir)
+            #expect(x.status == 0, "\(who): \(x)")
+        }
+        // Adding the same recipient again changes nothing.
+        let twice = w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(twice.status == 1 && twice.stderr.contains("already a recipient"), "\(twice)")
+        // verify's verdict is unchanged.
+        #expect(w.c.attest(["verify"], at: "2027-02-01 11:00:00").status == 0)
+    }
+
+    @Test func disposalIsRefusedBeforeRetentionAndRecordedAfter() throws {
+        let w = World()
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        let early = w.c.attest(["evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-01 12:00:00")
+        #expect(early.status == 1 && early.stderr.contains("kept until 2033-10-06"), "\(early)")
+        #expect(!w.c.git(["for-each-ref", "refs/attest"]).stdout.isEmpty)
+        let blob = w.sealedBlob("2026-Q4")
+        let r = w.c.attest(["evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:00:00")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("git push origin main :refs/attest/evidence/2026-Q4"), "\(r.stdout)")
+        #expect(w.c.git(["for-each-ref", "refs/attest"]).stdout.isEmpty)
+        let record = w.c.git(["show", "HEAD:docs/attestation-log/dispositions/2026-Q4.md"]).stdout
+        #expect(record.contains("Sealed blob: \(blob)"))
+        #expect(record.contains("evidence.retentionYears = 7"))
+        #expect(record.contains("Disposed: 2033-10-07T12:00:00Z"))
+        let trailers = w.c.git(["interpret-trailers", "--parse"], stdin: w.c.git(["log", "-1", "--format=%B"]).stdout).stdout
+        #expect(trailers.contains("Attest-Disposed: 2026-Q4\nAttest-Disposed-Blob: \(blob)\n"), "\(trailers)")
+    }
+}
