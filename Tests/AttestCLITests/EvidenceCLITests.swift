@@ -188,4 +188,102 @@ import AttestTestSupport
         let trailers = w.c.git(["interpret-trailers", "--parse"], stdin: w.c.git(["log", "-1", "--format=%B"]).stdout).stdout
         #expect(trailers.contains("Attest-Disposed: 2026-Q4\nAttest-Disposed-Blob: \(blob)\n"), "\(trailers)")
     }
+
+    // MARK: audit
+
+    /// `attest audit --json` for 2026-Q4 in `cwd`: exit status, the quarter's flags and evidence object.
+    static func auditQ4(_ cwd: String, home: String, _ extra: [String] = [], at time: String = "2026-11-01 12:00:00") -> (status: Int32, flags: [String], evidence: [String: Any], raw: RunResult) {
+        let r = attest(["audit", "--from", "2026-10-01", "--to", "2026-12-31", "--json"] + extra, cwd: cwd, home: home, at: time)
+        let doc = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] ?? [:]
+        let q = AuditCLITests.quarters(doc)["2026-Q4"] ?? [:]
+        return (r.status, q["flags"] as? [String] ?? [], q["evidence"] as? [String: Any] ?? [:], r)
+    }
+
+    @Test func auditOnACloneChecksTheSealedBlobWithoutAKeyAndTheContentsWithOne() throws {
+        let w = World()
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        let blob = w.sealedBlob("2026-Q4")
+        let home = w.c.repo.home
+        let clone = w.c.repo.scratch.path + "/clone"
+        #expect(run("git", ["clone", "-q", w.c.path, clone], environment: w.c.repo.environment).status == 0)
+        // A plain clone: the sign-off names a blob the clone has not fetched.
+        let plain = Self.auditQ4(clone, home: home)
+        #expect(plain.evidence["sealed"] as? String == "ref-missing", "\(plain.raw)")
+        #expect(!plain.flags.contains("evidence-mismatch"))
+        let fetched = run("git", ["fetch", "-q", "origin", "refs/attest/evidence/*:refs/attest/evidence/*"], cwd: clone, environment: w.c.repo.environment)
+        #expect(fetched.status == 0, "\(fetched)")
+        let noKey = Self.auditQ4(clone, home: home)
+        #expect(noKey.status == 0, "\(noKey.raw)")
+        #expect(noKey.evidence["sealed"] as? String == "sealed-unopened")
+        #expect((noKey.evidence["detail"] as? String ?? "").contains("sealed blob \(blob.prefix(12)) as signed"), "\(noKey.evidence)")
+        let withKey = Self.auditQ4(clone, home: home, ["--key", w.keys.key("auditor"), "--cert", w.keys.cert("auditor")])
+        #expect(withKey.status == 0, "\(withKey.raw)")
+        #expect(withKey.evidence["sealed"] as? String == "sealed-opened-match", "\(withKey.evidence)")
+        let text = attest(["audit", "--from", "2026-10-01", "--to", "2026-12-31", "--key", w.keys.key("operator")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(text.stdout.contains("opened with \(w.keys.key("operator")): every file matches SHA256SUMS"), "\(text)")
+
+        @discardableResult func git(_ args: [String], stdin: Data? = nil) -> String {
+            let env = testEnvironment(home: home, extra: ["GIT_AUTHOR_NAME": "Mallory", "GIT_AUTHOR_EMAIL": "m@example.com",
+                                                          "GIT_COMMITTER_NAME": "Mallory", "GIT_COMMITTER_EMAIL": "m@example.com"])
+            let r = run("git", args, cwd: clone, environment: env, stdin: stdin)
+            precondition(r.status == 0, "git \(args): \(r)")
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let tip = git(["rev-parse", "refs/attest/evidence/2026-Q4"])
+        let sealedPath = clone + "/sealed.p7m"
+        #expect(run("/bin/sh", ["-c", "git cat-file blob \(blob) > \(sealedPath)"], cwd: clone, environment: w.c.repo.environment).status == 0)
+
+        // A flipped byte in the sealed blob, as a hand-made commit on the ref: caught without a key.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: sealedPath))
+        bytes[bytes.count / 2] ^= 0x01
+        let flippedBlob = git(["hash-object", "-w", "--stdin"], stdin: bytes)
+        let flippedTree = git(["mktree"], stdin: Data("100644 blob \(flippedBlob)\t2026-Q4.p7m\n".utf8))
+        let flipped = git(["commit-tree", flippedTree, "-p", tip, "-m", "evidence: 2026-Q4 sealed"])
+        git(["update-ref", "refs/attest/evidence/2026-Q4", flipped])
+        let caught = Self.auditQ4(clone, home: home)
+        #expect(caught.status == 1, "\(caught.raw)")
+        #expect(caught.flags.contains("evidence-mismatch"))
+        #expect(caught.evidence["sealed"] as? String == "sealed-mismatch")
+
+        // A tampered file inside, resealed by hand with a forged reseal record: only a key can tell.
+        let work = clone + "/tamper"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let manifest = w.c.sha256(w.c.path + "/evidence/2026-Q4/SHA256SUMS")
+        let forge = run("/bin/sh", ["-c", """
+            openssl cms -decrypt -inform DER -in ../sealed.p7m -recip \(w.keys.cert("auditor")) -inkey \(w.keys.key("auditor")) | tar -x &&
+            echo 'grant to mallory' >> CC6.7-rbac-grants-audit.csv &&
+            tar -cf ../forged.tar * && openssl cms -encrypt -binary -aes-256-gcm -outform DER -in ../forged.tar -out ../forged.p7m \(w.keys.cert("auditor"))
+            """], cwd: work)
+        #expect(forge.status == 0, "\(forge)")
+        let forgedBlob = git(["hash-object", "-w", clone + "/forged.p7m"])
+        let forgedTree = git(["mktree"], stdin: Data("100644 blob \(forgedBlob)\t2026-Q4.p7m\n".utf8))
+        let forged = git(["commit-tree", forgedTree, "-p", tip, "-m", """
+            attest evidence: 2026-Q4 resealed
+
+            Attest-Evidence-Quarter: 2026-Q4
+            Attest-Evidence-Action: reseal
+            Attest-Evidence: \(manifest)
+            Attest-Sealed-Blob: \(forgedBlob)
+            Attest-Previous-Blob: \(blob)
+            """])
+        git(["update-ref", "refs/attest/evidence/2026-Q4", forged])
+        let fooled = Self.auditQ4(clone, home: home)
+        #expect(!fooled.flags.contains("evidence-mismatch"), "\(fooled.raw)")
+        #expect((fooled.evidence["detail"] as? String ?? "").contains("resealed 1 time"))
+        let tampered = Self.auditQ4(clone, home: home, ["--key", w.keys.key("auditor")])
+        #expect(tampered.status == 1, "\(tampered.raw)")
+        #expect(tampered.flags.contains("evidence-mismatch"))
+        #expect(tampered.evidence["sealed"] as? String == "sealed-opened-mismatch")
+        #expect((tampered.evidence["detail"] as? String ?? "").contains("CC6.7-rbac-grants-audit.csv"), "\(tampered.evidence)")
+    }
+
+    @Test func auditSaysDisposedAfterDisposition() throws {
+        let w = World()
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        #expect(w.c.attest(["evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:00:00").status == 0)
+        let a = Self.auditQ4(w.c.path, home: w.c.repo.home, at: "2033-10-07 13:00:00")
+        #expect(a.evidence["sealed"] as? String == "disposed", "\(a.raw)")
+        #expect((a.evidence["detail"] as? String ?? "").contains("disposed under policy"))
+        #expect(!a.flags.contains("evidence-mismatch"))
+    }
 }

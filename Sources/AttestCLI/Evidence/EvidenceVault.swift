@@ -377,51 +377,60 @@ struct EvidenceVault {
     enum State: Equatable {
         /// No evidence ref, and the sign-off names no sealed blob.
         case notSealed
-        /// The sign-off names a sealed blob, but there is no evidence ref here.
+        /// The sign-off names a sealed blob, but there is no evidence ref here (a clone that did
+        /// not fetch refs/attest/evidence/*).
         case refMissing(blob: String)
-        /// The ref's tip holds the signed blob, or reseals of it (each recording its predecessor).
+        /// The ref's tip holds the signed blob, or recorded reseals of it.
         case matches(blob: String, reseals: Int)
+        /// A ref the sign-off does not bind (signed before sealing, and not an attest seal).
+        case unbound(blob: String)
         /// The ref holds something other than what was signed.
         case mismatch(String)
         /// Disposed of under policy: the record is on the branch.
         case disposed(record: String)
     }
 
-    /// What is in git for `q` against the sign-off's message and Attest-Evidence.
+    /// What is in git for `q` against the sign-off's message and Attest-Evidence, without a key.
+    ///
+    /// The tip matches when its blob is the one `Attest-Sealed-Evidence` names, or when it is a
+    /// chain of reseal commits back to that blob, each recording the blob it replaced and the
+    /// same `Attest-Evidence`. A sign-off signed before sealing (no trailer) is bound by the
+    /// first seal commit's `Attest-Evidence`. Anything else on the ref is a mismatch.
     func state(_ q: Quarter, signoffMessage: String, evidenceSHA256: String, revision: String = "HEAD") throws(AttestError) -> State {
         let signed = Self.trailer(Self.sealedTrailer, signoffMessage)
         guard let tip = try gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) else {
             if let head = try? repository.resolveCommit(revision),
-               (try? repository.blobID(at: dispositionPath(q), inCommit: head)) != nil {
+               (try? repository.blobID(at: dispositionPath(q), inCommit: head)) ?? nil != nil {
                 return .disposed(record: dispositionPath(q))
             }
             return signed.map { .refMissing(blob: $0) } ?? .notSealed
         }
+        let ref = EvidenceRef.name(q)
         var at = tip, reseals = 0
         while true {
             let e = try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: at) })
             let msg = try rawMessage(at)
-            guard let blob = e.blob else { return .mismatch("\(EvidenceRef.name(q)) commit \(at.short) holds no \(EvidenceRef.blobPath(q))") }
-            guard Self.trailer("Attest-Sealed-Blob", msg) == blob.hex else {
-                return .mismatch("\(EvidenceRef.name(q)) commit \(at.short) holds blob \(blob.short), which is not the blob that commit records as sealed")
+            let action = Self.trailer("Attest-Evidence-Action", msg)
+            guard let blob = e.blob, contains(blob) else {
+                return signed == nil && reseals == 0 ? .unbound(blob: "none") : .mismatch("\(ref) commit \(at.short) holds no \(EvidenceRef.blobPath(q)) blob here")
             }
-            guard Self.trailer("Attest-Evidence", msg) == evidenceSHA256 else {
-                return .mismatch("\(EvidenceRef.name(q)) commit \(at.short) seals evidence other than the sign-off's Attest-Evidence")
+            if let signed, blob.hex == signed { return .matches(blob: signed, reseals: reseals) }
+            let wellFormed = action != nil && Self.trailer("Attest-Sealed-Blob", msg) == blob.hex
+            if wellFormed, Self.trailer("Attest-Evidence", msg) != evidenceSHA256 {
+                return .mismatch("\(ref) commit \(at.short) seals evidence whose SHA256SUMS is not the sign-off's Attest-Evidence")
             }
-            guard contains(blob) else { return .mismatch("the sealed blob \(blob.short) of \(EvidenceRef.name(q)) is not in this repository") }
-            if let signed, blob.hex == signed { return .matches(blob: blob.hex, reseals: reseals) }
             let parents = try gitCall({ () throws(GitError) in try repository.commitLinks(at) }).parents
-            if Self.trailer("Attest-Evidence-Action", msg) == "reseal", let previous = Self.trailer("Attest-Previous-Blob", msg), let parent = parents.first,
+            if wellFormed, action == "reseal", let previous = Self.trailer("Attest-Previous-Blob", msg), let parent = parents.first,
                try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: parent) }).blob?.hex == previous {
                 reseals += 1
                 at = parent
                 continue
             }
-            if signed == nil, Self.trailer("Attest-Evidence-Action", msg) == "seal", parents.isEmpty {
-                // Sealed after signing (attest evidence seal): bound by Attest-Evidence only.
-                return .matches(blob: blob.hex, reseals: reseals)
+            if signed == nil {
+                if wellFormed, action == "seal", parents.isEmpty { return .matches(blob: blob.hex, reseals: reseals) }
+                return reseals == 0 ? .unbound(blob: blob.hex) : .mismatch("\(ref): a reseal chain that does not end in an attest seal commit")
             }
-            return .mismatch("the sealed blob in \(EvidenceRef.name(q)) (\(blob.short)) is not the one the sign-off names (\(signed.map { String($0.prefix(12)) } ?? "none")) nor a recorded reseal of it")
+            return .mismatch("the sealed blob in \(ref) (\(blob.short), commit \(at.short)) is not the one the sign-off names (\(signed!.prefix(12))) nor a recorded reseal of it")
         }
     }
 
