@@ -244,6 +244,8 @@ import AttestTestSupport
         #expect(caught.status == 1, "\(caught.raw)")
         #expect(caught.flags.contains("evidence-mismatch"))
         #expect(caught.evidence["sealed"] as? String == "sealed-mismatch")
+        let verify = attest(["verify"], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(verify.status == 1 && verify.stdout.contains("FAILED: evidence-mismatch: sealed evidence"), "\(verify)")
 
         // A tampered file inside, resealed by hand with a forged reseal record: only a key can tell.
         let work = clone + "/tamper"
@@ -285,5 +287,66 @@ import AttestTestSupport
         #expect(a.evidence["sealed"] as? String == "disposed", "\(a.raw)")
         #expect((a.evidence["detail"] as? String ?? "").contains("disposed under policy"))
         #expect(!a.flags.contains("evidence-mismatch"))
+    }
+
+    // MARK: push
+
+    @Test func theSignoffReachesTheServerOnlyWithItsSealedEvidenceAndTheRefIsAppendOnlyUntilDisposal() throws {
+        let w = World()
+        let client = w.c.repo
+        let server = client.scratch.path + "/server.git"
+        #expect(run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment).status == 0)
+        client.git(["remote", "add", "origin", server])
+        client.git(["push", "-q", "origin", "main"])
+        #expect(client.attest(["hook", "install"]).status == 0)
+        #expect(attest(["hook", "install"], cwd: server, home: client.home).status == 0)
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        func push(_ args: [String], at time: String = "2026-10-04 13:00:00") -> RunResult {
+            run("faketime", ["-f", "@\(time)", "git", "push"] + args, cwd: client.path, environment: client.environment)
+        }
+        func serverRef(_ ref: String) -> String {
+            run("git", ["--git-dir", server, "rev-parse", "--verify", "-q", ref], environment: client.environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let named = "git push origin main refs/attest/evidence/2026-Q4"
+        let prePush = push(["origin", "main"])
+        #expect(prePush.status != 0, "\(prePush)")
+        #expect(prePush.stderr.contains("neither in this push nor on origin; push both: \(named)"), "\(prePush.stderr)")
+        let preReceive = push(["--no-verify", "origin", "main"])
+        #expect(preReceive.status != 0, "\(preReceive)")
+        #expect(preReceive.stderr.contains("is not on this server after the push"), "\(preReceive.stderr)")
+        #expect(serverRef("main") != w.c.head())
+        // The command the message names, verbatim.
+        let both = run("faketime", ["-f", "@2026-10-04 13:00:00", "/bin/sh", "-c", named], cwd: client.path, environment: client.environment)
+        #expect(both.status == 0, "\(both)")
+        #expect(serverRef("main") == w.c.head())
+        let tip = client.revParse("refs/attest/evidence/2026-Q4")
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == tip)
+
+        // A rewrite of the ref (a new root commit) is refused by both hooks.
+        let tree = client.revParse("refs/attest/evidence/2026-Q4^{tree}")
+        let rewrite = client.git(["commit-tree", tree, "-m", "rewritten"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        client.git(["update-ref", "refs/attest/evidence/2026-Q4", rewrite])
+        let forced = push(["--no-verify", "-f", "origin", "refs/attest/evidence/2026-Q4"], at: "2027-01-10 10:00:00")
+        #expect(forced.status != 0 && forced.stderr.contains("append-only"), "\(forced)")
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == tip)
+        client.git(["update-ref", "refs/attest/evidence/2026-Q4", tip])
+        // Deleting it before retention ends: refused.
+        let early = push(["--no-verify", "origin", ":refs/attest/evidence/2026-Q4"], at: "2030-01-10 10:00:00")
+        #expect(early.status != 0 && early.stderr.contains("refused until 2033-10-06"), "\(early)")
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == tip)
+
+        // Seven years later: dispose, push the record and the deletion the output names.
+        let d = w.c.attest(["evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:00:00")
+        #expect(d.status == 0, "\(d)")
+        let command = try #require(d.stdout.split(separator: "\n").first { $0.hasPrefix("next: ") }).dropFirst(6)
+        let late = run("faketime", ["-f", "@2033-10-07 12:05:00", "/bin/sh", "-c", String(command)], cwd: client.path, environment: client.environment)
+        #expect(late.status == 0, "\(late)")
+        #expect(serverRef("refs/attest/evidence/2026-Q4").isEmpty)
+        #expect(serverRef("main") == w.c.head())
+        // A fresh clone of the server: audit says disposed, not missing.
+        let fresh = client.scratch.path + "/fresh"
+        #expect(run("git", ["clone", "-q", server, fresh], environment: client.environment).status == 0)
+        let a = Self.auditQ4(fresh, home: client.home, at: "2033-10-08 10:00:00")
+        #expect(a.evidence["sealed"] as? String == "disposed", "\(a.raw)")
     }
 }

@@ -66,6 +66,7 @@ struct VerifyCommand: Command {
             throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer); name a sign-off commit, or run 'attest verify' to take the latest")
         }
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
+        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, environment: context.environment)
         if json {
             context.out.line(Self.json(report))
         } else {
@@ -77,8 +78,9 @@ struct VerifyCommand: Command {
                 for v in report.violations { context.out.line(v.line) }
             }
             for n in report.notes { context.out.line("note: \(n)") }
+            if let sealed { context.out.line((sealed.ok ? "note: " : "FAILED: ") + sealed.text) }
         }
-        return report.holds ? 0 : 1
+        return report.holds && sealed?.ok != false ? 0 : 1
     }
 
     func target(_ repo: Repository) throws(AttestError) -> ObjectID {

@@ -66,3 +66,22 @@ enum SealedEvidenceAudit {
         return out
     }
 }
+
+extension EvidenceVault {
+    /// For `attest verify`: the sign-off's sealed evidence without a key; nil when the quarter
+    /// has none and names none. `ok` is false only for a mismatch.
+    static func verifySealed(_ repo: AttestGit.Repository, policy: Policy, message: String,
+                             environment: [String: String]) throws(AttestError) -> (ok: Bool, text: String)? {
+        guard let trailers = try? SignoffTrailers.parse(message: message) else { return nil }
+        let vault = EvidenceVault(repository: repo, root: repo.workdir ?? "", policy: policy, environment: environment)
+        let ref = EvidenceRef.name(trailers.quarter)
+        switch try vault.state(trailers.quarter, signoffMessage: message, evidenceSHA256: trailers.evidenceSHA256) {
+        case .notSealed: return nil
+        case .disposed(let record): return (true, "sealed evidence disposed of under policy (\(record))")
+        case .refMissing(let blob): return (true, "sealed evidence \(blob.prefix(12)) named, but \(ref) is not here; fetch it: git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'")
+        case .unbound(let blob): return (true, "\(ref) (blob \(blob.prefix(12))) is not bound to this sign-off")
+        case .matches(let blob, let reseals): return (true, "sealed evidence in \(ref): blob \(blob.prefix(12)) as signed\(reseals > 0 ? ", resealed \(reseals) time(s)" : "")")
+        case .mismatch(let why): return (false, "evidence-mismatch: sealed evidence: \(why)")
+        }
+    }
+}
