@@ -349,4 +349,60 @@ import AttestTestSupport
         let a = Self.auditQ4(fresh, home: client.home, at: "2033-10-08 10:00:00")
         #expect(a.evidence["sealed"] as? String == "disposed", "\(a.raw)")
     }
+
+    // MARK: hostile archives
+
+    /// A tar built by Python's tarfile (or by hand for the 10 GiB header), sealed with openssl
+    /// to the auditor, as a hand-made commit on the evidence ref.
+    static let hostile: [(name: String, script: String, expected: String)] = [
+        ("traversal", """
+            import tarfile, io
+            t = tarfile.open('evil.tar', 'w', format=tarfile.USTAR_FORMAT)
+            for n, d in [('SHA256SUMS', b''), ('../escape.txt', b'owned\\n')]:
+                i = tarfile.TarInfo(n); i.size = len(d); t.addfile(i, io.BytesIO(d))
+            t.close()
+            """, "not a plain relative path"),
+        ("symlink", """
+            import tarfile
+            t = tarfile.open('evil.tar', 'w', format=tarfile.USTAR_FORMAT)
+            i = tarfile.TarInfo('SHA256SUMS'); i.type = tarfile.SYMTYPE; i.linkname = '/etc/passwd'; t.addfile(i)
+            t.close()
+            """, "is a link"),
+        ("10GiB", """
+            h = bytearray(512)
+            def put(s, at): h[at:at+len(s)] = s
+            put(b'results.json', 0); put(b'0000644', 100); put(b'0000000', 108); put(b'0000000', 116)
+            put(b'%012o' % (10 * 2**30), 124); put(b'00000000000', 136); h[156] = ord('0'); put(b'ustar\\x0000', 257)
+            h[148:156] = b' ' * 8; put(b'%06o\\x00 ' % sum(h), 148)
+            open('evil.tar', 'wb').write(bytes(h) + b'x' * 4096 + bytes(1024))
+            """, "declares 10737418240 bytes"),
+    ]
+
+    @Test(arguments: Self.hostile.map(\.name))
+    func openRefusesAHostileArchiveWithoutWritingAnything(_ name: String) throws {
+        let h = try #require(Self.hostile.first { $0.name == name })
+        let w = World()
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        let work = w.c.repo.scratch.path + "/forge/inner"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let script = h.script.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }.joined(separator: "\n")
+        let made = run("python3", ["-c", script], cwd: work)
+        #expect(made.status == 0, "\(made)")
+        #expect(run("openssl", ["cms", "-encrypt", "-binary", "-aes-256-gcm", "-outform", "DER", "-in", "evil.tar", "-out", "evil.p7m", w.keys.cert("auditor")], cwd: work).status == 0)
+        let env = w.c.repo.environment
+        func git(_ args: [String], stdin: Data? = nil) -> String {
+            run("git", args, cwd: w.c.path, environment: env, stdin: stdin).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let blob = git(["hash-object", "-w", work + "/evil.p7m"])
+        let tree = git(["mktree"], stdin: Data("100644 blob \(blob)\t2026-Q4.p7m\n".utf8))
+        let commit = git(["commit-tree", tree, "-p", "refs/attest/evidence/2026-Q4", "-m", "evil"])
+        _ = git(["update-ref", "refs/attest/evidence/2026-Q4", commit])
+        let out = work + "/out"
+        let r = w.c.attest(["evidence", "open", "--quarter", "2026-Q4", "--key", w.keys.key("auditor"), "--out", out])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains(h.expected) && r.stderr.contains("nothing was written"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "--out was created")
+        #expect(!FileManager.default.fileExists(atPath: work + "/escape.txt"))
+        #expect(!FileManager.default.fileExists(atPath: w.c.repo.scratch.path + "/forge/escape.txt"))
+    }
 }
