@@ -70,7 +70,7 @@ import AttestTestSupport
         #expect(help.status == 0, "\(help)")
         let commands = help.stdout.components(separatedBy: "\nCommands:\n")[1].components(separatedBy: "\n\n")[0]
             .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        #expect(commands.count == 9 && commands.contains("sign") && commands.contains("hook"), "\(commands)")
+        #expect(commands.count == 11 && commands.contains("sign") && commands.contains("hook"), "\(commands)")
 
         // Every command has a page, and every page formats without a groff warning.
         let man1 = stage + "/usr/local/share/man/man1"
@@ -99,7 +99,7 @@ import AttestTestSupport
         for option in options { #expect(text.contains("\n       \(option)"), "\(option) is not an entry of the page") }
         for heading in Self.headings(doc) { #expect(text.contains("\n\(heading)\n"), "section \(heading) is missing") }
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(words.contains("SEE ALSO attest(1), attest-render(1)") && words.contains("docs/sign.md in the attest sources"), "\(words.suffix(300))")
+        #expect(words.contains("SEE ALSO attest(1), attest-evidence(1), attest-render(1)") && words.contains("docs/sign.md in the attest sources"), "\(words.suffix(300))")
         // A code block stays verbatim, indented; table cells beyond the second keep their header.
         #expect(text.contains("\n             steps: 6 passed, 1 with a finding\n"), "\(text)")
         #expect(text.contains("Default: the quarter whose window is open now"), "\(text)")
