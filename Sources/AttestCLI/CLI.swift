@@ -16,6 +16,7 @@ public enum CLI {
         HookCommand.self,
         AuditCommand.self,
         ExportCommand.self,
+        EvidenceCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

@@ -44,6 +44,9 @@ public struct Policy: Sendable, Equatable {
     public var tsaCAFile = ""
     public var tsaRequired = false
     public var statusWarnDays = 3
+    // Sealed evidence (issue #18, docs/evidence.md)
+    public var evidenceRecipients = ".attest/recipients/*.pem"
+    public var evidenceRetentionYears = 7
 
     public init() {}
 
@@ -145,6 +148,8 @@ public struct Policy: Sendable, Equatable {
         path("tsa.caFile", \.tsaCAFile, "the TSA's CA certificate (PEM), kept in the repository", allowEmpty: true),
         bool("tsa.required", \.tsaRequired, "a sign-off must carry a valid timestamp token"),
         int("status.warnDays", 0...31, \.statusWarnDays, "status: an unsigned quarter is due-soon this many days before its hard close"),
+        path("evidence.recipients", \.evidenceRecipients, "recipient certificates (PEM, RSA or EC P-256) sealed evidence is encrypted to; a '*' in the file name is a glob; none: not sealed", allowEmpty: true),
+        int("evidence.retentionYears", 1...100, \.evidenceRetentionYears, "years after a quarter's hard close before its sealed evidence may be disposed of"),
     ]
 
     /// The keys that decide the windows; `audit` reports a change to any of them.

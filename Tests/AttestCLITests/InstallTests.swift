@@ -105,7 +105,7 @@ import AttestTestSupport
         for option in options { #expect(text.contains("\n       \(option)"), "\(option) is not an entry of the page") }
         for heading in Self.headings(doc) { #expect(text.contains("\n\(heading)\n"), "section \(heading) is missing") }
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(words.contains("SEE ALSO attest(1), attest-render(1)") && words.contains("docs/sign.md in the attest sources"), "\(words.suffix(300))")
+        #expect(words.contains("SEE ALSO attest(1), attest-evidence(1), attest-render(1)") && words.contains("docs/sign.md in the attest sources"), "\(words.suffix(300))")
         // A code block stays verbatim, indented; table cells beyond the second keep their header.
         #expect(text.contains("\n             steps: 6 passed, 1 with a finding\n"), "\(text)")
         #expect(text.contains("Default: the quarter whose window is open now"), "\(text)")

@@ -7,7 +7,7 @@ import AttestCrypto
 struct AuditCommand: Command {
     static let name = "audit"
     static let summary = "judge every quarter of a Type II period from git history"
-    static let usage = "audit --from DATE --to DATE [--rev REV] [--format text|json|markdown|html] [--out FILE] [--evidence-root DIR]"
+    static let usage = "audit --from DATE --to DATE [--rev REV] [--format text|json|markdown|html] [--out FILE] [--evidence-root DIR] [--key KEY [--cert CERT]]"
     static let help = """
     Walks history once, from REV through all parents, and judges every quarter whose target
     date lies in [--from, --to]: on-time, late (declared with Attest-Late or not), early or
@@ -34,6 +34,11 @@ struct AuditCommand: Command {
                             extension (.html, .md, .json, .txt) unless --format says otherwise,
                             and stdout still gets the one-line verdict
       --evidence-root DIR   check YYYY-QN/ evidence folders under DIR against the committed digests
+      --key KEY             a recipient's private key (PEM): open each quarter's sealed evidence
+                            (refs/attest/evidence/YYYY-QN) and check its files against SHA256SUMS
+                            and the sign-off; without it the sealed blob is checked against the
+                            sign-off's Attest-Sealed-Evidence only (docs/evidence.md)
+      --cert CERT           the key's certificate, to pick its recipient entry
 
     Exit codes: 0 the period passes; 1 it does not; 2 usage error or bad policy value;
     3 no repository, unreadable history or evidence root.
@@ -46,6 +51,7 @@ struct AuditCommand: Command {
     static let spec = ArgumentSpec(options: [
         .init("from", value: "DATE"), .init("to", value: "DATE"), .init("rev", value: "REV"),
         .init("format", value: "FORMAT"), .init("json"), .init("out", value: "FILE"), .init("evidence-root", value: "DIR"),
+        .init("key", value: "KEY"), .init("cert", value: "CERT"),
     ])
 
     enum Format: String, CaseIterable { case text, json, markdown, html }
@@ -56,6 +62,8 @@ struct AuditCommand: Command {
     let format: Format
     let outFile: String?
     let evidenceRoot: String?
+    /// `--key KEY [--cert CERT]`: open each quarter's sealed evidence (docs/evidence.md).
+    var key: EvidenceVault.Key? = nil
 
     /// The audit `attest export` runs: all formats come from one evaluation of it.
     init(from: Date, to: Date, rev: String, evidenceRoot: String?) {
@@ -77,6 +85,10 @@ struct AuditCommand: Command {
         } else { format = .text }
         outFile = arguments.value("out")
         if let o = outFile, o.isEmpty { throw .usage("--out needs a file name") }
+        if let k = arguments.value("key") {
+            func abs(_ p: String) -> String { p.hasPrefix("/") ? p : context.workingDirectory + "/" + p }
+            key = try EvidenceVault.Key.load(key: abs(k), cert: arguments.value("cert").map(abs))
+        } else if arguments.value("cert") != nil { throw .usage("--cert goes with --key") }
     }
 
     /// `--from`, `--to`, `--rev` and `--evidence-root`, as audit and export take them.

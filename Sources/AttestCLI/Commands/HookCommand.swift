@@ -90,7 +90,7 @@ struct HookCommand: Command {
             if updates.isEmpty, let u = try preCommitUpdate(context, repo, remote: remote, tracking: tracking) { updates = [u] }
             let policy = try repo.loadPolicy(overrides: context.overrides)
             let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
-            return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push", trusted: repo.headCommit)
+            return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push", trusted: repo.headCommit, remote: remote)
         case .preReceive:
             let repo = try openRepository()
             let updates = try parse { b throws(HookInputError) in try HookInput.preReceive(b) }
@@ -190,12 +190,18 @@ struct HookCommand: Command {
     }
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
-                      _ updates: [HookInput.RefUpdate], hide: [ObjectID], side: String, trusted: ObjectID?) throws(AttestError) -> Int32 {
+                      _ updates: [HookInput.RefUpdate], hide: [ObjectID], side: String, trusted: ObjectID?, remote: String? = nil) throws(AttestError) -> Int32 {
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try gate.check(updates, alsoHide: hide)
-        guard !outcome.rejections.isEmpty else { return 0 }
+        let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment).check(updates, hide: hide, remote: remote)
+        guard !outcome.rejections.isEmpty || !sealed.isEmpty else { return 0 }
         let err = context.err
+        for line in sealed { err.line("\(err.styled("error:", .red)) \(line)") }
+        guard !outcome.rejections.isEmpty else {
+            err.line("\(err.styled("error:", .red)) attest \(side): push refused: sealed evidence (docs/evidence.md)")
+            return 1
+        }
         for r in outcome.rejections { err.line("\(err.styled("error:", .red)) \(r.line)") }
         let commits = Set(outcome.rejections.map(\.commit)).count
         err.line("\(err.styled("error:", .red)) attest \(side): push refused: \(outcome.rejections.count) problem\(outcome.rejections.count == 1 ? "" : "s") in \(commits) commit\(commits == 1 ? "" : "s"); see 'attest help hook'")

@@ -195,8 +195,11 @@ struct SignCommand: Command {
         var final = trailers
         final.timestamp = stamped?.trailer
 
+        // Sealed evidence (docs/evidence.md), when evidence.recipients names certificates.
+        let sealing = try EvidenceVault.prepareForSign(files, context: context, evidenceSHA256: doc.manifestSHA256, at: now)
         // The commit itself, in the object store only; the whole judge on it; then the branch.
-        let unpublished = try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes, message: message(final),
+        let unpublished = try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes,
+                                                      message: message(final) + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? ""),
                                                       at: now, sign: signer)
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
@@ -205,6 +208,7 @@ struct SignCommand: Command {
         try refuse(report, files: files)
         try repo.publishSignoff(unpublished)
         let id = unpublished.id
+        try sealing?.vault.finishSign(sealing!.prepared, signoff: id)
         let evidenceChecked = evidenceCheck != nil
         let principalWarning = Self.principalWarning(report, email: who.email, signers: signers)
 
@@ -235,6 +239,7 @@ struct SignCommand: Command {
             out.line("  evidence folder \(files.evidenceFolder) was not there: its digests were not checked against the file")
         }
         if !signing.enabled { out.line("  not signed (commit.gpgSign is not true)") }
+        if let sealing { out.line("  evidence sealed for \(English.count(sealing.prepared.recipients.count, "recipient")): \(EvidenceRef.name(files.quarter)), blob \(sealing.prepared.blob.hex); push it with the branch: git push origin \(preflight.branchName) \(EvidenceRef.name(files.quarter))") }
         out.line("next: git push (the pre-push hook checks it), keep a copy of the file with the evidence")
         return 0
     }

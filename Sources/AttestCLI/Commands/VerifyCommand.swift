@@ -69,6 +69,7 @@ struct VerifyCommand: Command {
                                          allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
+        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, environment: context.environment)
         if json {
             context.out.line(Self.json(report))
         } else {
@@ -80,8 +81,9 @@ struct VerifyCommand: Command {
                 for v in report.violations { context.out.line(v.line) }
             }
             for n in report.notes { context.out.line("note: \(n)") }
+            if let sealed { context.out.line((sealed.ok ? "note: " : "FAILED: ") + sealed.text) }
         }
-        return report.holds ? 0 : 1
+        return report.holds && sealed?.ok != false ? 0 : 1
     }
 
     func target(_ repo: Repository) throws(AttestError) -> ObjectID {

@@ -38,8 +38,11 @@ struct AuditRun {
         if let root = audit.evidenceRoot {
             facts.input.evidence = try EvidenceScan.digests(root: root, quarters: facts.input.quarters.map(\.quarter))
         }
-        let report = Audit.evaluate(facts.input)
-        let context = try ReportContextBuilder(repository: repo, facts: facts).build(report, generatedAt: generatedAt, evidenceRoot: audit.evidenceRoot)
+        var report = Audit.evaluate(facts.input)
+        // Sealed evidence (docs/evidence.md): may add evidence-mismatch flags.
+        let sealed = try SealedEvidenceAudit.apply(&report, repository: repo, policy: facts.policy, key: audit.key, environment: context.environment)
+        var context = try ReportContextBuilder(repository: repo, facts: facts).build(report, generatedAt: generatedAt, evidenceRoot: audit.evidenceRoot)
+        context.sealedEvidence = sealed
         return AuditRun(facts: facts, report: report, context: context)
     }
 }

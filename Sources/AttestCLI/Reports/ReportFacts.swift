@@ -19,6 +19,8 @@ struct ReportContext {
     /// `refs/attest/evidence/YYYY-QN` refs present in the repository, by quarter (issue #18;
     /// nothing reads the sealed blob yet).
     var evidenceRefs: [Quarter: String] = [:]
+    /// What was checked of each quarter's sealed evidence (SealedEvidenceAudit).
+    var sealedEvidence: [Quarter: SealedEvidenceReport] = [:]
 }
 
 /// A signature that held: the principal(s) the allowed-signers file lists for the key, the
@@ -104,6 +106,9 @@ struct QuarterFacts {
     let evidence: EvidenceState
     let evidenceFolder: String?
     let sealed: String
+    /// The JSON `sealed` value: not-sealed, sealed-unopened, sealed-mismatch, sealed-opened-match,
+    /// sealed-opened-mismatch, ref-missing, disposed (docs/audit-json.md).
+    let sealedState: String
 
     init(_ q: QuarterReport, context x: ReportContext) {
         quarter = q
@@ -123,7 +128,8 @@ struct QuarterFacts {
             evidence = .notChecked
             evidenceFolder = nil
         }
-        sealed = x.evidenceRefs[q.quarter].map { "sealed evidence ref refs/attest/evidence/\(q.quarter) present (\($0.prefix(12))), not opened" }
+        sealedState = x.sealedEvidence[q.quarter]?.state ?? (x.evidenceRefs[q.quarter] == nil ? "not-sealed" : "sealed-unopened")
+        sealed = x.sealedEvidence[q.quarter]?.text ?? x.evidenceRefs[q.quarter].map { "sealed evidence ref refs/attest/evidence/\(q.quarter) present (\($0.prefix(12))), not opened" }
             ?? "not sealed (no refs/attest/evidence/\(q.quarter))"
     }
 
@@ -190,6 +196,6 @@ struct QuarterFacts {
 
     var evidenceJSON: [String: Any] {
         ["state": evidence.rawValue, "folder": evidenceFolder ?? NSNull(),
-         "sealed": sealed.hasPrefix("not sealed") ? "not-sealed" : "sealed-unopened", "detail": evidenceText]
+         "sealed": sealedState, "detail": evidenceText]
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+import AttestCore
+import AttestGit
+import AttestCrypto
+
+/// `attest evidence`: the quarter's sealed evidence (issue #18, docs/evidence.md). The work is
+/// in `EvidenceVault`; this file parses options and prints.
+struct EvidenceCommand: Command {
+    static let name = "evidence"
+    static let summary = "seal a quarter's evidence to the recipients, open it, add a recipient, dispose of it after retention"
+    static let usage = "evidence (seal | open | reseal | dispose) --quarter YYYY-QN [--evidence DIR] [--key KEY [--cert CERT]] [--out DIR] [--add-recipient CERT]"
+    static let help = """
+    The evidence folder of a signed quarter, sealed in the repository for the retention period
+    (runbook §5): a deterministic ustar of the folder, encrypted as CMS AuthEnvelopedData
+    (AES-256-GCM) to every certificate of evidence.recipients (default .attest/recipients/*.pem,
+    RSA or EC P-256), kept as YYYY-QN.p7m in a commit under refs/attest/evidence/YYYY-QN and
+    named by the sign-off's Attest-Sealed-Evidence trailer ('attest sign' seals by itself when
+    recipients are configured). An auditor opens it with OpenSSL alone:
+
+      git cat-file blob refs/attest/evidence/2026-Q1:2026-Q1.p7m > 2026-Q1.p7m
+      openssl cms -decrypt -inform DER -in 2026-Q1.p7m -recip auditor.pem -inkey auditor.key | tar -x && sha256sum -c SHA256SUMS
+
+    Subcommands:
+      seal      seal the evidence folder of a quarter signed before sealing was configured;
+                the folder must match the sign-off's Attest-Evidence file by file
+      open      decrypt with --key (and --cert), refuse a hostile archive (absolute paths, '..',
+                links, devices, oversized entries) before writing anything, write the files
+                0600 into --out (a new folder, 0700), and check every digest against SHA256SUMS
+                and SHA256SUMS against the sign-off
+      reseal    run by a current recipient with --key: seal the same archive to the ref's
+                recipients plus --add-recipient CERT, appending a commit to the ref
+      dispose   after evidence.retentionYears (default 7) from the quarter's hard close: commit
+                a signed disposition record (<attest.folder>/dispositions/YYYY-QN.md) and
+                delete the ref; before then always refused
+
+    Then push the ref with the branch: git push origin main 'refs/attest/evidence/*'
+    (after dispose: git push origin main :refs/attest/evidence/YYYY-QN).
+
+    Exit codes: 0 done; 1 refused or a digest differs (the message says which file); 2 usage;
+    3 repository, key or git problem.
+
+    Examples:
+      attest evidence seal --quarter 2026-Q1
+      attest evidence open --quarter 2026-Q1 --key ~/keys/auditor.key --out /tmp/2026-Q1
+      attest evidence reseal --quarter 2026-Q1 --key ~/keys/olive.key --add-recipient new-auditor.pem
+      attest evidence dispose --quarter 2026-Q1
+    """
+    static let spec = ArgumentSpec(options: [
+        .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("key", value: "KEY"), .init("cert", value: "CERT"),
+        .init("out", value: "DIR"), .init("add-recipient", value: "CERT"),
+    ], positionals: 1...1)
+
+    let action: String
+    let quarter: Quarter
+    let evidence: String?
+    let key: String?
+    let cert: String?
+    let out: String?
+    let addRecipient: String?
+
+    init(arguments: ParsedArguments, context: Context) throws(AttestError) {
+        action = arguments.positionals[0]
+        guard ["seal", "open", "reseal", "dispose"].contains(action) else {
+            throw .usage("unknown evidence subcommand '\(action)'; use seal, open, reseal or dispose")
+        }
+        guard let q = arguments.value("quarter") else { throw .usage("'evidence \(action)' needs --quarter YYYY-QN") }
+        quarter = try Quarter(parsing: q)
+        func absolute(_ p: String?) -> String? { p.map { $0.hasPrefix("/") ? $0 : context.workingDirectory + "/" + $0 } }
+        evidence = arguments.value("evidence")
+        key = absolute(arguments.value("key")); cert = absolute(arguments.value("cert"))
+        out = absolute(arguments.value("out")); addRecipient = absolute(arguments.value("add-recipient"))
+        if (action == "open" || action == "reseal") && key == nil { throw .usage("'evidence \(action)' needs --key KEY: a recipient's private key (PEM)") }
+        if action == "open" && out == nil { throw .usage("'evidence open' needs --out DIR: a new folder for the files") }
+        if action == "reseal" && addRecipient == nil { throw .usage("'evidence reseal' needs --add-recipient CERT") }
+    }
+
+    func run(_ context: Context) throws(AttestError) -> Int32 {
+        let files = try QuarterFiles(context: context, quarter: quarter, evidence: evidence)
+        let vault = EvidenceVault(repository: files.repository, root: files.root, policy: files.policy, environment: context.environment)
+        let o = context.out
+        let now = Date(timeIntervalSince1970: context.now.timeIntervalSince1970.rounded(.down))
+        if action == "dispose" {
+            let d = try vault.dispose(quarter, at: now)
+            o.line("\(o.styled("disposed", .green)) \(quarter): sealed evidence \(d.blob?.short ?? "") removed under evidence.retentionYears = \(files.policy.evidenceRetentionYears); record \(d.path) committed in \(d.commit.hex)")
+            o.line("next: git push origin \(d.branch) :\(EvidenceRef.name(quarter))")
+            return 0
+        }
+        let signoff = try vault.gitCall({ () throws(GitError) in try files.repository.latestSignoff(for: quarter) })
+        guard let signoff, let trailers = signoff.trailers else {
+            throw .failed("\(quarter) has no sign-off on this branch; sealed evidence belongs to a signed quarter (attest sign --quarter \(quarter))")
+        }
+        switch action {
+        case "seal":
+            let p = try vault.prepareSeal(quarter, folder: files.evidenceFolder, evidenceSHA256: trailers.evidenceSHA256, signoff: signoff.id,
+                                          recipients: try vault.recipients(), at: now)
+            try vault.move(p, reason: "attest evidence seal")
+            o.line("\(o.styled("sealed", .green)) \(quarter): \(EvidenceRef.name(quarter)) \(p.evidence.commit.short), blob \(p.blob.hex), for \(p.recipients.count) recipient(s): \(p.recipients.map(\.subject).joined(separator: "; "))")
+            o.line("next: git push origin \(EvidenceRef.name(quarter))")
+        case "open":
+            let opened = try vault.open(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), evidenceSHA256: trailers.evidenceSHA256)
+            try EvidenceVault.write(opened, to: out!)
+            guard opened.problems.isEmpty else {
+                context.err.line("\(context.err.styled("evidence-mismatch", .red)) \(quarter): the files are in \(out!) but do not match the sign-off \(signoff.id.short):\n  " + opened.problems.joined(separator: "\n  "))
+                return 1
+            }
+            o.line("\(o.styled("opened", .green)) \(quarter): \(opened.files.count) files from blob \(opened.blob.short) into \(out!); every digest matches SHA256SUMS, and SHA256SUMS the sign-off \(signoff.id.short)")
+        default:
+            let add = try EvidenceVault.loadCertificate(addRecipient!)
+            let p = try vault.reseal(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), add: add,
+                                     evidenceSHA256: trailers.evidenceSHA256, at: now)
+            o.line("\(o.styled("resealed", .green)) \(quarter): \(EvidenceRef.name(quarter)) \(p.evidence.commit.short), blob \(p.blob.hex), now for \(p.recipients.count) recipients (added \(add.subject))")
+            o.line("next: git push origin \(EvidenceRef.name(quarter))")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import AttestCore
+import AttestGit
+
+/// What `audit` (and the packet's reports) say about each quarter's sealed evidence, and the
+/// `evidence-mismatch` flags it adds (docs/evidence.md): without a key, the sealed blob in
+/// `refs/attest/evidence/YYYY-QN` against the sign-off's `Attest-Sealed-Evidence`; with
+/// `--key`, its contents against `SHA256SUMS` and `Attest-Evidence`.
+struct SealedEvidenceReport: Equatable {
+    /// The JSON `sealed` value (docs/audit-json.md).
+    let state: String
+    /// The sentence every format prints.
+    let text: String
+}
+
+enum SealedEvidenceAudit {
+    /// Judges every signed quarter of `report`, adding flags; returns the per-quarter facts.
+    static func apply(_ report: inout AuditReport, repository: AttestGit.Repository, policy: Policy,
+                      key: EvidenceVault.Key?, environment: [String: String]) throws(AttestError) -> [Quarter: SealedEvidenceReport] {
+        let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
+        var out: [Quarter: SealedEvidenceReport] = [:]
+        for i in report.quarters.indices {
+            let q = report.quarters[i].quarter
+            let ref = EvidenceRef.name(q)
+            guard let so = report.quarters[i].signoff, let trailers = try? SignoffTrailers.parse(message: so.message) else {
+                if try vault.gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) != nil {
+                    out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "sealed evidence ref \(ref) present, but no sign-off to bind it to")
+                }
+                continue
+            }
+            func flag(_ detail: String) {
+                report.quarters[i].flags.append(FlagDetail(flag: .evidenceMismatch, commit: so.id, detail: detail))
+            }
+            switch try vault.state(q, signoffMessage: so.message, evidenceSHA256: trailers.evidenceSHA256, revision: report.revisionID) {
+            case .notSealed:
+                out[q] = SealedEvidenceReport(state: "not-sealed", text: "not sealed (no \(ref))")
+            case .disposed(let record):
+                out[q] = SealedEvidenceReport(state: "disposed", text: "disposed under policy (record \(record))")
+            case .refMissing(let blob):
+                out[q] = SealedEvidenceReport(state: "ref-missing", text: "the sign-off names sealed blob \(blob.prefix(12)), but \(ref) is not in this repository; fetch it: git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'")
+            case .unbound(let blob):
+                out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "sealed evidence ref \(ref) present (blob \(blob.prefix(12))), not bound to the sign-off (no Attest-Sealed-Evidence, no attest seal commit), not opened")
+            case .mismatch(let why):
+                flag("sealed evidence: \(why)")
+                out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "sealed evidence DIFFERS from the sign-off: \(why)")
+            case .matches(let blob, let reseals):
+                let how = "sealed blob \(blob.prefix(12)) as signed" + (reseals > 0 ? ", resealed \(reseals) time\(reseals == 1 ? "" : "s") since (recorded in \(ref))" : "")
+                guard let key else {
+                    out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "\(how); contents not opened (no --key)")
+                    continue
+                }
+                do {
+                    let opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256)
+                    if opened.problems.isEmpty {
+                        out[q] = SealedEvidenceReport(state: "sealed-opened-match", text: "\(how); opened with \(key.name): every file matches SHA256SUMS and SHA256SUMS the sign-off")
+                    } else {
+                        flag("sealed evidence opened with \(key.name): " + opened.problems.joined(separator: "; "))
+                        out[q] = SealedEvidenceReport(state: "sealed-opened-mismatch", text: "\(how); opened with \(key.name): DIFFERS: " + opened.problems.joined(separator: "; "))
+                    }
+                } catch {
+                    flag("sealed evidence could not be opened with \(key.name): \(error.description)")
+                    out[q] = SealedEvidenceReport(state: "sealed-opened-mismatch", text: "\(how); could not be opened with \(key.name) (not a recipient of this blob, or the blob was altered)")
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension EvidenceVault {
+    /// For `attest verify`: the sign-off's sealed evidence without a key; nil when the quarter
+    /// has none and names none. `ok` is false only for a mismatch.
+    static func verifySealed(_ repo: AttestGit.Repository, policy: Policy, message: String,
+                             environment: [String: String]) throws(AttestError) -> (ok: Bool, text: String)? {
+        guard let trailers = try? SignoffTrailers.parse(message: message) else { return nil }
+        let vault = EvidenceVault(repository: repo, root: repo.workdir ?? "", policy: policy, environment: environment)
+        let ref = EvidenceRef.name(trailers.quarter)
+        switch try vault.state(trailers.quarter, signoffMessage: message, evidenceSHA256: trailers.evidenceSHA256) {
+        case .notSealed: return nil
+        case .disposed(let record): return (true, "sealed evidence disposed of under policy (\(record))")
+        case .refMissing(let blob): return (true, "sealed evidence \(blob.prefix(12)) named, but \(ref) is not here; fetch it: git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'")
+        case .unbound(let blob): return (true, "\(ref) (blob \(blob.prefix(12))) is not bound to this sign-off")
+        case .matches(let blob, let reseals): return (true, "sealed evidence in \(ref): blob \(blob.prefix(12)) as signed\(reseals > 0 ? ", resealed \(reseals) time(s)" : "")")
+        case .mismatch(let why): return (false, "evidence-mismatch: sealed evidence: \(why)")
+        }
+    }
+}
