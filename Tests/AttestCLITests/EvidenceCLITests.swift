@@ -16,7 +16,7 @@ import AttestTestSupport
             for n in ["auditor", "operator"] {
                 c.write(".attest/recipients/\(n).pem", try! String(contentsOfFile: keys.cert(n), encoding: .utf8))
             }
-            c.repo.commitAll("recipients", date: "2026-09-01T11:00:00Z")
+            c.repo.commitAll("recipients", date: "2025-12-01T11:00:00Z")
         }
 
         /// Evidence, render and sign of one quarter inside its window.
@@ -53,7 +53,7 @@ import AttestTestSupport
         for y in Self.year {
             let r = w.sign(y.q, render: y.render, sign: y.sign)
             #expect(r.status == 0, "\(y.q): \(r)")
-            #expect(r.stdout.contains("evidence sealed for 2 recipient(s): refs/attest/evidence/\(y.q)"), "\(r.stdout)")
+            #expect(r.stdout.contains("evidence sealed for 2 recipients: refs/attest/evidence/\(y.q)"), "\(r.stdout)")
             let blob = w.sealedBlob(y.q)
             #expect(blob.count == 40, "\(y.q)")
             // The trailer names the blob the evidence ref holds, as git sees it.
@@ -126,7 +126,7 @@ import AttestTestSupport
         w.c.write(file, original)
         let ok = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
         #expect(ok.status == 0, "\(ok)")
-        #expect(ok.stdout.contains("for 1 recipient(s)"))
+        #expect(ok.stdout.contains("for 1 recipient:"))
         let again = w.c.attest(["evidence", "seal", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
         #expect(again.status == 1 && again.stderr.contains("already exists"), "\(again)")
         let msg = w.c.git(["log", "-1", "--format=%B", "refs/attest/evidence/2026-Q4"]).stdout

@@ -94,7 +94,7 @@ struct EvidenceCommand: Command {
             let p = try vault.prepareSeal(quarter, folder: files.evidenceFolder, evidenceSHA256: trailers.evidenceSHA256, signoff: signoff.id,
                                           recipients: try vault.recipients(), at: now)
             try vault.move(p, reason: "attest evidence seal")
-            o.line("\(o.styled("sealed", .green)) \(quarter): \(EvidenceRef.name(quarter)) \(p.evidence.commit.short), blob \(p.blob.hex), for \(p.recipients.count) recipient(s): \(p.recipients.map(\.subject).joined(separator: "; "))")
+            o.line("\(o.styled("sealed", .green)) \(quarter): \(EvidenceRef.name(quarter)) \(p.evidence.commit.short), blob \(p.blob.hex), for \(English.count(p.recipients.count, "recipient")): \(p.recipients.map(\.subject).joined(separator: "; "))")
             o.line("next: git push origin \(EvidenceRef.name(quarter))")
         case "open":
             let opened = try vault.open(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), evidenceSHA256: trailers.evidenceSHA256)
