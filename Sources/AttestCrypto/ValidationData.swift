@@ -71,3 +71,66 @@ enum ISO {
         return f.string(from: d)
     }
 }
+
+/// How validation data is stored beside a sign-off (docs/tsa.md, "Validation data"): in the
+/// folder `<attestation folder>/.ltv/YYYY-QN/`, files named by the SHA-256 (hex) of the
+/// token's DER:
+///
+/// | file | holds |
+/// |---|---|
+/// | `<digest>.tst` | the token (DER) |
+/// | `<digest>.chain.pem` | the TSA certificate's chain, TSA first, PEM |
+/// | `<digest>.crl.pem` | the CRLs, PEM, one after the other |
+/// | `<digest>.ocsp`, `<digest>.2.ocsp`, … | the OCSP responses, DER, one a file |
+public enum ValidationLayout {
+    /// The folder for a quarter's validation data, beside the attestation file.
+    public static func folder(documentPath: String, quarter: String) -> String {
+        let dir = (documentPath as NSString).deletingLastPathComponent
+        return (dir.isEmpty ? "" : dir + "/") + ".ltv/" + quarter
+    }
+
+    /// The `.ltv` folder itself (what a sign-off adds to, and its imprint leaves out).
+    public static func root(documentPath: String) -> String {
+        let dir = (documentPath as NSString).deletingLastPathComponent
+        return (dir.isEmpty ? "" : dir + "/") + ".ltv"
+    }
+
+    public static func digest(of token: Data) -> String { (try? SHA256.hex(of: token)) ?? "" }
+
+    /// The files for one token: names relative to the quarter's folder.
+    public static func files(token: Data, data: ValidationData) -> [(name: String, contents: Data)] {
+        let d = digest(of: token)
+        var out: [(String, Data)] = [(d + ".tst", token), (d + ".chain.pem", data.chainPEM)]
+        if !data.crls.isEmpty { out.append((d + ".crl.pem", data.crlPEM)) }
+        for (i, r) in data.ocspResponses.enumerated() { out.append((d + (i == 0 ? "" : ".\(i + 1)") + ".ocsp", r)) }
+        return out
+    }
+
+    /// The validation data of a token from the files of its quarter's folder (name to bytes);
+    /// nil when no chain file is stored for that token.
+    public static func data(token: Data, files: [String: Data]) -> ValidationData? {
+        let d = digest(of: token)
+        guard let chain = files[d + ".chain.pem"] else { return nil }
+        let crls = files[d + ".crl.pem"].map(splitPEM) ?? []
+        var ocsp: [Data] = []
+        if let first = files[d + ".ocsp"] { ocsp.append(first) }
+        var i = 2
+        while let more = files[d + ".\(i).ocsp"] { ocsp.append(more); i += 1 }
+        return ValidationData(chainPEM: chain, crls: crls, ocspResponses: ocsp)
+    }
+
+    /// PEM blocks of a text, each with its BEGIN and END lines (a damaged text stays one block,
+    /// so the reader reports it).
+    static func splitPEM(_ text: Data) -> [Data] {
+        let s = String(decoding: text, as: UTF8.self)
+        var blocks: [Data] = []
+        var current = ""
+        for line in s.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("-----BEGIN") { current = "" }
+            current += line + "\n"
+            if line.hasPrefix("-----END") { blocks.append(Data(current.utf8)); current = "" }
+        }
+        if blocks.isEmpty && !s.isEmpty { blocks.append(text) }
+        return blocks
+    }
+}

@@ -74,10 +74,15 @@ extension Repository {
     /// Refused, with nothing moved: `contents` equal to `HEAD`'s version; the branch no longer at
     /// `preflight.head` (another commit came in: run sign again). An object written before a
     /// refusal is unreferenced and harmless (`git gc` removes it).
+    ///
+    /// `validationFiles` (a timestamp token's validation data, docs/tsa.md) go into the commit's
+    /// tree beside `path`, and into the index and the working tree once the branch has moved.
     public func commitSignoff(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                              validationFiles: [(path: String, contents: Data)] = [],
                               sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> ObjectID {
         do {
-            return try makeSignoff(preflight, path: path, contents: contents, message: message, at: time, sign: sign)
+            return try makeSignoff(preflight, path: path, contents: contents, message: message, at: time,
+                                   validationFiles: validationFiles, sign: sign)
         } catch let e as AttestError { throw e } catch let e as GitError {
             throw .environment("git: \(e.description)")
         } catch {
@@ -86,6 +91,7 @@ extension Repository {
     }
 
     private func makeSignoff(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                             validationFiles: [(path: String, contents: Data)],
                              sign: ((Data) throws(AttestError) -> String)?) throws -> ObjectID {
         let who = try committerIdentity()
         let parent = try lookupCommit(preflight.head)
@@ -96,7 +102,7 @@ extension Repository {
         if try blobID(at: path, inCommit: preflight.head) == ids.blob {
             throw AttestError.failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
         }
-        var newTree = ids.tree.oid
+        var newTree = try tree(ids.tree, adding: validationFiles).oid
         let blob = ids.blob.oid
         let mode = ids.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
         var treeObj: OpaquePointer?
@@ -133,6 +139,19 @@ extension Repository {
         try check(moved, "move \(preflight.branch) to the sign-off commit")
         git_reference_free(ref)
 
+        do {
+            for f in validationFiles {
+                let full = (workdir ?? "") + "/" + f.path
+                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try f.contents.write(to: URL(fileURLWithPath: full))
+                var id = git_oid()
+                let rc = f.contents.withUnsafeBytes { p in git_blob_create_from_buffer(&id, pointer, p.baseAddress, p.count) }
+                try check(rc, "write \(f.path) into the object store")
+                try updateIndexEntry(path: f.path, blob: id, mode: GIT_FILEMODE_BLOB)
+            }
+        } catch {
+            throw AttestError.environment("the sign-off commit \(ObjectID(commitID).short) is on \(preflight.branchName), but its validation files could not be written to the working tree and the index (\(error)); run 'git checkout HEAD -- .' in the attestation folder")
+        }
         do { try updateIndexEntry(path: path, blob: blob, mode: mode) } catch {
             throw AttestError.environment("the sign-off commit \(ObjectID(commitID).short) is on \(preflight.branchName), but the index entry of \(path) could not be updated (\(error)); run 'git reset -q -- \(path)' so git status shows it clean")
         }

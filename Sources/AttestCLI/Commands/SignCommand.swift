@@ -160,7 +160,8 @@ struct SignCommand: Command {
             // The reason for an amendment goes in the body, above the trailers.
             message.replaceSubrange(cut, with: "\n\nAmends \(amendsID!.prefix(12)): \(Trailers.oneLine(amends))\n\n")
         }
-        let id = try repo.commitSignoff(preflight, path: files.documentPath, contents: bytes, message: message, at: now, sign: signer)
+        let id = try repo.commitSignoff(preflight, path: files.documentPath, contents: bytes, message: message, at: now,
+                                   validationFiles: stamped?.files ?? [], sign: signer)
 
         let position = now <= w.closes
             ? "\(UTC.span(w.closes.timeIntervalSince(now))) before hard close (\(UTC.human(w.closes)))"
@@ -180,6 +181,7 @@ struct SignCommand: Command {
         out.line("  \(UTC.human(now)): \(position)")
         if let amendsID { out.line("  amends \(amendsID)") }
         if let stamped { out.line("  trusted time: TSA \(stamped.stamp.tsaSubject) at \(UTC.iso(stamped.stamp.time))") }
+        if let validation = stamped?.validation { out.line("  validation data stored: \(validation)") }
         if !evidenceChecked {
             out.line("  evidence folder \(files.evidenceFolder) was not there: its digests were not checked against the file")
         }

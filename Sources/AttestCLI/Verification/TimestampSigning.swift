@@ -24,12 +24,17 @@ struct TimestampSigning {
     /// sign-off commit will carry, and which verify will read).
     func required(headPolicy: Policy) -> Bool { policy.tsaRequired || headPolicy.tsaRequired }
 
+    /// What sign gets from its TSA: the trailer, what the token says, the validation files the
+    /// sign-off commit carries (paths in the repository) and which data they hold.
+    typealias Stamped = (trailer: String, stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)
+
     /// The token for this sign-off, base64 DER for the `Attest-Timestamp` trailer, with what it
-    /// says; nil when no TSA is configured and none is required, or when the TSA fails and none
-    /// is required (a warning then goes to `err`). Throws, and nothing is written, when a token
-    /// is required and cannot be had, or when the token's time is outside the window.
+    /// says and its validation data (docs/tsa.md); nil when no TSA is configured and none is
+    /// required, or when the TSA fails and none is required (a warning then goes to `err`).
+    /// Throws, and nothing is written, when a token is required and cannot be had, or its
+    /// validation data cannot be had, or when the token's time is outside the window.
     func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String, window w: Window,
-                lateReason: String?, err: Output) throws(AttestError) -> (trailer: String, stamp: TimeStamp)? {
+                lateReason: String?, err: Output) throws(AttestError) -> Stamped? {
         let headPolicy = try TrustedTime.policy(at: head, repository: repository)
         let required = required(headPolicy: headPolicy)
         guard let url else {
@@ -41,12 +46,16 @@ struct TimestampSigning {
         // Nothing to sign (the file is HEAD's): the commit step refuses; do not ask the TSA.
         if let ids = try? repository.signoffTree(head: head, path: documentPath, contents: contents),
            (try? repository.blobID(at: documentPath, inCommit: head)) == ids.blob { return nil }
+        let stamp: TimeStamp, digest: [UInt8], anchor: (pem: Data, name: String)
         do {
             let tsa = try authority(url: url, headPolicy: headPolicy)
-            let stamp = try tsa.stamp(imprint: try imprint(quarter: quarter, documentPath: documentPath, contents: contents,
-                                                          evidenceSHA256: evidenceSHA256))
+            anchor = tsa.anchor
+            digest = try imprint(quarter: quarter, documentPath: documentPath, contents: contents, evidenceSHA256: evidenceSHA256)
+            stamp = try tsa.authority.stamp(imprint: digest)
             try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
-            return (stamp.token.base64EncodedString(), stamp)
+            let (files, validation) = try validationFiles(stamp, digest: digest, anchor: anchor, quarter: quarter,
+                                                          documentPath: documentPath, required: required, err: err)
+            return (stamp.token.base64EncodedString(), stamp, files, validation)
         } catch let e as TimeStampError {
             guard required else {
                 err.line("warning: \(e.description); signing without a trusted timestamp (tsa.required is false)")
@@ -60,9 +69,31 @@ struct TimestampSigning {
         }
     }
 
+    /// The token's chain and revocation data, fetched now from the CRL distribution points and
+    /// OCSP responders its certificates name, as files under the quarter's `.ltv` folder. A
+    /// revoked TSA certificate throws (the token is not good); data that cannot be had throws
+    /// when a token is required, and is warned about otherwise (the token is kept without it).
+    func validationFiles(_ stamp: TimeStamp, digest: [UInt8], anchor: (pem: Data, name: String), quarter: Quarter,
+                         documentPath: String, required: Bool, err: Output) throws -> ([(path: String, contents: Data)], String?) {
+        do {
+            let fetched = try ValidationFetcher.fetch(token: stamp.token, imprint: digest, caPEM: anchor.pem, caName: anchor.name)
+            let folder = ValidationLayout.folder(documentPath: documentPath, quarter: quarter.description)
+            let files = ValidationLayout.files(token: stamp.token, data: fetched.data).map { (path: folder + "/" + $0.name, contents: $0.contents) }
+            return (files, fetched.check.summary)
+        } catch let e where e.cause == "revoked" {
+            throw e
+        } catch {
+            guard required else {
+                err.line("warning: \(error.description); the token is kept without validation data, so its TSA certificate's revocation cannot be checked later (tsa.required is false)")
+                return ([], nil)
+            }
+            throw AttestError.failed("the TSA's token is good, but \(error.description); nothing was signed: tsa.required is true and a token is kept only with its validation data (docs/tsa.md). Try again when the CA's CRL or OCSP responder answers")
+        }
+    }
+
     /// The TSA with the CA file named by `tsa.caFile`, read from HEAD's tree: the sign-off
     /// commit will carry that same file, and verify reads it from there.
-    func authority(url: String, headPolicy: Policy) throws -> TimeStampAuthority {
+    func authority(url: String, headPolicy: Policy) throws -> (authority: TimeStampAuthority, anchor: (pem: Data, name: String)) {
         let caPath = headPolicy.tsaCAFile.isEmpty ? policy.tsaCAFile : headPolicy.tsaCAFile
         guard !caPath.isEmpty else {
             throw AttestError.failed("tsa.caFile is not set: commit the TSA's CA certificate (PEM) in the repository, name it in .attestconfig (tsa.caFile), and sign again (docs/tsa.md); nothing was signed")
@@ -74,7 +105,8 @@ struct TimestampSigning {
         guard let pem else {
             throw AttestError.failed("the TSA CA file \(caPath) (tsa.caFile) is not committed in HEAD (\(head.short)); commit it before signing, since verify reads it from the sign-off commit; nothing was signed")
         }
-        do { return try TimeStampAuthority(url: url, caPEM: pem, caName: "\(caPath)@\(head.short)") } catch {
+        let name = "\(caPath)@\(head.short)"
+        do { return (try TimeStampAuthority(url: url, caPEM: pem, caName: name), (pem, name)) } catch {
             throw AttestError.usage("tsa.url / --tsa '\(url)': \(error.description)")
         }
     }

@@ -8,15 +8,19 @@ import AttestCrypto
 /// `.attestconfig`, the file read from its tree), for the imprint recomputed from the commit
 /// (AttestCore.TimestampImprint). `verify`, the hooks and `audit` all come here.
 enum TrustedTime {
-    /// The imprint bytes of a sign-off as committed: its document blob, tree, parents.
+    /// The imprint bytes of a sign-off as committed: its document blob, tree (without the
+    /// validation files the sign-off adds under the `.ltv` folder), parents.
     static func imprint(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> [UInt8] {
-        let blob: ObjectID?
-        do { blob = try repository.blobID(at: t.documentPath, inCommit: raw.id) } catch {
+        let blob: ObjectID?, tree: ObjectID
+        do {
+            blob = try repository.blobID(at: t.documentPath, inCommit: raw.id)
+            tree = try repository.imprintTree(of: raw.id, addedUnder: ValidationLayout.root(documentPath: t.documentPath))
+        } catch {
             throw .environment("cannot read \(t.documentPath) in \(raw.id.short): \(error.message)")
         }
         guard let blob else { throw .failed("the commit has no file \(t.documentPath) to compute the timestamp imprint from") }
         let imprint = TimestampImprint(quarter: t.quarter, documentPath: t.documentPath, documentBlob: blob.hex,
-                                       tree: raw.tree.hex, parents: raw.parents.map(\.hex), evidenceSHA256: t.evidenceSHA256)
+                                       tree: tree.hex, parents: raw.parents.map(\.hex), evidenceSHA256: t.evidenceSHA256)
         do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as CryptoError {
             throw .environment("SHA-256: \(e)")
         } catch let e as AttestError { throw e } catch { throw .environment("\(error)") }
@@ -40,22 +44,48 @@ enum TrustedTime {
     /// The outcome for the rules. Never throws: whatever stops the check makes the token
     /// `invalid`, with the cause named.
     static func outcome(of raw: RawCommit, repository: Repository) -> TimestampOutcome {
+        check(raw, repository: repository).outcome
+    }
+
+    /// Which validation data a valid token was checked with (for verify's notes), or that none
+    /// is stored; nil without a valid token.
+    static func validationNote(of raw: RawCommit, repository: Repository) -> String? {
+        check(raw, repository: repository).validation
+    }
+
+    /// The token checked with the validation data stored for it in the sign-off's tree
+    /// (`.ltv/YYYY-QN/<token digest>.*`, docs/tsa.md) when there is some; without any (tokens
+    /// from before attest stored it), the chain at genTime only, as the note says.
+    static func check(_ raw: RawCommit, repository: Repository) -> (outcome: TimestampOutcome, validation: String?) {
         guard let trailers = try? SignoffTrailers.parse(message: raw.message),
-              let text = trailers.timestamp else { return .absent }
+              let text = trailers.timestamp else { return (.absent, nil) }
+        let outcome = checked(raw, trailers: trailers, text: text, repository: repository)
+        switch outcome {
+        case .valid(let time, let authority, let longTerm):
+            let note = longTerm.map { "validation data \(ValidationLayout.folder(documentPath: trailers.documentPath, quarter: trailers.quarter.description))/\(ValidationLayout.digest(of: $0.stamp.token).prefix(12))…: \($0.summary)" }
+                ?? "no validation data is stored for the timestamp token: its TSA certificate's chain was checked at the token's time, its revocation was not (docs/tsa.md)"
+            return (.valid(time: time, authority: authority), note)
+        case .other(let o): return (o, nil)
+        }
+    }
+
+    enum Checked { case valid(Date, String, LongTermStamp?), other(TimestampOutcome) }
+
+    static func checked(_ raw: RawCommit, trailers: SignoffTrailers, text: String, repository: Repository) -> Checked {
         guard let token = Data(base64Encoded: text), !token.isEmpty else {
-            return .invalid("corrupted timestamp token: the Attest-Timestamp trailer is not base64")
+            return .other(.invalid("corrupted timestamp token: the Attest-Timestamp trailer is not base64"))
         }
         do {
             let policy = try policy(at: raw.id, repository: repository)
             guard !policy.tsaCAFile.isEmpty else {
-                return .invalid("cannot check the timestamp token: tsa.caFile is not set in the .attestconfig of \(raw.id.short)")
+                return .other(.invalid("cannot check the timestamp token: tsa.caFile is not set in the .attestconfig of \(raw.id.short)"))
             }
             let pem: Data?
             do { pem = try repository.blob(at: policy.tsaCAFile, inCommit: raw.id) } catch {
-                return .invalid("cannot read the TSA CA file \(policy.tsaCAFile) in \(raw.id.short): \(error.message)")
+                return .other(.invalid("cannot read the TSA CA file \(policy.tsaCAFile) in \(raw.id.short): \(error.message)"))
             }
             guard let pem else {
-                return .invalid("cannot check the timestamp token: the TSA CA file \(policy.tsaCAFile) (tsa.caFile) is not in commit \(raw.id.short)")
+                return .other(.invalid("cannot check the timestamp token: the TSA CA file \(policy.tsaCAFile) (tsa.caFile) is not in commit \(raw.id.short)"))
             }
             // The trust anchor must predate the sign-off: `attest sign` changes only the
             // attestation file, so a sign-off that brings its own CA is not to be trusted.
@@ -63,19 +93,28 @@ enum TrustedTime {
                 let parentPolicy = try? TrustedTime.policy(at: parent, repository: repository)
                 let before = try? repository.blob(at: policy.tsaCAFile, inCommit: parent)
                 if parentPolicy?.tsaCAFile != policy.tsaCAFile || before != pem {
-                    return .invalid("the sign-off commit \(raw.id.short) itself changes the TSA CA file \(policy.tsaCAFile) (or tsa.caFile); a token is trusted only against a CA committed before the sign-off")
+                    return .other(.invalid("the sign-off commit \(raw.id.short) itself changes the TSA CA file \(policy.tsaCAFile) (or tsa.caFile); a token is trusted only against a CA committed before the sign-off"))
                 }
             }
             let digest = try imprint(of: raw, trailers: trailers, repository: repository)
-            let stamp = try TimeStampVerifier.verify(token: token, imprint: digest, caPEM: pem,
-                                                     caName: "\(policy.tsaCAFile)@\(raw.id.short)")
-            return .valid(time: stamp.time, authority: stamp.tsaSubject)
+            let caName = "\(policy.tsaCAFile)@\(raw.id.short)"
+            let folder = ValidationLayout.folder(documentPath: trailers.documentPath, quarter: trailers.quarter.description)
+            let stored: [String: Data]
+            do { stored = try repository.fileContents(under: folder, inCommit: raw.id) } catch {
+                return .other(.invalid("cannot read the timestamp validation data in \(folder) of \(raw.id.short): \(error.message)"))
+            }
+            if let data = ValidationLayout.data(token: token, files: stored) {
+                let long = try LongTermVerifier.verify(token: token, imprint: digest, caPEM: pem, caName: caName, data: data)
+                return .valid(long.stamp.time, long.stamp.tsaSubject, long)
+            }
+            let stamp = try TimeStampVerifier.verify(token: token, imprint: digest, caPEM: pem, caName: caName)
+            return .valid(stamp.time, stamp.tsaSubject, nil)
         } catch let e as TimeStampError {
-            return .invalid(e.description)
+            return .other(.invalid(e.description))
         } catch let e as AttestError {
-            return .invalid("cannot check the timestamp token: \(e.description)")
+            return .other(.invalid("cannot check the timestamp token: \(e.description)"))
         } catch {
-            return .invalid("cannot check the timestamp token: \(error)")
+            return .other(.invalid("cannot check the timestamp token: \(error)"))
         }
     }
 
