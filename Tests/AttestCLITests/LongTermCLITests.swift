@@ -110,3 +110,80 @@ import AttestTestSupport
         #expect(o.status == 0 && o.stdout.contains("Verification: OK"), "\(o)")
     }
 }
+
+/// Several TSAs in `tsa.url` (issue #21): every token stored, `tsa.minTokens` enforced, the
+/// trusted time judged by the tokens that verify, disagreement flagged.
+@Suite struct SeveralTSAsTests {
+    let sign = SignTimestampTests()
+
+    /// A rendered 2026-Q4 attestation under a policy naming both TSAs and both CAs.
+    func world(_ a: TestTSA, _ b: TestTSA, minTokens: Int, required: Bool = true) throws -> ComplianceRepo {
+        let c = ComplianceRepo("sign-2tsa")
+        let pems = try [a.caFile, b.caFile].map { try String(contentsOfFile: $0, encoding: .utf8) }
+        c.write(".attest/tsa/ca.pem", pems.joined())
+        c.write(".attestconfig", c.read(".attestconfig") + "\n[tsa]\n\turl = \(a.url) \(b.url)\n\tcaFile = .attest/tsa/ca.pem\n"
+                + "\trequired = \(required)\n\tminTokens = \(minTokens)\n")
+        c.repo.commitAll("trusted time: two TSAs", date: "2026-09-02T10:00:00Z")
+        c.evidence()
+        let r = c.attest(["render", "--quarter", "2026-Q4"], at: "2026-10-02 09:30:00")
+        #expect(r.status == 0, "\(r)")
+        return c
+    }
+
+    func tokens(_ c: ComplianceRepo) -> [String] {
+        c.git(["diff", "--name-only", "HEAD^", "HEAD", "--", "docs/attestation-log/.ltv"]).stdout.split(separator: "\n").filter { $0.hasSuffix(".tst") }.map(String.init)
+    }
+
+    @Test func bothTokensAreStoredAndVerified() throws {
+        let a = try TestTSA(label: "TSA Alpha", at: "2026-10-04 12:00:00"), b = try TestTSA(label: "TSA Beta", at: "2026-10-04 12:00:00")
+        defer { a.stop(); b.stop() }
+        let c = try world(a, b, minTokens: 2)
+        let r = c.attest(["sign", "--quarter", "2026-Q4"], at: "2026-10-04 12:00:00")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("2 tokens: TSA CN=TSA Alpha,O=attest tests at 2026-10-04T12:00:") && r.stdout.contains("TSA CN=TSA Beta,O=attest tests at"), "\(r)")
+        #expect(!r.stdout.contains("disagree"), "\(r)")
+        #expect(tokens(c).count == 2)
+        a.stop(); b.stop()
+        let v = c.attest(["verify"], at: "2026-10-04 12:05:00")
+        #expect(v.status == 0, "\(v)")
+        #expect(v.stdout.contains("note: 2 of 2 timestamp tokens verify: TSA CN=TSA Alpha,O=attest tests at"), "\(v)")
+        #expect(v.stdout.components(separatedBy: "note: validation data docs/attestation-log/.ltv/2026-Q4/").count == 3, "\(v)")
+    }
+
+    @Test(arguments: [1, 2])
+    func oneTSADown(_ minTokens: Int) throws {
+        let a = try TestTSA(label: "TSA Alpha", at: "2026-10-04 12:00:00"), b = try TestTSA(label: "TSA Beta", at: "2026-10-04 12:00:00")
+        defer { a.stop(); b.stop() }
+        let c = try world(a, b, minTokens: minTokens)
+        b.stop()
+        let before = try sign.snapshot(c)
+        let r = c.attest(["sign", "--quarter", "2026-Q4"], at: "2026-10-04 12:00:00")
+        #expect(r.stderr.contains("TSA \(b.url) did not answer"), "\(r)")
+        if minTokens == 1 {
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.contains("1 token, from TSA CN=TSA Alpha,O=attest tests, of the 2 TSAs in tsa.url"), "\(r)")
+            #expect(r.stderr.contains("warning: 1 of the 2 TSAs in tsa.url gave a token (tsa.minTokens is 1)"), "\(r)")
+            #expect(tokens(c).count == 1)
+            let v = c.attest(["verify"], at: "2026-10-04 12:05:00")
+            #expect(v.status == 0 && v.stdout.contains("note: trusted time: TSA CN=TSA Alpha,O=attest tests at"), "\(v)")
+        } else {
+            #expect(r.status == 1, "\(r)")
+            #expect(r.stderr.contains("error: 1 of the 2 TSAs in tsa.url gave a token, tsa.minTokens is 2: TSA \(b.url) did not answer"), "\(r)")
+            #expect(r.stderr.contains("nothing was signed"), "\(r)")
+            #expect(try sign.snapshot(c) == before)
+        }
+    }
+
+    @Test func tsasThatDisagreeAreFlagged() throws {
+        let a = try TestTSA(label: "TSA Alpha", at: "2026-10-04 12:00:00"), b = try TestTSA(label: "TSA Beta", at: "2026-10-04 12:20:00")
+        defer { a.stop(); b.stop() }
+        let c = try world(a, b, minTokens: 2)
+        let r = c.attest(["sign", "--quarter", "2026-Q4"], at: "2026-10-04 12:00:00")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("the TSAs disagree by 1"), "\(r)")
+        let v = c.attest(["verify"], at: "2026-10-04 12:30:00")
+        #expect(v.status == 0, "\(v)")
+        #expect(v.stdout.contains("note: trusted time: TSA CN=TSA Alpha,O=attest tests at 2026-10-04T12:00:"), "\(v)")
+        #expect(v.stdout.contains("the trusted time is the earliest; the TSAs disagree by 1") && v.stdout.contains("check their clocks"), "\(v)")
+    }
+}

@@ -77,7 +77,7 @@ struct VerifyCommand: Command {
                 for v in report.violations { context.out.line(v.line) }
             }
             for n in report.notes { context.out.line("note: \(n)") }
-            if let v = TrustedTime.validationNote(of: raw, repository: repo) { context.out.line("note: \(v)") }
+            for v in TrustedTime.validationNotes(of: raw, repository: repo) { context.out.line("note: \(v)") }
         }
         return report.holds ? 0 : 1
     }

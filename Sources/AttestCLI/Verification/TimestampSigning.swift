@@ -14,11 +14,15 @@ struct TimestampSigning {
     /// `--tsa URL`, overriding `tsa.url`.
     let urlOverride: String?
 
-    /// The TSA's URL, or nil when none is configured.
-    var url: String? {
-        let u = (urlOverride ?? policy.tsaURL).trimmingCharacters(in: .whitespaces)
+    /// The TSAs' URLs (`tsa.url` may list several, separated by spaces), or nil when none is
+    /// configured.
+    var urls: [String]? {
+        let u = (urlOverride ?? policy.tsaURL).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
         return u.isEmpty ? nil : u
     }
+
+    /// TSA times further apart than this are flagged (docs/tsa.md, "Several TSAs").
+    static let maxDisagreement: TimeInterval = 300
 
     /// A token is required by the policy in use or by the policy committed at HEAD (which the
     /// sign-off commit will carry, and which verify will read).
@@ -37,36 +41,72 @@ struct TimestampSigning {
                 lateReason: String?, err: Output) throws(AttestError) -> Stamped? {
         let headPolicy = try TrustedTime.policy(at: head, repository: repository)
         let required = required(headPolicy: headPolicy)
-        guard let url else {
+        guard let urls else {
             if required {
                 throw .failed("tsa.required is true but no TSA is configured: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was signed")
             }
             return nil
         }
+        let minTokens = urlOverride != nil ? 1 : min(max(policy.tsaMinTokens, headPolicy.tsaMinTokens), urls.count)
         // Nothing to sign (the file is HEAD's): the commit step refuses; do not ask the TSA.
         if let ids = try? repository.signoffTree(head: head, path: documentPath, contents: contents),
            (try? repository.blobID(at: documentPath, inCommit: head)) == ids.blob { return nil }
-        let stamp: TimeStamp, digest: [UInt8], anchor: (pem: Data, name: String)
-        do {
-            let tsa = try authority(url: url, headPolicy: headPolicy)
-            anchor = tsa.anchor
-            digest = try imprint(quarter: quarter, documentPath: documentPath, contents: contents, evidenceSHA256: evidenceSHA256)
-            stamp = try tsa.authority.stamp(imprint: digest)
-            try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
-            let (files, validation) = try validationFiles(stamp, digest: digest, anchor: anchor, quarter: quarter,
-                                                          documentPath: documentPath, required: required, err: err)
-            return (stamp.token.base64EncodedString(), stamp, files, validation)
-        } catch let e as TimeStampError {
-            guard required else {
-                err.line("warning: \(e.description); signing without a trusted timestamp (tsa.required is false)")
-                return nil
+        let digest = try imprint(quarter: quarter, documentPath: documentPath, contents: contents, evidenceSHA256: evidenceSHA256)
+        var got: [(stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)] = []
+        var failures: [TimeStampError] = []
+        for url in urls {
+            do {
+                let tsa = try authority(url: url, headPolicy: headPolicy)
+                let stamp = try tsa.authority.stamp(imprint: digest)
+                try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
+                let (files, validation) = try validationFiles(stamp, digest: digest, anchor: tsa.anchor, quarter: quarter,
+                                                              documentPath: documentPath, required: required, err: err)
+                got.append((stamp, files, validation))
+            } catch let e as TimeStampError {
+                failures.append(e)
+            } catch let e as AttestError {
+                throw e
+            } catch {
+                throw .environment("trusted time: \(error)")
             }
-            throw .failed("\(e.description); nothing was signed: tsa.required is true. Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
-        } catch let e as AttestError {
-            throw e
-        } catch {
-            throw .environment("trusted time: \(error)")
         }
+        if got.count < minTokens || got.isEmpty {
+            let causes = failures.map(\.description).joined(separator: "; ")
+            if urls.count == 1 {
+                guard required else {
+                    err.line("warning: \(causes); signing without a trusted timestamp (tsa.required is false)")
+                    return nil
+                }
+                throw .failed("\(causes); nothing was signed: tsa.required is true. Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
+            }
+            let count = "\(got.count) of the \(urls.count) TSAs in tsa.url gave a token, tsa.minTokens is \(minTokens)"
+            guard required else {
+                err.line("warning: \(count): \(causes); " + (got.isEmpty ? "signing without a trusted timestamp" : "signing with \(got.count)") + " (tsa.required is false)")
+                if got.isEmpty { return nil }
+                return stamped(got, urls: urls, failures: failures)
+            }
+            throw .failed("\(count): \(causes); nothing was signed: tsa.required is true. Try again when the TSAs answer")
+        }
+        if !failures.isEmpty {
+            err.line("warning: \(got.count) of the \(urls.count) TSAs in tsa.url gave a token (tsa.minTokens is \(minTokens)): " + failures.map(\.description).joined(separator: "; "))
+        }
+        return stamped(got, urls: urls, failures: failures)
+    }
+
+    /// The first token for the trailer; every token, with its validation data, in the files.
+    private func stamped(_ got: [(stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)],
+                         urls: [String], failures: [TimeStampError]) -> Stamped {
+        var lines = got.compactMap(\.validation)
+        if got.count > 1 {
+            let times = got.map(\.stamp.time)
+            let spread = times.max()!.timeIntervalSince(times.min()!)
+            lines.append("\(got.count) tokens: " + got.map { "TSA \($0.stamp.tsaSubject) at \(UTC.iso($0.stamp.time))" }.joined(separator: ", ")
+                         + (spread > Self.maxDisagreement ? "; the TSAs disagree by \(Int(spread)) seconds (more than \(Int(Self.maxDisagreement)))" : ""))
+        } else if urls.count > 1 {
+            lines.append("1 token, from TSA \(got[0].stamp.tsaSubject), of the \(urls.count) TSAs in tsa.url")
+        }
+        return (got[0].stamp.token.base64EncodedString(), got[0].stamp, got.flatMap(\.files),
+                lines.isEmpty ? nil : lines.joined(separator: "\n  "))
     }
 
     /// The token's chain and revocation data, fetched now from the CRL distribution points and

@@ -47,34 +47,61 @@ enum TrustedTime {
         check(raw, repository: repository).outcome
     }
 
-    /// Which validation data a valid token was checked with (for verify's notes), or that none
-    /// is stored; nil without a valid token.
-    static func validationNote(of raw: RawCommit, repository: Repository) -> String? {
-        check(raw, repository: repository).validation
+    /// Which validation data each valid token was checked with (for verify's notes), or that
+    /// none is stored, and how several tokens agree; empty without a valid token.
+    static func validationNotes(of raw: RawCommit, repository: Repository) -> [String] {
+        check(raw, repository: repository).notes
     }
 
-    /// The token checked with the validation data stored for it in the sign-off's tree
-    /// (`.ltv/YYYY-QN/<token digest>.*`, docs/tsa.md) when there is some; without any (tokens
-    /// from before attest stored it), the chain at genTime only, as the note says.
-    static func check(_ raw: RawCommit, repository: Repository) -> (outcome: TimestampOutcome, validation: String?) {
+    /// The sign-off's tokens (the `Attest-Timestamp` trailer's, and any other the sign-off
+    /// stores as `.tst` under its quarter's `.ltv` folder: several TSAs), each checked with the
+    /// validation data stored for it (`.ltv/YYYY-QN/<token digest>.*`, docs/tsa.md) when there
+    /// is some, and without any (tokens from before attest stored it) for the chain at genTime
+    /// only, as the note says. The trusted time is the earliest of the tokens that verify.
+    static func check(_ raw: RawCommit, repository: Repository) -> (outcome: TimestampOutcome, notes: [String]) {
         guard let trailers = try? SignoffTrailers.parse(message: raw.message),
-              let text = trailers.timestamp else { return (.absent, nil) }
-        let outcome = checked(raw, trailers: trailers, text: text, repository: repository)
-        switch outcome {
-        case .valid(let time, let authority, let longTerm):
-            let note = longTerm.map { "validation data \(ValidationLayout.folder(documentPath: trailers.documentPath, quarter: trailers.quarter.description))/\(ValidationLayout.digest(of: $0.stamp.token).prefix(12))…: \($0.summary)" }
-                ?? "no validation data is stored for the timestamp token: its TSA certificate's chain was checked at the token's time, its revocation was not (docs/tsa.md)"
-            return (.valid(time: time, authority: authority), note)
-        case .other(let o): return (o, nil)
+              let text = trailers.timestamp else { return (.absent, []) }
+        guard let token = Data(base64Encoded: text), !token.isEmpty else {
+            return (.invalid("corrupted timestamp token: the Attest-Timestamp trailer is not base64"), [])
         }
+        let folder = ValidationLayout.folder(documentPath: trailers.documentPath, quarter: trailers.quarter.description)
+        let others = ((try? repository.filesAdded(by: raw.id, under: folder)) ?? []).filter { $0.hasSuffix(".tst") }
+            .compactMap { try? repository.blob(at: $0, inCommit: raw.id) }.filter { $0 != token }
+        let primary = checked(raw, trailers: trailers, token: token, repository: repository)
+        let results = [primary] + others.map { checked(raw, trailers: trailers, token: $0, repository: repository) }
+        var valid: [(time: Date, authority: String, longTerm: LongTermStamp?)] = []
+        var failed: [String] = []
+        for r in results {
+            switch r {
+            case .valid(let t, let a, let l): valid.append((t, a, l))
+            case .other(.invalid(let why)): failed.append(why)
+            case .other: break
+            }
+        }
+        guard let earliest = valid.min(by: { $0.time < $1.time }) else {
+            if case .other(let o) = primary { return (o, []) }
+            return (.invalid(failed.joined(separator: "; ")), [])
+        }
+        var notes = valid.map { v in
+            v.longTerm.map { "validation data \(folder)/\(ValidationLayout.digest(of: $0.stamp.token).prefix(12))…: \($0.summary)" }
+                ?? "no validation data is stored for the timestamp token of TSA \(v.authority): its TSA certificate's chain was checked at the token's time, its revocation was not (docs/tsa.md)"
+        }
+        if results.count > 1 {
+            let spread = valid.map(\.time).max()!.timeIntervalSince(earliest.time)
+            var line = "\(valid.count) of \(results.count) timestamp tokens verify: " + valid.map { "TSA \($0.authority) at \(UTC.iso($0.time))" }.joined(separator: ", ")
+                + "; the trusted time is the earliest"
+            if spread > TimestampSigning.maxDisagreement {
+                line += "; the TSAs disagree by \(Int(spread)) seconds (more than \(Int(TimestampSigning.maxDisagreement))): check their clocks"
+            }
+            if !failed.isEmpty { line += "; not verifying: " + failed.joined(separator: "; ") }
+            notes.append(line)
+        }
+        return (.valid(time: earliest.time, authority: earliest.authority), notes)
     }
 
     enum Checked { case valid(Date, String, LongTermStamp?), other(TimestampOutcome) }
 
-    static func checked(_ raw: RawCommit, trailers: SignoffTrailers, text: String, repository: Repository) -> Checked {
-        guard let token = Data(base64Encoded: text), !token.isEmpty else {
-            return .other(.invalid("corrupted timestamp token: the Attest-Timestamp trailer is not base64"))
-        }
+    static func checked(_ raw: RawCommit, trailers: SignoffTrailers, token: Data, repository: Repository) -> Checked {
         do {
             let policy = try policy(at: raw.id, repository: repository)
             guard !policy.tsaCAFile.isEmpty else {
