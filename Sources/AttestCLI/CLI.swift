@@ -15,6 +15,7 @@ public enum CLI {
         VerifyCommand.self,
         HookCommand.self,
         AuditCommand.self,
+        TimestampCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

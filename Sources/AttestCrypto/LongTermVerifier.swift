@@ -160,7 +160,9 @@ public enum LongTermVerifier {
             let stored = seen.isEmpty ? "none is stored for it" : "stored: " + seen.joined(separator: "; ")
             throw .validationData("no CRL or OCSP response from \(cert.issuerName) speaks for \(cert.subject) at the token's time \(ISO.text(genTime)) (\(stored))")
         }
-        return CertificateStanding(subject: cert.subject, serial: cert.serial, sources: sources, revokedAfter: after)
+        var unique: [String] = []
+        for s in sources where !unique.contains(s) { unique.append(s) }
+        return CertificateStanding(subject: cert.subject, serial: cert.serial, sources: unique, revokedAfter: after)
     }
 
     /// Revocation data speaks for an instant it was issued at or before and had not expired

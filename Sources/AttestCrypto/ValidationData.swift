@@ -37,8 +37,15 @@ public struct CertificateStanding: Sendable, Equatable {
 /// A revocation found in stored data.
 public struct Revocation: Sendable, Equatable {
     public let time: Date
-    /// The CRL reason (RFC 5280 §5.3.1) as a word, "unspecified" when the entry names none.
+    /// The CRL reason (RFC 5280 §5.3.1) as a word, "no reason given" when the entry names none.
     public let reason: String
+
+    /// RFC 3161 §4: a TSA certificate revoked for a compromised key (or with no reason code)
+    /// makes every token of that key doubtful, whenever it was made; other reasons leave the
+    /// tokens made before the revocation valid.
+    public var compromisesKey: Bool {
+        ["keyCompromise", "cACompromise", "aACompromise", "no reason given"].contains(reason)
+    }
 }
 
 /// A token checked with its stored validation data: the stamp, and each certificate's standing.
@@ -49,13 +56,21 @@ public struct LongTermStamp: Sendable, Equatable {
     /// One entry per certificate of the chain except the trust anchor.
     public let standings: [CertificateStanding]
 
+    /// A revocation after genTime that compromises the key (RFC 3161 §4): the token then stands
+    /// only as far as a renewal made before that time covers it.
+    public var compromise: Revocation? {
+        standings.compactMap(\.revokedAfter).filter(\.compromisesKey).min { $0.time < $1.time }
+    }
+
     /// One line for reports: which data was used, and any revocation dated after genTime.
     public var summary: String {
         var parts: [String] = []
         for s in standings {
             var text = "\(s.subject) not revoked at \(ISO.text(stamp.time)) per " + s.sources.joined(separator: " and ")
             if let r = s.revokedAfter {
-                text += "; revoked \(ISO.text(r.time)) (\(r.reason)), after the token's time, which does not invalidate it"
+                text += "; revoked \(ISO.text(r.time)) (\(r.reason)), after the token's time, "
+                    + (r.compromisesKey ? "for a compromised key: the token stands as far as a renewal made before then covers it (RFC 3161 §4)"
+                                        : "which does not invalidate it")
             }
             parts.append(text)
         }

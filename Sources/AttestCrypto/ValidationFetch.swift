@@ -14,7 +14,23 @@ public enum ValidationFetcher {
                              timeout: TimeInterval = 20) throws(TimeStampError) -> (data: ValidationData, check: LongTermStamp) {
         let anchor = TimeStampVerifier.Anchor.pem(caPEM, caName)
         let stamp = try TimeStampVerifier.verify(token: token, imprint: imprint, ca: anchor, nonce: nil)
-        let chain = try LongTermVerifier.buildChain(token: token, anchor: anchor, extra: Data(), at: stamp.time)
+        let data = try collect(token: token, anchor: anchor, at: stamp.time, timeout: timeout)
+        let check = try LongTermVerifier.verify(token: token, imprint: imprint, caPEM: caPEM, caName: caName, data: data)
+        return (data, check)
+    }
+
+    /// Fresh validation data for a token stored earlier (renewal, docs/tsa.md): its chain at its
+    /// genTime and the revocation data its certificates' CRL distribution points and OCSP
+    /// responders give now, whatever they say (a revocation is evidence too).
+    public static func refresh(token: Data, caPEM: Data, caName: String, timeout: TimeInterval = 20) throws(TimeStampError) -> ValidationData {
+        guard let genTime = TimeStampVerifier.unverifiedTime(token: token) else {
+            throw .corrupted("the stored token has no readable genTime")
+        }
+        return try collect(token: token, anchor: .pem(caPEM, caName), at: genTime, timeout: timeout)
+    }
+
+    static func collect(token: Data, anchor: TimeStampVerifier.Anchor, at genTime: Date, timeout: TimeInterval) throws(TimeStampError) -> ValidationData {
+        let chain = try LongTermVerifier.buildChain(token: token, anchor: anchor, extra: Data(), at: genTime)
         var data = ValidationData(chainPEM: chain.reduce(into: Data()) { $0.append($1.pem) })
         for i in 0..<(chain.count - 1) {
             let (cert, issuer) = (chain[i], chain[i + 1])
@@ -35,8 +51,7 @@ public enum ValidationFetcher {
                 throw .validationData("cannot obtain revocation data for \(cert.subject): \(why)")
             }
         }
-        let check = try LongTermVerifier.verify(token: token, imprint: imprint, caPEM: caPEM, caName: caName, data: data)
-        return (data, check)
+        return data
     }
 
     struct Problem: Error { let text: String }

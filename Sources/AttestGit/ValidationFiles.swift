@@ -69,6 +69,15 @@ extension Repository {
         return out
     }
 
+    /// Every file under `folder` (recursively) in a tree, sorted by path, with its contents.
+    public func fileContents(inTree tree: ObjectID, under folder: String) throws(GitError) -> [(path: String, contents: Data)] {
+        var out: [(path: String, contents: Data)] = []
+        for (path, id) in try files(inTree: tree, under: folder).sorted(by: { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }) {
+            out.append((path, Data(try readObject(id).1)))
+        }
+        return out
+    }
+
     /// Every blob under `folder` in a tree, path to id (none when the folder is absent).
     func files(inTree root: ObjectID, under folder: String) throws(GitError) -> [String: ObjectID] {
         var oid = root.oid

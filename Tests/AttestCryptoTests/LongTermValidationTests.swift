@@ -86,7 +86,8 @@ import AttestTestSupport
         let check = try LongTermVerifier.verify(token: stamp.token, imprint: d, caPEM: try ca(tsa), caName: "ca.pem", data: data)
         let r = try #require(check.standings.first?.revokedAfter)
         #expect(r.time == Date(timeIntervalSince1970: 1_801_472_400) && r.reason == "keyCompromise")   // 2027-02-01T09:00:00Z
-        #expect(check.summary.contains("revoked 2027-02-01T09:00:00Z (keyCompromise), after the token's time"), "\(check.summary)")
+        #expect(check.summary.contains("revoked 2027-02-01T09:00:00Z (keyCompromise), after the token's time, for a compromised key: the token stands as far as a renewal made before then covers it"), "\(check.summary)")
+        #expect(check.compromise == r)
         // The later CRL alone also speaks for genTime (it lists every revocation until its issue).
         let alone = try LongTermVerifier.verify(token: stamp.token, imprint: d, caPEM: try ca(tsa), caName: "ca.pem",
                                                 data: ValidationData(chainPEM: data.chainPEM, crls: [later]))

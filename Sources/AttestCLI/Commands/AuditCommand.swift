@@ -97,20 +97,22 @@ struct AuditCommand: Command {
             facts.input.evidence = try EvidenceScan.digests(root: root, quarters: facts.input.quarters.map(\.quarter))
         }
         let report = Audit.evaluate(facts.input)
-        let text: String
+        var text: String
         switch format {
         case .text: text = TextReport.render(report)
         case .json: text = JSONReport.render(report)
         case .markdown: text = MarkdownReport.render(report)
         case .html: text = HTMLReport.render(report)
         }
+        // Renewals of trusted time (docs/tsa.md), when tokens are stored under .ltv.
+        let renewals = try RenewalReport.append(to: &text, format: format.rawValue, policy: facts.policy, repository: repo)
         if let outFile {
             let path = outFile.hasPrefix("/") ? outFile : context.workingDirectory + "/" + outFile
             try AtomicFile.write(text, to: path)
         } else {
             context.out.write(text)
         }
-        return report.pass ? 0 : 1
+        return report.pass && !renewals.contains(where: \.flagged) ? 0 : 1
     }
 
     /// Checks the `Attest-Timestamp` token of every sign-off candidate offline, with verify's

@@ -54,9 +54,11 @@ struct TimestampSigning {
         let digest = try imprint(quarter: quarter, documentPath: documentPath, contents: contents, evidenceSHA256: evidenceSHA256)
         var got: [(stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)] = []
         var failures: [TimeStampError] = []
+        var anchor: (pem: Data, name: String)?
         for url in urls {
             do {
                 let tsa = try authority(url: url, headPolicy: headPolicy)
+                anchor = tsa.anchor
                 let stamp = try tsa.authority.stamp(imprint: digest)
                 try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
                 let (files, validation) = try validationFiles(stamp, digest: digest, anchor: tsa.anchor, quarter: quarter,
@@ -83,19 +85,28 @@ struct TimestampSigning {
             guard required else {
                 err.line("warning: \(count): \(causes); " + (got.isEmpty ? "signing without a trusted timestamp" : "signing with \(got.count)") + " (tsa.required is false)")
                 if got.isEmpty { return nil }
-                return stamped(got, urls: urls, failures: failures)
+                return stamped(got, urls: urls, refreshed: refresh(anchor, quarter: quarter, documentPath: documentPath, err: err))
             }
             throw .failed("\(count): \(causes); nothing was signed: tsa.required is true. Try again when the TSAs answer")
         }
         if !failures.isEmpty {
             err.line("warning: \(got.count) of the \(urls.count) TSAs in tsa.url gave a token (tsa.minTokens is \(minTokens)): " + failures.map(\.description).joined(separator: "; "))
         }
-        return stamped(got, urls: urls, failures: failures)
+        return stamped(got, urls: urls, refreshed: refresh(anchor, quarter: quarter, documentPath: documentPath, err: err))
+    }
+
+    /// Renewal (docs/tsa.md): fresh revocation data for every token stored before, kept in
+    /// the sign-off's folder under `refreshed/`.
+    private func refresh(_ anchor: (pem: Data, name: String)?, quarter: Quarter, documentPath: String, err: Output) -> [(path: String, contents: Data)] {
+        guard let anchor, let tree = try? repository.commitLinks(head).tree else { return [] }
+        return Renewal.refreshed(tree: tree, root: ValidationLayout.root(documentPath: documentPath),
+                                 folder: ValidationLayout.folder(documentPath: documentPath, quarter: quarter.description),
+                                 anchor: anchor, repository: repository, err: err)
     }
 
     /// The first token for the trailer; every token, with its validation data, in the files.
     private func stamped(_ got: [(stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)],
-                         urls: [String], failures: [TimeStampError]) -> Stamped {
+                         urls: [String], refreshed: [(path: String, contents: Data)]) -> Stamped {
         var lines = got.compactMap(\.validation)
         if got.count > 1 {
             let times = got.map(\.stamp.time)
@@ -105,7 +116,10 @@ struct TimestampSigning {
         } else if urls.count > 1 {
             lines.append("1 token, from TSA \(got[0].stamp.tsaSubject), of the \(urls.count) TSAs in tsa.url")
         }
-        return (got[0].stamp.token.base64EncodedString(), got[0].stamp, got.flatMap(\.files),
+        if !refreshed.isEmpty {
+            lines.append("fresh revocation data stored for \(refreshed.filter { $0.path.hasSuffix(".chain.pem") }.count) earlier token(s), which this token renews")
+        }
+        return (got[0].stamp.token.base64EncodedString(), got[0].stamp, got.flatMap(\.files) + refreshed,
                 lines.isEmpty ? nil : lines.joined(separator: "\n  "))
     }
 
@@ -158,7 +172,8 @@ struct TimestampSigning {
             throw .environment("cannot build the sign-off tree: \(error.message)")
         }
         let imprint = TimestampImprint(quarter: quarter, documentPath: documentPath, documentBlob: ids.blob.hex,
-                                       tree: ids.tree.hex, parents: [head.hex], evidenceSHA256: evidenceSHA256)
+                                       tree: ids.tree.hex, parents: [head.hex], evidenceSHA256: evidenceSHA256,
+                                       renews: try TrustedTime.renewed(inTree: ids.tree, documentPath: documentPath, repository: repository))
         do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as AttestError { throw e } catch {
             throw .environment("SHA-256 of the timestamp imprint: \(error)")
         }
