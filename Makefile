@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release install test demo bench clean
 
 deps:
 	@scripts/install-deps
@@ -14,6 +14,14 @@ build: deps
 # several milliseconds sooner than with them loaded as shared libraries (docs/hook.md).
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the release binary, and a man page per command
+# generated from docs/<command>.md at install time (scripts/gen-man), so the two cannot drift.
+PREFIX ?= /usr/local
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0755 .build/release/attest "$(DESTDIR)$(PREFIX)/bin/attest"
+	scripts/gen-man --attest .build/release/attest --out "$(DESTDIR)$(PREFIX)/share/man/man1"
 
 # Builds, starts one throwaway PostgreSQL (with pgaudit) for the whole run, runs every test,
 # and stops the server whatever happened.

@@ -37,19 +37,21 @@ enum EvidenceScan {
 
 /// Writes a file through a temporary file in the same folder and a rename: never half-written.
 enum AtomicFile {
-    static func write(_ text: String, to path: String) throws(AttestError) {
+    static func write(_ text: String, to path: String) throws(AttestError) { try write(Data(text.utf8), to: path) }
+
+    static func write(_ bytes: Data, to path: String) throws(AttestError) {
         // Not a regular file (/dev/null, /dev/stdout, a pipe): write through it, never replace it.
         var st = stat()
         if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
             guard let h = FileHandle(forWritingAtPath: path) else { throw .environment("cannot write \(path): it is not a regular file and cannot be opened") }
             defer { try? h.close() }
-            do { try h.write(contentsOf: Data(text.utf8)) } catch { throw .environment("cannot write \(path): \(error.localizedDescription)") }
+            do { try h.write(contentsOf: bytes) } catch { throw .environment("cannot write \(path): \(error.localizedDescription)") }
             return
         }
         let dir = (path as NSString).deletingLastPathComponent
         let tmp = (dir.isEmpty ? "." : dir) + "/.\((path as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp"
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+            try bytes.write(to: URL(fileURLWithPath: tmp))
             guard rename(tmp, path) == 0 else {
                 let e = String(cString: strerror(errno))
                 try? FileManager.default.removeItem(atPath: tmp)

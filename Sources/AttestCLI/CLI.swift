@@ -16,6 +16,7 @@ public enum CLI {
         HookCommand.self,
         AuditCommand.self,
         TimestampCommand.self,
+        ExportCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

@@ -65,7 +65,7 @@ public enum Step1RoleAssignment {
         csv += CSV.table(direct, source: "direct_grants")
         let pass = members.isEmpty
             ? "no direct grant of \(p.complianceRole); \(p.auditorGroup) is empty"
-            : "no direct grant of \(p.complianceRole); \(p.auditorGroup) has \(members.count) member(s), an auditor is engaged"
+            : "no direct grant of \(p.complianceRole); \(p.auditorGroup) has \(English.count(members.count, "member")), an auditor is engaged"
         return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
                        rowCount: members.count + direct.count, evidence: csv)
     }

@@ -32,7 +32,7 @@ public enum Step2GroupReview {
         }
         let memo: AuditorMemo
         do { memo = try AuditorMemo.latest(folder: p.auditorMemoFolder, root: inputs.documentRoot, notAfter: inputs.asOf) } catch {
-            throw StepQueryError(message: "\(p.auditorGroup) has \(members.count) member(s) to check, but \(error.message)")
+            throw StepQueryError(message: "\(p.auditorGroup) has \(English.count(members.count, "member")) to check, but \(error.message)")
         }
         let memoDigest = (try? AttestCrypto.SHA256.hex(ofFile: inputs.path(memo.path))) ?? "unreadable"
         text += "# authorization memo: \(memo.path) (dated \(memo.date), sha256 \(memoDigest))\n"
@@ -47,7 +47,7 @@ public enum Step2GroupReview {
             }
         }
         return .judged(findings: findings,
-                       pass: "all \(members.count) member(s) of \(p.auditorGroup) are in \(memo.path)",
+                       pass: members.count == 1 ? "the 1 member of \(p.auditorGroup) is in \(memo.path)" : "all \(members.count) members of \(p.auditorGroup) are in \(memo.path)",
                        sql: sql, parameters: parameters, rowCount: members.count, evidence: Data(text.utf8))
     }
 }

@@ -81,13 +81,13 @@ public enum Step3HMACChain {
             }
             if !inMonth.contains(where: { problem($0) == nil }) {
                 let label = String(UTC.day(m.start).prefix(7))
-                findings.append(inMonth.isEmpty ? "no monthly run in \(label)" : "no passing monthly run in \(label) (\(inMonth.count) run(s), none clean)")
+                findings.append(inMonth.isEmpty ? "no monthly run in \(label)" : "no passing monthly run in \(label) (\(English.count(inMonth.count, "run")), none clean)")
             }
         }
         var csv = CSV.header(columns, source: true)
         csv += CSV.table(latest, source: "latest_3")
         csv += CSV.table(months, source: "months_in_span")
-        let pass = "latest monthly run \(latest.isEmpty ? "" : latest[0].text("run_id") ?? "") passed inside the window; a passing run in each of \(inputs.completedMonths.count) month(s)"
+        let pass = "latest monthly run \(latest.isEmpty ? "" : latest[0].text("run_id") ?? "") passed inside the window; a passing run in each of \(English.count(inputs.completedMonths.count, "month"))"
         return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
                        rowCount: latest.count + months.count, evidence: csv)
     }

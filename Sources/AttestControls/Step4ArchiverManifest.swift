@@ -48,7 +48,7 @@ public enum Step4ArchiverManifest {
         }
         let csv = CSV.header(rows.columns) + CSV.table(rows)
         return .judged(findings: findings,
-                       pass: "\(rows.count) run(s), all complete; a complete run in each of \(inputs.completedMonths.count) month(s)",
+                       pass: "\(English.count(rows.count, "run")), all complete; a complete run in each of \(English.count(inputs.completedMonths.count, "month"))",
                        sql: sql, parameters: parameters, rowCount: rows.count, evidence: csv)
     }
 }

@@ -53,7 +53,7 @@ public enum Step6PgAuditSink {
             }
         }
         if let windowsError {
-            return .error(6, "\(gaps.count) gap(s) and \(emptyDays.count) day(s) without DML need a maintenance window, but \(windowsError)")
+            return .error(6, "\(English.count(gaps.count, "gap")) and \(English.count(emptyDays.count, "day")) without DML need a maintenance window, but \(windowsError)")
         }
 
         var findings: [String] = []
@@ -94,10 +94,10 @@ public enum Step6PgAuditSink {
         for day in scanner.daySamples.keys.sorted() { t += scanner.daySamples[day]! + "\n" }
 
         var summary = "\(scanner.events) DML events on \(p.auditedTable), every one of \(wholeDays) days covered, no unexplained gap over \(p.maxLogGapHours) h"
-        if scanner.unparseable > 0 { summary += "; \(scanner.unparseable) unparseable line(s)" }
+        if scanner.unparseable > 0 { summary += "; \(English.count(scanner.unparseable, "unparseable line"))" }
         var outcome = StepOutcome.judged(findings: findings, pass: summary, sql: "", parameters: [],
                                          rowCount: scanner.events, evidence: Data(t.utf8))
-        if !findings.isEmpty && scanner.unparseable > 0 { outcome.summary += "; \(scanner.unparseable) unparseable line(s)" }
+        if !findings.isEmpty && scanner.unparseable > 0 { outcome.summary += "; \(English.count(scanner.unparseable, "unparseable line"))" }
         return outcome
     }
 }

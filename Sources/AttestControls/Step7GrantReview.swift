@@ -60,7 +60,7 @@ public enum Step7GrantReview {
         let csv = CSV.header(rows.columns) + CSV.table(rows)
         return .judged(findings: findings,
                        pass: rows.isEmpty ? "no grant of \(p.complianceRole) or \(p.adminRole) in \(p.lookbackDays) days"
-                                          : "all \(rows.count) grant(s) inside a listed change window",
+                                          : (rows.count == 1 ? "the 1 grant is" : "all \(rows.count) grants") + " inside a listed change window",
                        sql: sql, parameters: parameters, rowCount: rows.count, evidence: csv)
     }
 }

@@ -65,10 +65,11 @@ public struct StepOutcome: Sendable {
         self.parameters = parameters; self.rowCount = rowCount; self.evidence = evidence
     }
 
-    /// `pass` when there are no findings, otherwise `finding` with a summary that counts them.
+    /// `pass` when there are no findings, otherwise `finding` with a summary that only counts
+    /// them (`1 finding`, `2 findings`): each finding is said once, in `findings`.
     static func judged(findings: [String], pass: String, sql: String, parameters: [String], rowCount: Int, evidence: Data) -> StepOutcome {
         StepOutcome(status: findings.isEmpty ? .pass : .finding,
-                    summary: findings.isEmpty ? pass : (findings.count == 1 ? findings[0] : "\(findings.count) findings: \(findings[0]); …"),
+                    summary: findings.isEmpty ? pass : English.count(findings.count, "finding"),
                     findings: findings, sql: sql, parameters: parameters, rowCount: rowCount, evidence: evidence)
     }
 

@@ -25,6 +25,9 @@ extension AttestationDocument {
                                    manifestSHA256: manifestSHA256)
     }
 
+    /// The steps' statuses and the findings table, counted (`6 passed, 1 with findings (2 findings)`).
+    public var tally: StepTally { StepTally(statuses: steps.map(\.status), findings: findings.count) }
+
     /// The values a template sees (documented in docs/render.md). `summaries` are the steps'
     /// one-line summaries from `results.json`, shown as prose; they are not facts of the file.
     public func templateContext(summaries: [Int: String] = [:]) -> MustacheValue {

@@ -124,6 +124,9 @@ public struct AuditCommit: Sendable, Equatable {
     /// For sign-off candidates only: the `Attest-Timestamp` token checked offline (filled by
     /// the command layer, which owns the crypto; `.absent` until then).
     public var timestamp: TimestampOutcome = .absent
+    /// The policy in force when the commit was made (`SignoffRules.policyInForce`), filled by
+    /// the git layer; nil in hand-built facts (then the audited revision's requirements apply).
+    public var policy: Policy?
 
     public init(id: String, parents: [String], author: AuditPerson, committer: AuditPerson, message: String,
                 latestParentCommitterTime: Date?, change: FileChange, document: Data?, documentSHA256: String?,
@@ -228,6 +231,8 @@ public struct AuditInput: Sendable {
     public var folderCommits: [FolderCommit]
     /// The repository is a shallow clone: what lies before its cut-off is not judged.
     public var shallow = false
+    /// When the audit runs, for the judge's `future` rule (`.distantFuture`: not judged).
+    public var now = Date.distantFuture
 
     public init(from: Date, to: Date, revision: String, revisionID: String, folder: String, quarters: [QuarterHistory],
                 policyChanges: [PolicyChange] = [], evidence: [Quarter: EvidenceDigests]? = nil,

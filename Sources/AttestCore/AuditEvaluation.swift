@@ -2,44 +2,10 @@ import Foundation
 
 /// The audit's judgement: facts in, verdicts and flags out. Pure.
 public enum Audit {
-    /// What a commit message says about sign-off: which quarter it signs (from the
-    /// `Attest-Quarter` trailer, or the runbook's own subject line for a hand-made sign-off),
-    /// whether it is an amendment (`Attest-Amends`), and any problem with its trailers.
-    public struct MessageClaim: Sendable, Equatable {
-        public var quarter: Quarter
-        public var trailers: SignoffTrailers?
-        /// The trailers name the quarter but are malformed.
-        public var trailerProblem: String?
-        public var isAmendment: Bool { trailers?.amends != nil }
-    }
-
-    public static func claim(ofMessage message: String) -> MessageClaim? {
-        do {
-            if let t = try SignoffTrailers.parse(message: message) {
-                return MessageClaim(quarter: t.quarter, trailers: t, trailerProblem: nil)
-            }
-        } catch {
-            // A sign-off whose trailers are broken still claims its quarter.
-            if let q = Trailers.parse(message).first(where: { $0.key == "Attest-Quarter" }).flatMap({ try? Quarter(parsing: $0.value) }) {
-                return MessageClaim(quarter: q, trailers: nil, trailerProblem: error.description)
-            }
-            return nil
-        }
-        // The runbook's Step 8 subject, typed by hand: "ops(compliance): Q1 2026 SOC-2 attestation sign-off".
-        let subject = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        let words = subject.split(separator: " ")
-        if words.count == 6, words[0] == "ops(compliance):", words[1].count == 2, words[1].hasPrefix("Q"),
-           let n = Int(words[1].dropFirst()), words[2].count == 4, let y = Int(words[2]),
-           let q = try? Quarter(year: y, number: n), subject == SignoffTrailers.subject(for: q) {
-            return MessageClaim(quarter: q, trailers: nil, trailerProblem: nil)
-        }
-        return nil
-    }
-
-    /// Whether a commit is a sign-off candidate for the quarter: it claims the quarter, is no
-    /// amendment, and leaves the file in place.
+    /// Whether a commit is a sign-off candidate for the quarter: it claims the quarter
+    /// (`SignoffClaim`, the one definition), is no amendment, and leaves the file in place.
     public static func isSignoffCandidate(_ message: String, change: FileChange, for quarter: Quarter) -> Bool {
-        guard change != .deleted, change != .merged, let c = claim(ofMessage: message), c.quarter == quarter else { return false }
+        guard change != .deleted, change != .merged, let c = SignoffClaim(message: message), c.quarter == quarter else { return false }
         return !c.isAmendment
     }
 
@@ -65,32 +31,46 @@ public enum Audit {
                                  verdictDetail: why, lateReason: nil, flags: [], signoff: nil, commits: q.commits,
                                  timeBasis: .gitDates)
         }
-        let claim = claim(ofMessage: signoff.message)
+        let claim = SignoffClaim(message: signoff.message)
         let w = signoff.window
         var flags: [FlagDetail] = []
 
-        // The verdict rests on both instants: the later position of the two decides. A valid
-        // RFC 3161 token adds a third instant that the signer could not choose (issue #7).
+        // The per-commit judgement is the judge's (SignoffRules.check, as sign, verify and the
+        // hooks run it), under the policy in force at the sign-off; audit adds what needs history.
+        let judgePolicy = policy(for: signoff, input: input, path: q.path)
+        var judgeFacts = facts(of: signoff, now: input.now)
+        // --evidence-root: the folder's digests are judged by the judge's `evidence` rule, once
+        // the folder and its SHA256SUMS are there (their absence is flagged below).
+        if let e = input.evidence?[q.quarter], !e.files.isEmpty, e.manifestSHA256 != nil {
+            judgeFacts.evidence = EvidenceCheck(folder: e.folder, manifestSHA256: e.manifestSHA256,
+                                                stepSHA256: Dictionary(uniqueKeysWithValues: Controls.all.compactMap { c in e.files[c.evidenceFile].map { (c.step, $0) } }),
+                                                manifestMismatches: [])
+        }
+        let judged = SignoffRules.check(judgeFacts, policy: judgePolicy, window: w)
+        for v in judged.violations {
+            guard let flag = flag(for: v, signature: signoff.signature) else { continue }
+            flags.append(FlagDetail(flag: flag, commit: signoff.id, detail: "\(signoff.shortID): [\(v.rule)] \(v.message)"))
+        }
+
         var trusted: (time: Date, authority: String)?
         if case .valid(let time, let authority) = signoff.timestamp { trusted = (time, authority) }
-        var positions = [w.position(of: signoff.author.time), w.position(of: signoff.committer.time)]
-        if let trusted { positions.append(w.position(of: trusted.time)) }
         let verdict: AuditVerdict
         var detail: String
         var when = "committed \(UTC.human(signoff.committer.time)), authored \(UTC.human(signoff.author.time))"
         if let trusted { when += ", stamped \(UTC.human(trusted.time)) by TSA \(trusted.authority)" }
         let latest = max(signoff.author.time, signoff.committer.time, trusted?.time ?? .distantPast)
         let earliest = min(signoff.author.time, signoff.committer.time, trusted?.time ?? .distantFuture)
-        if positions.contains(.late) {
+        switch judged.timing ?? .inside {
+        case .late:
             verdict = .late
             let after = latest.timeIntervalSince(w.closes)
             detail = "\(when): \(UTC.span(after)) after the hard close \(UTC.human(w.closes))"
             if let reason = claim?.trailers?.late { detail += "; declared late: \(reason)" } else { detail += "; not declared late (no Attest-Late trailer)" }
-        } else if positions.contains(.early) {
+        case .early:
             verdict = .early
             let before = w.opens.timeIntervalSince(earliest)
             detail = "\(when): \(UTC.span(before)) before the window opened \(UTC.human(w.opens))"
-        } else {
+        case .inside:
             verdict = .onTime
             detail = "\(when): inside the window \(UTC.human(w.opens)) .. \(UTC.human(w.closes))"
         }
@@ -98,6 +78,7 @@ public enum Audit {
             detail += " (window from the policy at the sign-off commit; the policy at the audited revision gives \(UTC.human(q.windowAtRevision.opens)) .. \(UTC.human(q.windowAtRevision.closes)))"
         }
         if let p = signoff.policyProblem { detail += "; .attestconfig at the sign-off could not be read (\(p)), defaults used" }
+        detail += "; judged under the policy in force when it was signed (\(SignoffRules.describe(judgePolicy)))"
 
         // duplicate-signoff
         for other in candidates.dropFirst() {
@@ -108,7 +89,7 @@ public enum Audit {
         // amended / deleted: every later change on the signed file's line.
         for c in q.commits where c.id != signoff.id && c.changesLineOf.contains(signoff.id)
             && !candidates.contains(where: { $0.id == c.id }) {
-            let amends = Audit.claim(ofMessage: c.message)?.trailers?.amends
+            let amends = SignoffClaim.amends(in: c.message)
             let how: String
             if let amends {
                 how = amends.hasPrefix(String(signoff.id.prefix(7))) || signoff.id.hasPrefix(amends) ? "with Attest-Amends: \(amends)"
@@ -125,26 +106,19 @@ public enum Audit {
             flags.append(FlagDetail(flag: .deleted, commit: nil, detail: "\(file) is not present at the audited revision although \(signoff.shortID) signed it off"))
         }
 
-        // unsigned / bad-signature, as policy requires.
-        if input.signatureRequired {
-            let signed = [signoff] + q.commits.filter { c in c.changesLineOf.contains(signoff.id) && Audit.claim(ofMessage: c.message)?.isAmendment == true }
-            for c in signed {
-                switch c.signature {
-                case .none:
-                    flags.append(FlagDetail(flag: .unsigned, commit: c.id, detail: "\(c.shortID) carries no signature and signing.required is true"))
-                case .bad(let reason):
-                    flags.append(FlagDetail(flag: .badSignature, commit: c.id, detail: "\(c.shortID): \(reason)"))
-                case .present:
-                    flags.append(FlagDetail(flag: .badSignature, commit: c.id, detail: "\(c.shortID) is signed but the signature could not be verified against signing.allowedSigners"))
-                case .good: break
-                }
+        // unsigned / bad-signature of the amendments on the signed file's line (the sign-off's
+        // own signature is the judge's `signature` rule above).
+        for c in q.commits where c.id != signoff.id && c.changesLineOf.contains(signoff.id) && SignoffClaim.amends(in: c.message) != nil {
+            if let v = SignoffRules.signature(outcome(of: c.signature), policy: policy(for: c, input: input, path: q.path)).violation {
+                flags.append(FlagDetail(flag: c.signature == .none ? .unsigned : .badSignature, commit: c.id, detail: "\(c.shortID): [\(v.rule)] \(v.message)"))
             }
         }
 
         // date-anomaly, on every commit that touched the file.
         let skew = TimeInterval(input.maxDateSkewHours) * 3600
         for c in q.commits {
-            if let p = c.latestParentCommitterTime, c.committer.time < p {
+            // The sign-off's own order is the judge's `committer-order` rule above.
+            if c.id != signoff.id, let p = c.latestParentCommitterTime, c.committer.time < p {
                 flags.append(FlagDetail(flag: .dateAnomaly, commit: c.id,
                                         detail: "\(c.shortID) has committer date \(UTC.human(c.committer.time)), \(UTC.span(p.timeIntervalSince(c.committer.time))) before its parent's \(UTC.human(p)): it was made after its parent, so its date was set back"))
             }
@@ -160,28 +134,68 @@ public enum Audit {
                                     detail: "\(signoff.shortID) is dated \(UTC.human(signoff.committer.time)), inside the window, but sat on a side line: its earliest descendant, merge \(String(d.id.prefix(12))), is dated \(UTC.human(d.committerTime)), \(UTC.span(d.committerTime.timeIntervalSince(signoff.committer.time))) later and after the hard close"))
         }
 
-        // untrusted-time: a token that does not hold, or none where policy requires one.
-        switch signoff.timestamp {
-        case .invalid(let why):
-            flags.append(FlagDetail(flag: .untrustedTime, commit: signoff.id, detail: "\(signoff.shortID): \(why)"))
-        case .absent where input.tsaRequired:
-            flags.append(FlagDetail(flag: .untrustedTime, commit: signoff.id,
-                                    detail: "\(signoff.shortID): missing timestamp token: no Attest-Timestamp trailer and tsa.required is true"))
-        default: break
-        }
-
-        // incomplete-document and blocked-result, from the trailers and the signed file.
-        flags += documentFlags(signoff: signoff, claim: claim, quarter: q.quarter, path: q.path, file: file)
-
-        // evidence-mismatch
+        // evidence-mismatch: a folder or SHA256SUMS that is not there to judge.
         if let evidence = input.evidence {
-            flags += evidenceFlags(signoff: signoff, claim: claim, evidence: evidence[q.quarter], quarter: q.quarter)
+            flags += evidenceFlags(signoff: signoff, evidence: evidence[q.quarter], quarter: q.quarter)
         }
 
         return QuarterReport(quarter: q.quarter, path: q.path, window: w, verdict: verdict, verdictDetail: detail,
                              lateReason: verdict == .late ? claim?.trailers?.late : nil, flags: flags,
                              signoff: signoff, commits: q.commits,
                              timeBasis: trusted.map { TimeBasis.tsa(subject: $0.authority, time: $0.time) } ?? .gitDates)
+    }
+
+    /// The policy that judges a commit: the one in force when it was made (`AuditCommit.policy`,
+    /// filled by the git layer), else the audited revision's signing and TSA requirements.
+    static func policy(for c: AuditCommit, input: AuditInput, path: String) -> Policy {
+        if let p = c.policy { return p }
+        var p = Policy()
+        p.attestationFolder = (path as NSString).deletingLastPathComponent
+        p.signatureRequired = input.signatureRequired
+        p.tsaRequired = input.tsaRequired
+        return p
+    }
+
+    /// The judge's facts for a commit of history.
+    static func facts(of c: AuditCommit, now: Date) -> SignoffFacts {
+        SignoffFacts(commit: c.id, message: c.message, documentText: c.document.map { String(decoding: $0, as: UTF8.self) },
+                     documentSHA256: c.documentSHA256, authorDate: c.author.time, committerDate: c.committer.time,
+                     parentCommitterDates: c.latestParentCommitterTime.map { [$0] } ?? [], now: now,
+                     signature: outcome(of: c.signature), timestamp: c.timestamp)
+    }
+
+    static func outcome(of s: SignatureState) -> SignatureOutcome {
+        switch s {
+        case .none: return .unsigned
+        case .present: return .unverifiable("the commit is signed but the signature could not be verified against signing.allowedSigners")
+        case .good(let signer): return .valid(signer: signer)
+        case .bad(let reason): return .invalid(reason)
+        }
+    }
+
+    /// The audit flag a broken rule raises; nil for the window rules, which make the verdict.
+    static func flag(for v: RuleViolation, signature: SignatureState) -> AuditFlag? {
+        switch v.rule {
+        case "signature": return signature == .none ? .unsigned : .badSignature
+        case "untrusted-time": return .untrustedTime
+        case "committer-order", "future": return .dateAnomaly
+        case "blocked-result": return .blockedResult
+        case "evidence": return .evidenceMismatch
+        case "window-author", "window-committer", "window-timestamp", "late", "push-age": return nil
+        default: return .incompleteDocument
+        }
+    }
+
+    /// Whether a policy change makes a rule weaker: a wider window, a requirement turned off.
+    static func weakened(_ change: PolicyChange) -> Bool {
+        change.changes.contains { k in
+            switch k.key {
+            case "signing.required", "tsa.required": return k.old == "true" && k.new == "false"
+            case "window.openDaysBefore", "window.closeDaysAfter", "hook.maxSkewMinutes", "hook.maxSignoffAgeHours":
+                return (Int(k.new) ?? 0) > (Int(k.old) ?? 0)
+            default: return false
+            }
+        }
     }
 
     /// A window-key change is shown on the first required quarter whose window closes at or
@@ -193,7 +207,7 @@ public enum Audit {
             let i = quarters.firstIndex { $0.window.closes >= change.committer.time } ?? quarters.count - 1
             let what = change.changes.map { "\($0.key) \($0.old) → \($0.new)" }.joined(separator: ", ")
             quarters[i].flags.append(FlagDetail(flag: .policyChanged, commit: change.commit,
-                                                detail: "\(String(change.commit.prefix(12))) (\(UTC.human(change.committer.time)), \(change.author.name), \"\(change.subject)\") changed the window policy: \(what); each quarter is judged by the policy at its own sign-off commit"))
+                                                detail: "\(String(change.commit.prefix(12))) (\(UTC.human(change.committer.time)), \(change.author.name), \"\(change.subject)\") changed the policy: \(what)\(weakened(change) ? " (it weakens a rule)" : ""); each quarter is judged by the policy in force when it was signed"))
         }
     }
 }

@@ -37,6 +37,7 @@ public struct Policy: Sendable, Equatable {
     public var tsaCAFile = ""
     public var tsaRequired = false
     public var tsaMinTokens = 1
+    public var statusWarnDays = 3
 
     public init() {}
 
@@ -132,6 +133,7 @@ public struct Policy: Sendable, Equatable {
         path("tsa.caFile", \.tsaCAFile, "the TSA's CA certificate (PEM), kept in the repository", allowEmpty: true),
         bool("tsa.required", \.tsaRequired, "a sign-off must carry a valid timestamp token"),
         int("tsa.minTokens", 1...16, \.tsaMinTokens, "sign: how many of the TSAs in tsa.url must give a token"),
+        int("status.warnDays", 0...31, \.statusWarnDays, "status: an unsigned quarter is due-soon this many days before its hard close"),
     ]
 
     /// The keys that decide the windows; `audit` reports a change to any of them.

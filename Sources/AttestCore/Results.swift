@@ -94,3 +94,55 @@ extension EvidenceResults {
         return try! enc.encode(self) + Data("\n".utf8)
     }
 }
+
+/// Counts in English: `1 finding`, `2 findings`, `1 error`.
+public enum English {
+    public static func count(_ n: Int, _ singular: String, plural: String? = nil) -> String {
+        "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+    }
+}
+
+/// How a quarter's steps came out, said once for collect, render and sign (`sentence`).
+public struct StepTally: Sendable, Equatable {
+    public var passed = 0
+    public var withFindings = 0
+    public var errors = 0
+    /// Findings over all steps.
+    public var findings = 0
+
+    public init(statuses: [StepStatus], findings: Int) {
+        for s in statuses {
+            switch s {
+            case .pass: passed += 1
+            case .finding: withFindings += 1
+            case .error: errors += 1
+            }
+        }
+        self.findings = findings
+    }
+
+    /// From `results.json`: a `finding` step without listed findings counts as one, as render
+    /// writes it (its summary becomes the finding).
+    public init(steps: [StepResult]) {
+        self.init(statuses: steps.map(\.status),
+                  findings: steps.filter { $0.status == .finding }.map { max(1, $0.findings.count) }.reduce(0, +))
+    }
+
+    /// `7 passed`; `6 passed, 1 with findings (2 findings)`; `6 passed, 1 with a finding`;
+    /// `5 passed, 1 with a finding, 1 error`. A zero count is left out (`7 errors`, not
+    /// `0 passed, 0 with findings, 7 errors`).
+    public var sentence: String {
+        var parts: [String] = []
+        if passed > 0 { parts.append("\(passed) passed") }
+        if withFindings > 0 {
+            parts.append(withFindings == 1 && findings == 1 ? "1 with a finding"
+                         : "\(withFindings) with findings (\(English.count(findings, "finding")))")
+        }
+        if errors > 0 { parts.append(English.count(errors, "error")) }
+        return parts.isEmpty ? "no steps" : parts.joined(separator: ", ")
+    }
+}
+
+extension EvidenceResults {
+    public var tally: StepTally { StepTally(steps: steps) }
+}

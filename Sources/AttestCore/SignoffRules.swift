@@ -84,26 +84,91 @@ public struct SignoffFacts: Sendable {
 /// The verdict on one sign-off commit.
 public struct SignoffReport: Sendable {
     public let commit: String
+    /// What the message claims (nil when it claims no quarter at all).
+    public let claim: SignoffClaim?
     public let trailers: SignoffTrailers?
     public let document: AttestationDocument?
     public let violations: [RuleViolation]
     /// Things that hold but an auditor should see: a declared late sign-off, an amendment.
     public let notes: [String]
+    /// Where the sign-off falls against its window, from the author, committer and trusted
+    /// instants together (`SignoffRules.timing`); nil when the message names no quarter.
+    public let timing: WindowPosition?
     public var holds: Bool { violations.isEmpty }
 }
 
-/// The per-commit rules of DESIGN.md §4.6, in one place: `attest verify`, the push hooks and
-/// `attest audit` call these and nothing else decides what a good sign-off is.
-public enum SignoffRules {
-    /// Whether a message is meant as a sign-off: it has an `Attest-Quarter` trailer, or its
-    /// subject is the runbook's sign-off subject (so a hand-made sign-off without trailers is
-    /// judged, and refused, rather than ignored).
-    public static func isSignoff(message: String) -> Bool {
-        if Trailers.parse(message).contains(where: { $0.key == "Attest-Quarter" }) { return true }
-        let subject = message.prefix { $0 != "\n" }
-        return subject.hasPrefix("ops(compliance):") && subject.contains("attestation sign-off")
+/// The one definition of "this commit is a sign-off (or an amendment) for quarter Q": its
+/// message carries an `Attest-Quarter` trailer, or Attest-* lines that are not a trailer block
+/// git sees but name a quarter, or the runbook's sign-off subject
+/// (`ops(compliance): QN YYYY SOC-2 attestation sign-off`). `sign` (earlier sign-offs), `verify`,
+/// the hooks, `audit` and `status` all ask this and nothing else.
+public struct SignoffClaim: Sendable, Equatable {
+    public enum Source: String, Sendable { case trailers, brokenTrailers = "broken-trailers", subject }
+    /// The quarter claimed; nil when the message names one that is not a quarter.
+    public var quarter: Quarter?
+    /// The quarter as written (the `Attest-Quarter` value, or the subject).
+    public var quarterText: String
+    /// The trailers, when they parse.
+    public var trailers: SignoffTrailers?
+    /// Why there are no usable trailers, when there are none.
+    public var trailerProblem: String?
+    public var source: Source
+    /// The `Attest-Amends` value, when the message has one.
+    public var amends: String?
+    public var isAmendment: Bool { amends != nil }
+
+    /// nil when the message claims no quarter: not a sign-off.
+    public init?(message: String) {
+        let block = Trailers.parse(message)
+        let subject = String(message.prefix { $0 != "\n" })
+        if let q = block.first(where: { $0.key == "Attest-Quarter" })?.value {
+            source = .trailers
+            quarterText = q
+            quarter = try? Quarter(parsing: q)
+            do { trailers = try SignoffTrailers.parse(message: message) } catch { trailerProblem = "the sign-off trailers are malformed: \(error.description)" }
+            amends = SignoffClaim.amends(in: message)
+            return
+        }
+        // Attest-* lines that git does not see as trailers (a blank line or prose inside the block).
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+        if let line = lines.first(where: { $0.hasPrefix("Attest-Quarter:") }) {
+            source = .brokenTrailers
+            quarterText = line.dropFirst("Attest-Quarter:".count).trimmingCharacters(in: .whitespaces)
+            quarter = try? Quarter(parsing: quarterText)
+            trailerProblem = "the Attest-* lines are not a git trailer block (the last paragraph of the message must hold only 'Key: value' lines; 'git interpret-trailers --parse' does not see them)"
+            amends = lines.first { $0.hasPrefix("Attest-Amends:") }.map { $0.dropFirst("Attest-Amends:".count).trimmingCharacters(in: .whitespaces) }
+            return
+        }
+        guard subject.hasPrefix("ops(compliance):"), subject.contains("attestation sign-off") else { return nil }
+        source = .subject
+        quarterText = subject
+        let words = subject.split(separator: " ")
+        if words.count == 6, words[1].count == 2, words[1].hasPrefix("Q"), let n = Int(words[1].dropFirst()),
+           words[2].count == 4, let y = Int(words[2]), let q = try? Quarter(year: y, number: n),
+           subject == SignoffTrailers.subject(for: q) {
+            quarter = q
+            quarterText = q.description
+        }
+        trailerProblem = "the commit has the runbook's sign-off subject but no Attest-* trailers: the document's digest and result are not recorded in the commit"
+        amends = nil
     }
 
+    /// A cheap test that never misses a claim (for walks that read many messages): when false,
+    /// `SignoffClaim(message:)` is nil.
+    public static func mayClaim(_ message: String) -> Bool {
+        message.contains("Attest-Quarter:") || message.hasPrefix("ops(compliance):")
+    }
+
+    /// The `Attest-Amends` trailer of any message (an amendment made by hand may carry no other).
+    public static func amends(in message: String) -> String? {
+        Trailers.parse(message).last(where: { $0.key == "Attest-Amends" })?.value
+    }
+}
+
+/// The per-commit rules of DESIGN.md §4.6, in one place: `attest sign` (on the commit it is
+/// about to write), `attest verify`, the push hooks and `attest audit` call `check` and nothing
+/// else decides what a good sign-off is. Audit adds only what needs history on top.
+public enum SignoffRules {
     /// The `Attest-Document` path a message names, if it names one (before any checking), so
     /// the caller knows which blob to read.
     public static func documentPath(in message: String) -> String? {
@@ -112,26 +177,25 @@ public enum SignoffRules {
         return String(v[..<sp])
     }
 
-    /// Every rule for one sign-off commit.
-    public static func check(_ f: SignoffFacts, policy: Policy) -> SignoffReport {
+    /// Every rule for one sign-off commit. `window` is the quarter's window when the caller
+    /// has already decided it (audit: the policy in force at the sign-off); otherwise the
+    /// policy's.
+    public static func check(_ f: SignoffFacts, policy: Policy, window: Window? = nil) -> SignoffReport {
         var v: [RuleViolation] = []
         var notes: [String] = []
         let schedule = Schedule(policy: policy)
+        let make = "make sign-off commits with 'attest sign', which writes the trailers"
 
-        let trailers: SignoffTrailers?
-        do {
-            trailers = try SignoffTrailers.parse(message: f.message)
-            if trailers == nil {
-                v.append(RuleViolation(rule: "message", message: "the sign-off message has no Attest-Quarter trailer",
-                                       remedy: "make sign-off commits with 'attest sign', which writes the trailers"))
-            }
-        } catch {
-            trailers = nil
-            v.append(RuleViolation(rule: "message", message: "the sign-off trailers are malformed: \(error.description)",
-                                   remedy: "make sign-off commits with 'attest sign', which writes the trailers"))
+        let claim = SignoffClaim(message: f.message)
+        let trailers = claim?.trailers
+        if let claim, let problem = claim.trailerProblem {
+            v.append(RuleViolation(rule: "message", message: problem, remedy: make))
+        } else if claim == nil {
+            v.append(RuleViolation(rule: "message", message: "the sign-off message has no Attest-Quarter trailer", remedy: make))
         }
 
         var document: AttestationDocument?
+        var timing: WindowPosition?
         if let t = trailers {
             let subject = String(f.message.prefix { $0 != "\n" })
             if subject != SignoffTrailers.subject(for: t.quarter) {
@@ -143,31 +207,54 @@ public enum SignoffRules {
                 v.append(RuleViolation(rule: "document-path", message: "Attest-Document names \(t.documentPath), but the \(t.quarter) file is \(expectedPath)",
                                        remedy: "sign the quarter's own file", file: t.documentPath))
             }
-            document = checkDocument(f, t, policy: policy, schedule: schedule, into: &v)
-            let window = schedule.window(for: t.quarter)
-            checkDates(f, t, window: window, into: &v, notes: &notes)
-            checkTimestamp(f, t, window: window, policy: policy, into: &v, notes: &notes)
+            let w = window ?? schedule.window(for: t.quarter)
+            document = checkDocument(f, t, policy: policy, window: w, into: &v)
+            checkDates(f, t, window: w, into: &v, notes: &notes)
+            checkTimestamp(f, t, window: w, policy: policy, into: &v, notes: &notes)
+            timing = Self.timing(f, window: w)
             if let amends = t.amends { notes.append("amends \(amends)") }
+        } else if let q = claim?.quarter {
+            timing = Self.timing(f, window: window ?? schedule.window(for: q))
         }
         checkOrder(f, policy: policy, into: &v)
-        switch f.signature {
-        case .valid(let signer): notes.append("signed by \(signer)")
-        case .invalid(let why):
-            v.append(RuleViolation(rule: "signature", message: "the signature does not hold: \(why)",
-                                   remedy: "sign with a key listed in \(policy.allowedSignersFile) (or in your GnuPG keyring for OpenPGP), or have the file's owners add yours"))
-        case .unverifiable(let why) where policy.signatureRequired:
-            v.append(RuleViolation(rule: "signature", message: "the signature cannot be checked: \(why)",
-                                   remedy: "commit \(policy.allowedSignersFile) listing the signers' public keys (OpenSSH allowed-signers format)"))
-        case .unverifiable(let why): notes.append("signature not checked: \(why)")
-        case .unsigned where policy.signatureRequired:
-            v.append(RuleViolation(rule: "signature", message: "the commit is not signed and signing.required is true",
-                                   remedy: "configure git signing (gpg.format, user.signingKey) and sign again with 'attest sign'"))
-        case .unsigned: break
-        }
-        return SignoffReport(commit: f.commit, trailers: trailers, document: document, violations: v, notes: notes)
+        let (violation, note) = signature(f.signature, policy: policy)
+        if let violation { v.append(violation) }
+        if let note { notes.append(note) }
+        return SignoffReport(commit: f.commit, claim: claim, trailers: trailers, document: document, violations: v, notes: notes, timing: timing)
     }
 
-    static func checkDocument(_ f: SignoffFacts, _ t: SignoffTrailers, policy: Policy, schedule: Schedule,
+    /// Where a sign-off falls against its window: `late` when any of the author date, the
+    /// committer date and the trusted (TSA) time is after the hard close, else `early` when any
+    /// is before the window opens, else `inside`.
+    public static func timing(_ f: SignoffFacts, window w: Window) -> WindowPosition {
+        var instants = [f.authorDate, f.committerDate]
+        if case .valid(let time, _) = f.timestamp { instants.append(time) }
+        let positions = instants.map(w.position(of:))
+        if positions.contains(.late) { return .late }
+        if positions.contains(.early) { return .early }
+        return .inside
+    }
+
+    /// The `signature` rule on its own (audit also applies it to amendments): a broken rule, or
+    /// a note for the report.
+    public static func signature(_ outcome: SignatureOutcome, policy: Policy) -> (violation: RuleViolation?, note: String?) {
+        switch outcome {
+        case .valid(let signer): return (nil, "signed by \(signer)")
+        case .invalid(let why):
+            return (RuleViolation(rule: "signature", message: "the signature does not hold: \(why)",
+                                  remedy: "sign with a key listed in \(policy.allowedSignersFile) (or in your GnuPG keyring for OpenPGP), or have the file's owners add yours"), nil)
+        case .unverifiable(let why) where policy.signatureRequired:
+            return (RuleViolation(rule: "signature", message: "the signature cannot be checked: \(why)",
+                                  remedy: "commit \(policy.allowedSignersFile) listing the signers' public keys (OpenSSH allowed-signers format)"), nil)
+        case .unverifiable(let why): return (nil, "signature not checked: \(why)")
+        case .unsigned where policy.signatureRequired:
+            return (RuleViolation(rule: "signature", message: "the commit is not signed and signing.required is true",
+                                  remedy: "configure git signing (git config commit.gpgSign true, gpg.format, user.signingKey) and sign again with 'attest sign'"), nil)
+        case .unsigned: return (nil, nil)
+        }
+    }
+
+    static func checkDocument(_ f: SignoffFacts, _ t: SignoffTrailers, policy: Policy, window w: Window,
                               into v: inout [RuleViolation]) -> AttestationDocument? {
         let path = t.documentPath
         guard let text = f.documentText else {
@@ -181,7 +268,7 @@ public enum SignoffRules {
         }
         let doc: AttestationDocument
         do { doc = try AttestationDocument.parse(text, path: path) } catch {
-            v.append(RuleViolation(rule: "document-parse", message: error.description,
+            v.append(RuleViolation(rule: "document-parse", message: "\(path) does not parse: \(error.description)",
                                    remedy: "restore the documented format (docs/attestation-log/README.md) and sign again", file: path))
             return nil
         }
@@ -189,14 +276,17 @@ public enum SignoffRules {
             v.append(RuleViolation(rule: "document-quarter", message: "\(path) is for \(doc.quarter), the trailer says \(t.quarter)",
                                    remedy: "sign the file of the quarter you attest", file: path))
         }
-        let w = schedule.window(for: t.quarter)
         if doc.windowOpens != w.opens || doc.windowCloses != w.closes {
             v.append(RuleViolation(rule: "document-window",
                                    message: "\(path) states the window \(UTC.iso(doc.windowOpens)) .. \(UTC.iso(doc.windowCloses)), the policy's is \(UTC.iso(w.opens)) .. \(UTC.iso(w.closes))",
                                    remedy: "re-render the file ('attest render --force') under the current policy", file: path))
         }
-        for p in doc.signingProblems() {
+        for p in doc.signingProblems() where !p.contains("the result is blocked") {
             v.append(RuleViolation(rule: "document-content", message: p, remedy: "fix the file, re-render if needed, and sign again", file: path))
+        }
+        if doc.result == .blocked || t.result == .blocked {
+            v.append(RuleViolation(rule: "blocked-result", message: "the result is blocked (\(doc.result == .blocked ? path : "Attest-Result")); a blocked quarter is not attested",
+                                   remedy: "resolve what blocks it (link each finding to an issue, resolve step 7 findings, fix errored steps), re-render and sign again", file: path))
         }
         if doc.result != t.result {
             v.append(RuleViolation(rule: "result-trailer", message: "Attest-Result says \(t.result.rawValue), \(path) says \(doc.result.rawValue)",
@@ -211,7 +301,7 @@ public enum SignoffRules {
     }
 
     static func checkEvidence(_ e: EvidenceCheck, _ doc: AttestationDocument, _ t: SignoffTrailers, path: String, into v: inout [RuleViolation]) {
-        let remedy = "use the evidence folder that was signed (its SHA256SUMS must hash to Attest-Evidence); evidence cannot be changed after signing"
+        let remedy = "the evidence must be the folder the file was rendered from (its SHA256SUMS hashes to Attest-Evidence): before signing, re-render from it (attest render --force) or name it with --evidence; after signing it can never change"
         if let m = e.manifestSHA256 {
             if m != t.evidenceSHA256 {
                 v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/SHA256SUMS has SHA-256 \(m), the Attest-Evidence trailer says \(t.evidenceSHA256)", remedy: remedy))
@@ -224,12 +314,14 @@ public enum SignoffRules {
         }
         for s in doc.steps where s.status != .error {
             let file = Controls.step(s.step)?.evidenceFile ?? "step \(s.step)"
+            let line = doc.lines.steps[s.step].map { "line \($0): " } ?? ""
+            let label = "step \(s.step) (\(Controls.step(s.step)?.control ?? "?"))"
             guard let got = e.stepSHA256[s.step] else {
-                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) (step \(s.step)) is missing", remedy: remedy))
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) is missing, \(label); \(path) \(line)states \(s.evidenceSHA256)", remedy: remedy))
                 continue
             }
             if got != s.evidenceSHA256 {
-                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got), \(path) states \(s.evidenceSHA256) for step \(s.step)", remedy: remedy))
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) has SHA-256 \(got), \(label); \(path) \(line)step \(s.step) evidence SHA-256 does not match \(file) (it states \(s.evidenceSHA256))", remedy: remedy))
             }
         }
     }
@@ -252,7 +344,7 @@ public enum SignoffRules {
 
     static func checkOrder(_ f: SignoffFacts, policy: Policy, into v: inout [RuleViolation]) {
         if let newest = f.parentCommitterDates.max(), f.committerDate < newest {
-            v.append(RuleViolation(rule: "committer-order", message: "the committer date \(UTC.human(f.committerDate)) is before its parent's (\(UTC.human(newest)))",
+            v.append(RuleViolation(rule: "committer-order", message: "the committer date \(UTC.human(f.committerDate)) is \(UTC.span(newest.timeIntervalSince(f.committerDate))) before its parent's \(UTC.human(newest)): it was made after its parent, so its date was set back",
                                    remedy: "the date was set by hand; sign again with the real clock ('attest sign')"))
         }
         let limit = f.now.addingTimeInterval(Double(policy.hookMaxSkewMinutes) * 60)
@@ -288,7 +380,7 @@ public enum SignoffRules {
                 notes.append("late: the trusted time \(UTC.human(time)) from TSA \(authority) is after the hard close (\(UTC.human(w.closes))); reason: \(t.late!)")
             case .late:
                 v.append(RuleViolation(rule: "late", message: "late: the trusted time \(UTC.human(time)) from TSA \(authority) is after the \(t.quarter) hard close (\(UTC.human(w.closes))), whatever the git dates say",
-                                       remedy: "the commit dates were set by hand; a sign-off after the hard close must be declared: 'attest sign --late --reason TEXT'"))
+                                       remedy: "the git dates disagree with the trusted time (a wrong clock, or dates set by hand); a sign-off after the hard close must be declared: 'attest sign --late --reason TEXT'"))
             }
         }
     }
@@ -332,5 +424,47 @@ public enum SignoffRules {
                                  remedy: "name the amended sign-off commit in full: 'Attest-Amends: \(signedBy.last!)'", file: path)
         }
         return nil
+    }
+}
+
+// MARK: which policy judges a sign-off
+
+extension SignoffRules {
+    /// The policy that judges a sign-off, the same in every command: the policy in force when it
+    /// was signed, `.attestconfig` at the sign-off's parent, tightened by the sign-off's own
+    /// `.attestconfig` only where that is stricter (a sign-off never weakens a rule for itself).
+    /// Turning on `signing.required` or `tsa.required` therefore applies to later sign-offs,
+    /// never to quarters already signed.
+    public static func policyInForce(parent: Policy, own: Policy?) -> Policy {
+        guard let own else { return parent }
+        var p = parent
+        p.signatureRequired = parent.signatureRequired || own.signatureRequired
+        p.tsaRequired = parent.tsaRequired || own.tsaRequired
+        p.hookMaxSkewMinutes = min(parent.hookMaxSkewMinutes, own.hookMaxSkewMinutes)
+        p.hookMaxSignoffAgeHours = min(parent.hookMaxSignoffAgeHours, own.hookMaxSignoffAgeHours)
+        // A narrower window is stricter; a moved target hour is neither, so the parent's stays.
+        if own.windowTargetHour == parent.windowTargetHour {
+            p.windowOpenDaysBefore = min(parent.windowOpenDaysBefore, own.windowOpenDaysBefore)
+            p.windowCloseDaysAfter = min(parent.windowCloseDaysAfter, own.windowCloseDaysAfter)
+        }
+        return p
+    }
+
+    /// The rules of `new` that are weaker than those of `old`, as `key old → new` (empty: none).
+    public static func weakenings(from old: Policy, to new: Policy) -> [String] {
+        var out: [String] = []
+        func flag(_ key: String, _ weaker: Bool, _ o: String, _ n: String) { if weaker { out.append("\(key) \(o) → \(n)") } }
+        flag("signing.required", old.signatureRequired && !new.signatureRequired, "true", "false")
+        flag("tsa.required", old.tsaRequired && !new.tsaRequired, "true", "false")
+        flag("window.openDaysBefore", new.windowOpenDaysBefore > old.windowOpenDaysBefore, "\(old.windowOpenDaysBefore)", "\(new.windowOpenDaysBefore)")
+        flag("window.closeDaysAfter", new.windowCloseDaysAfter > old.windowCloseDaysAfter, "\(old.windowCloseDaysAfter)", "\(new.windowCloseDaysAfter)")
+        flag("hook.maxSkewMinutes", new.hookMaxSkewMinutes > old.hookMaxSkewMinutes, "\(old.hookMaxSkewMinutes)", "\(new.hookMaxSkewMinutes)")
+        flag("hook.maxSignoffAgeHours", new.hookMaxSignoffAgeHours > old.hookMaxSignoffAgeHours, "\(old.hookMaxSignoffAgeHours)", "\(new.hookMaxSignoffAgeHours)")
+        return out
+    }
+
+    /// One line naming the rules a sign-off was judged under, for reports.
+    public static func describe(_ p: Policy) -> String {
+        "signing.required=\(p.signatureRequired), tsa.required=\(p.tsaRequired), window \(p.windowOpenDaysBefore) days before to \(p.windowCloseDaysAfter) days after (target \(p.windowTargetHour):00 UTC)"
     }
 }

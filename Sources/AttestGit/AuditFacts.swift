@@ -127,7 +127,10 @@ public struct AuditFacts {
             var commits: [AuditCommit] = []
             for (t, change) in listed {
                 let d = try detail(t.index)
-                let (policy, problem) = policy(at: t.index)
+                // The policy in force when it was made: its parent's, tightened by its own.
+                let (own, problem) = policy(at: t.index)
+                let parentPolicy = history.parentIndices(of: t.index).first.map { policy(at: $0).0 }
+                let inForce = SignoffRules.policyInForce(parent: parentPolicy ?? own, own: own)
                 var document: Data?
                 if change != .deleted, let blob = try history.fileID(file, atCommit: t.index) { document = try history.blob(blob) }
                 let parentTimes = history.parentIndices(of: t.index).map { history.committerTime(at: $0) }
@@ -135,8 +138,9 @@ public struct AuditFacts {
                     id: t.id.hex, parents: t.parents.map(\.hex), author: person(d.author), committer: person(d.committer),
                     message: d.message, latestParentCommitterTime: parentTimes.max().map { Date(timeIntervalSince1970: TimeInterval($0)) },
                     change: change, document: document, documentSHA256: document.map(sha256),
-                    window: Schedule(policy: policy).window(for: q), policyProblem: problem,
+                    window: Schedule(policy: inForce).window(for: q), policyProblem: problem,
                     signature: d.isSigned ? .present : .none))
+                commits[commits.count - 1].policy = inForce
             }
 
             // Graph facts relative to each sign-off candidate.
@@ -178,8 +182,15 @@ public struct AuditFacts {
                 if all.count > 1 && parents.count < all.count { continue }
                 let mine = windowValues(at: c)
                 let theirs = parents.first.flatMap { $0 }.map(windowValues) ?? windowValues(of: Policy())
-                let changes = Policy.windowKeys.compactMap { k -> PolicyChange.KeyChange? in
+                var changes = Policy.windowKeys.compactMap { k -> PolicyChange.KeyChange? in
                     mine[k] == theirs[k] ? nil : PolicyChange.KeyChange(key: k, old: theirs[k] ?? "", new: mine[k] ?? "")
+                }
+                // A requirement turned off (signing, TSA, the hooks' limits) is reported too.
+                let before = parents.first.flatMap { $0 }.map { policy(at: $0).0 } ?? Policy()
+                for w in SignoffRules.weakenings(from: before, to: policy(at: c).0) {
+                    let parts = w.components(separatedBy: " ")
+                    guard parts.count == 4, !Policy.windowKeys.contains(parts[0]) else { continue }
+                    changes.append(PolicyChange.KeyChange(key: parts[0], old: parts[1], new: parts[3]))
                 }
                 guard !changes.isEmpty else { continue }
                 let d = try detail(c)

@@ -7,8 +7,30 @@ internal import CGit2
 public struct SignoffPreflight: Sendable {
     /// `refs/heads/main`.
     public let branch: String
+    /// The commit the sign-off goes on top of.
     public let head: ObjectID
+    /// With `attest sign --replace-unpushed`: the unpushed sign-off at the branch's tip that the
+    /// new one replaces (`head` is then its parent); the branch moves only if it is still there.
+    public private(set) var replaces: ObjectID?
     public var branchName: String { branch.hasPrefix("refs/heads/") ? String(branch.dropFirst(11)) : branch }
+
+    /// The same branch, with the sign-off going on top of `tip`'s parent in place of `tip`.
+    public func replacing(tip: ObjectID, parent: ObjectID) -> SignoffPreflight {
+        var p = SignoffPreflight(branch: branch, head: parent)
+        p.replaces = tip
+        return p
+    }
+
+    init(branch: String, head: ObjectID) { self.branch = branch; self.head = head }
+}
+
+/// Whether a commit has reached a remote, as far as this clone knows.
+public struct PushState: Sendable {
+    /// `refs/remotes/origin/main`, the branch's upstream; nil when it has none.
+    public let upstream: String?
+    /// The remote-tracking refs that contain the commit (empty: never pushed, as far as we know).
+    public let containedIn: [String]
+    public var pushed: Bool { !containedIn.isEmpty }
 }
 
 extension Repository {
@@ -44,6 +66,55 @@ extension Repository {
         return SignoffPreflight(branch: branch, head: head)
     }
 
+    /// The branch `HEAD` is on (`refs/heads/main`); nil when detached.
+    public var headBranch: String? {
+        var ref: OpaquePointer?
+        guard git_reference_lookup(&ref, pointer, "HEAD") == 0 else { return nil }
+        defer { git_reference_free(ref) }
+        guard git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC, let t = git_reference_symbolic_target(ref) else { return nil }
+        return String(cString: t)
+    }
+
+    /// The branch's upstream (`branch.<name>.remote` / `.merge`), as a remote-tracking ref name.
+    public func upstream(of branch: String) -> String? {
+        var buf = git_buf()
+        defer { git_buf_dispose(&buf) }
+        guard git_branch_upstream_name(&buf, pointer, branch) == 0, let p = buf.ptr else { return nil }
+        return String(cString: p)
+    }
+
+    /// Which remote-tracking refs (`refs/remotes/*`) contain `commit`, and the branch's upstream.
+    public func pushState(of commit: ObjectID, branch: String) -> PushState {
+        let remotes = (try? references(glob: "refs/remotes/*")) ?? []
+        let containing = remotes.filter { isAncestor(commit, of: $0.id) }.map(\.name)
+        return PushState(upstream: upstream(of: branch), containedIn: containing)
+    }
+
+    /// The paths whose entries differ between a commit's tree and its first parent's.
+    public func changedPaths(of commit: ObjectID) throws(GitError) -> [String] {
+        let c = try lookupCommit(commit)
+        defer { git_commit_free(c) }
+        var tree: OpaquePointer?, parentTree: OpaquePointer?
+        try check(git_commit_tree(&tree, c), "read the tree of \(commit.short)")
+        defer { git_tree_free(tree) }
+        if git_commit_parentcount(c) > 0 {
+            var parent: OpaquePointer?
+            try check(git_commit_parent(&parent, c, 0), "read the parent of \(commit.short)")
+            defer { git_commit_free(parent) }
+            try check(git_commit_tree(&parentTree, parent), "read the parent tree of \(commit.short)")
+        }
+        defer { git_tree_free(parentTree) }
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil), "compare \(commit.short) with its parent")
+        defer { git_diff_free(diff) }
+        var out: [String] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let d = git_diff_get_delta(diff, i) else { continue }
+            if let p = d.pointee.new_file.path { out.append(String(cString: p)) }
+        }
+        return out
+    }
+
     static func stateName(_ state: Int32) -> String {
         switch git_repository_state_t(rawValue: UInt32(bitPattern: state)) {
         case GIT_REPOSITORY_STATE_MERGE: return "merge"
@@ -64,25 +135,36 @@ extension Repository {
         return (name, email)
     }
 
-    /// Makes the sign-off commit: `HEAD`'s tree with only `path` set to `contents`, author and
-    /// committer `user.name <user.email>` at `time` (UTC), `message`, signed by `sign` when given
-    /// (it receives the commit buffer and returns the armored signature); then moves the branch
-    /// from `preflight.head` to the new commit by compare-and-swap, and sets the index entry of
-    /// `path` to the committed blob with the working file's stat data, so `git status` shows it
-    /// clean. Other index entries (whatever else is staged) are left alone.
+    /// The sign-off commit written to the object store but not yet on any branch: `attest sign`
+    /// judges this very object (`SignoffRules.check`) before `publishSignoff` moves the branch.
+    public struct UnpublishedSignoff: Sendable {
+        public let preflight: SignoffPreflight
+        public let id: ObjectID
+        public let path: String
+        let blob: ObjectID
+        let executable: Bool
+        let subject: String
+        /// A timestamp token's validation data (docs/tsa.md), in the commit's tree beside `path`.
+        let validationFiles: [(path: String, contents: Data)]
+    }
+
+    /// Makes the sign-off commit object: `HEAD`'s tree with only `path` set to `contents`, author
+    /// and committer `user.name <user.email>` at `time` (UTC), `message`, signed by `sign` when
+    /// given (it receives the commit buffer and returns the armored signature). Only objects are
+    /// written (blob, tree, commit), which nothing references until `publishSignoff`: HEAD, the
+    /// index, the work tree and every ref stay as they were (`git gc` removes the objects if the
+    /// commit is never published).
     ///
-    /// Refused, with nothing moved: `contents` equal to `HEAD`'s version; the branch no longer at
-    /// `preflight.head` (another commit came in: run sign again). An object written before a
-    /// refusal is unreferenced and harmless (`git gc` removes it).
+    /// Refused: `contents` equal to `HEAD`'s version.
     ///
     /// `validationFiles` (a timestamp token's validation data, docs/tsa.md) go into the commit's
-    /// tree beside `path`, and into the index and the working tree once the branch has moved.
-    public func commitSignoff(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
-                              validationFiles: [(path: String, contents: Data)] = [],
-                              sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> ObjectID {
+    /// tree beside `path`, and into the index and the working tree when it is published.
+    public func writeSignoffObject(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                                   validationFiles: [(path: String, contents: Data)] = [],
+                                   sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> UnpublishedSignoff {
         do {
-            return try makeSignoff(preflight, path: path, contents: contents, message: message, at: time,
-                                   validationFiles: validationFiles, sign: sign)
+            return try makeSignoffObject(preflight, path: path, contents: contents, message: message, at: time,
+                                         validationFiles: validationFiles, sign: sign)
         } catch let e as AttestError { throw e } catch let e as GitError {
             throw .environment("git: \(e.description)")
         } catch {
@@ -90,21 +172,66 @@ extension Repository {
         }
     }
 
-    private func makeSignoff(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
-                             validationFiles: [(path: String, contents: Data)],
-                             sign: ((Data) throws(AttestError) -> String)?) throws -> ObjectID {
+    /// Refuses a sign-off whose file is `HEAD`'s version: there is nothing to sign.
+    public func requireChange(_ preflight: SignoffPreflight, path: String, contents: Data) throws(AttestError) {
+        let changed: Bool
+        do { changed = try blobID(at: path, inCommit: preflight.head) != signoffTree(head: preflight.head, path: path, contents: contents).blob } catch {
+            throw .environment("git: \(error.description)")
+        }
+        guard changed else {
+            throw .failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
+        }
+    }
+
+    /// Moves the branch from `preflight.head` to the sign-off commit by compare-and-swap, and sets
+    /// the index entry of its file to the committed blob with the working file's stat data, so
+    /// `git status` shows it clean. Other index entries (whatever else is staged) are left alone.
+    ///
+    /// Refused, with nothing moved: the branch no longer at `preflight.head` (another commit came
+    /// in: run sign again).
+    public func publishSignoff(_ s: UnpublishedSignoff) throws(AttestError) {
+        let preflight = s.preflight
+        var headOID = (preflight.replaces ?? preflight.head).oid
+        var commitID = s.id.oid
+        var ref: OpaquePointer?
+        let moved = git_reference_create_matching(&ref, pointer, preflight.branch, &commitID, 1, &headOID, "commit: \(s.subject)")
+        if moved == GIT_EMODIFIED.rawValue || moved == GIT_ELOCKED.rawValue || moved == GIT_EEXISTS.rawValue {
+            let now = (try? resolveCommit(preflight.branch))?.short ?? "another commit"
+            throw .failed("\(preflight.branchName) moved while attest sign was working (it was \((preflight.replaces ?? preflight.head).short), it is now \(now)): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
+        }
+        do { try check(moved, "move \(preflight.branch) to the sign-off commit") } catch { throw .environment("git: \(error.description)") }
+        git_reference_free(ref)
+
+        do {
+            for f in s.validationFiles {
+                let full = (workdir ?? "") + "/" + f.path
+                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try f.contents.write(to: URL(fileURLWithPath: full))
+                var id = git_oid()
+                let rc = f.contents.withUnsafeBytes { p in git_blob_create_from_buffer(&id, pointer, p.baseAddress, p.count) }
+                try check(rc, "write \(f.path) into the object store")
+                try updateIndexEntry(path: f.path, blob: id, mode: GIT_FILEMODE_BLOB)
+            }
+        } catch {
+            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but its validation files could not be written to the working tree and the index (\(error)); run 'git checkout HEAD -- \(((s.validationFiles.first?.path ?? "") as NSString).deletingLastPathComponent)'")
+        }
+        let mode = s.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
+        do { try updateIndexEntry(path: s.path, blob: s.blob.oid, mode: mode) } catch {
+            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but the index entry of \(s.path) could not be updated (\(error)); run 'git reset -q -- \(s.path)' so git status shows it clean")
+        }
+    }
+
+    private func makeSignoffObject(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                                   validationFiles: [(path: String, contents: Data)],
+                                   sign: ((Data) throws(AttestError) -> String)?) throws -> UnpublishedSignoff {
         let who = try committerIdentity()
         let parent = try lookupCommit(preflight.head)
         defer { git_commit_free(parent) }
 
         // The same tree `signoffTree` gives (and that a timestamp token, if any, stamped).
+        try requireChange(preflight, path: path, contents: contents)
         let ids = try signoffTree(head: preflight.head, path: path, contents: contents)
-        if try blobID(at: path, inCommit: preflight.head) == ids.blob {
-            throw AttestError.failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
-        }
         var newTree = try tree(ids.tree, adding: validationFiles).oid
-        let blob = ids.blob.oid
-        let mode = ids.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
         var treeObj: OpaquePointer?
         try check(git_tree_lookup(&treeObj, pointer, &newTree), "read the new tree")
         defer { git_tree_free(treeObj) }
@@ -126,36 +253,8 @@ extension Repository {
 
         var commitID = git_oid()
         try check(git_commit_create_with_signature(&commitID, pointer, buf.ptr, signature, nil), "write the commit")
-
-        // Compare-and-swap: only if the branch still points where it did when sign began.
-        var headOID = preflight.head.oid
-        var ref: OpaquePointer?
-        let subject = message.prefix { $0 != "\n" }
-        let moved = git_reference_create_matching(&ref, pointer, preflight.branch, &commitID, 1, &headOID, "commit: \(subject)")
-        if moved == GIT_EMODIFIED.rawValue || moved == GIT_ELOCKED.rawValue || moved == GIT_EEXISTS.rawValue {
-            let now = (try? resolveCommit(preflight.branch))?.short ?? "another commit"
-            throw AttestError.failed("\(preflight.branchName) moved while attest sign was working (it was \(preflight.head.short), it is now \(now)): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
-        }
-        try check(moved, "move \(preflight.branch) to the sign-off commit")
-        git_reference_free(ref)
-
-        do {
-            for f in validationFiles {
-                let full = (workdir ?? "") + "/" + f.path
-                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try f.contents.write(to: URL(fileURLWithPath: full))
-                var id = git_oid()
-                let rc = f.contents.withUnsafeBytes { p in git_blob_create_from_buffer(&id, pointer, p.baseAddress, p.count) }
-                try check(rc, "write \(f.path) into the object store")
-                try updateIndexEntry(path: f.path, blob: id, mode: GIT_FILEMODE_BLOB)
-            }
-        } catch {
-            throw AttestError.environment("the sign-off commit \(ObjectID(commitID).short) is on \(preflight.branchName), but its validation files could not be written to the working tree and the index (\(error)); run 'git checkout HEAD -- .' in the attestation folder")
-        }
-        do { try updateIndexEntry(path: path, blob: blob, mode: mode) } catch {
-            throw AttestError.environment("the sign-off commit \(ObjectID(commitID).short) is on \(preflight.branchName), but the index entry of \(path) could not be updated (\(error)); run 'git reset -q -- \(path)' so git status shows it clean")
-        }
-        return ObjectID(commitID)
+        return UnpublishedSignoff(preflight: preflight, id: ObjectID(commitID), path: path, blob: ids.blob,
+                                  executable: ids.executable, subject: String(message.prefix { $0 != "\n" }), validationFiles: validationFiles)
     }
 
     /// Sets one index entry to `blob`, with the working file's stat data.

@@ -2,25 +2,26 @@ import Foundation
 import AttestCore
 internal import CGit2
 
-/// A sign-off commit found in history: a commit whose message carries an `Attest-Quarter`
-/// trailer (DESIGN.md §4.5), with its trailers read.
+/// A sign-off commit found in history: a commit whose message claims a quarter
+/// (`SignoffClaim`, AttestCore's one definition: trailers, a broken trailer block, or the
+/// runbook's subject), with what it claims.
 public struct SignoffCommit: Sendable {
     /// The commit, read byte for byte (id, parents, author, committer, message, signature).
     public let commit: RawCommit
-    /// The raw `Attest-Quarter` value, as written (even when it does not parse).
-    public let quarterText: String
-    /// The parsed trailers; nil when the sign-off's trailers are malformed (see `trailerError`).
-    public let trailers: SignoffTrailers?
+    public let claim: SignoffClaim
+    /// The quarter as written (even when it does not parse).
+    public var quarterText: String { claim.quarterText }
+    /// The parsed trailers; nil when they are malformed or absent (see `trailerError`).
+    public var trailers: SignoffTrailers? { claim.trailers }
     /// Why the trailers could not be read; nil when they could.
-    public let trailerError: String?
+    public var trailerError: String? { claim.trailerProblem }
 
     public var id: ObjectID { commit.id }
 }
 
 extension Repository {
     /// Every sign-off commit reachable from `revision` (default `HEAD`), newest first (git's
-    /// topological order, then commit time); only those whose `Attest-Quarter` is `quarter` when
-    /// it is given. Malformed sign-offs are returned too, with `trailerError` set. An unborn
+    /// topological order, then commit time); only those that claim `quarter` when it is given. Malformed sign-offs are returned too, with `trailerError` set. An unborn
     /// `HEAD` has none.
     ///
     /// `attest sign` uses it to refuse a second sign-off for a quarter and to name the commit an
@@ -38,9 +39,9 @@ extension Repository {
             let c = try lookupCommit(id)
             let message = git_commit_message(c).map { String(cString: $0) } ?? ""
             git_commit_free(c)
-            guard message.contains("Attest-Quarter:") else { return true }
+            guard SignoffClaim.mayClaim(message) else { return true }
             guard let found = try signoffCommit(id) else { return true }
-            if let quarter, found.quarterText != quarter.description { return true }
+            if let quarter, found.claim.quarter != quarter { return true }
             out.append(found)
             return true
         }
@@ -52,14 +53,11 @@ extension Repository {
         try signoffs(for: quarter, reachableFrom: revision).first
     }
 
-    /// Reads one commit as a sign-off; nil when its message has no `Attest-Quarter` trailer.
+    /// Reads one commit as a sign-off; nil when its message claims no quarter.
     public func signoffCommit(_ id: ObjectID) throws(GitError) -> SignoffCommit? {
         let raw = try rawCommit(id)
-        guard let quarterText = Trailers.parse(raw.message).first(where: { $0.key == "Attest-Quarter" })?.value else { return nil }
-        var trailers: SignoffTrailers?
-        var problem: String?
-        do { trailers = try SignoffTrailers.parse(message: raw.message) } catch { problem = error.description }
-        return SignoffCommit(commit: raw, quarterText: quarterText, trailers: trailers, trailerError: problem)
+        guard let claim = SignoffClaim(message: raw.message) else { return nil }
+        return SignoffCommit(commit: raw, claim: claim)
     }
 
     /// `HEAD` names a branch that has no commit yet.

@@ -12,7 +12,10 @@ import AttestTestSupport
         let repo = T.baseRepository()
         repo.write(".attestconfig", "[window]\n\tcloseDaysAfter = 30\n")
         let widen = repo.commitAll("policy: a longer window", date: "2026-01-05T09:00:00Z")
-        SignoffFixture.commit(in: repo, quarter: "2026-Q1", date: "2026-01-20T10:00:00Z")  // late under the default policy
+        // Late under the default policy; the file states the window of the policy in force.
+        let wide = Schedule(openDaysBefore: 5, closeDaysAfter: 30, targetHour: 10)
+        SignoffFixture.commit(in: repo, quarter: "2026-Q1", date: "2026-01-20T10:00:00Z",
+                              text: SignoffFixture.document(quarter: try Quarter(parsing: "2026-Q1"), schedule: wide))
         repo.write(".attestconfig", "[window]\n\tcloseDaysAfter = 5\n")
         let narrow = repo.commitAll("policy: back to five days", date: "2026-02-10T09:00:00Z")
         let r = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-03-31", "--json"])
@@ -77,8 +80,13 @@ import AttestTestSupport
         let verified = repo.git(["-c", "gpg.ssh.allowedSignersFile=.attest/allowed_signers", "verify-commit", ":/Q1 2026"], check: false)
         #expect(verified.status == 0, "\(verified)")
 
+        // Without signing.required a signature is not required, but one that is there must hold
+        // (the judge's `signature` rule, as verify and the hooks apply it): only Q3 is flagged.
         let lax = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-07-31", "--json"])
-        #expect(lax.status == 0, "without signing.required, signatures are reported, not required: \(lax)")
+        #expect(lax.status == 1, "\(lax)")
+        let laxQuarters = T.quarters(try T.json(lax))
+        #expect(laxQuarters["2026-Q1"]?["flags"] as? [String] == [] && laxQuarters["2026-Q2"]?["flags"] as? [String] == [])
+        #expect(laxQuarters["2026-Q3"]?["flags"] as? [String] == ["bad-signature"])
         let r = repo.attest(["-c", "signing.required=true", "audit", "--from", "2026-01-01", "--to", "2026-07-31", "--json"])
         #expect(r.status == 1)
         let qs = T.quarters(try T.json(r))

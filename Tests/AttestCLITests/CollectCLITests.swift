@@ -62,6 +62,7 @@ import AttestTestSupport
         #expect(r.status == 0, "\(r)")
         for step in 1...7 { #expect(r.stdout.contains("Step \(step)  "), "\(r.stdout)") }
         #expect(r.stdout.contains("evidence: \(repo.path)/evidence/2026-Q2"))
+        #expect(r.stdout.contains("\n2026-Q2: 7 passed\nevidence: "), "\(r.stdout)")
         let folder = repo.path + "/evidence/2026-Q2"
         let check = run("sha256sum", ["-c", "SHA256SUMS"], cwd: folder)
         #expect(check.status == 0, "\(check)")
@@ -100,6 +101,42 @@ import AttestTestSupport
         #expect(steps[2]["status"] as? String == "finding")
         #expect((steps[2]["findings"] as? [[String: String]])?.first?["detail"]?.contains("chain_error set ('kms key rotated mid-chain')") == true)
         #expect(FileManager.default.fileExists(atPath: repo.path + "/ev/results.json"))
+    }
+
+    /// Each finding is printed once, as a bullet under its step; the step line and the closing
+    /// sentence only count them, in English.
+    @Test func findingsArePrintedOnceAndCountedInEnglish() throws {
+        let db = try TestDatabase.shared()
+        let name = try Self.passingDatabase(db)
+        try db.psql("UPDATE audit_integrity_log SET chain_error = 'kms key rotated mid-chain' WHERE started_at = '2026-04-01T02:00:00Z'", database: name)
+        let repo = ScratchRepository("collect")
+        Self.writeRepoDocs(repo)
+        let log = Self.writeLog(repo)
+        let args = ["collect", "--quarter", "2026-Q2", "--as-of", "2026-04-03T12:00:00Z", "--db", db.conninfo(database: name),
+                    "--pgaudit-log", log, "--force"]
+        let latest = "latest monthly run"
+        let one = repo.attest(args)
+        #expect(one.status == 1, "\(one)")
+        var lines = one.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[2] == "Step 3  CC8.1  finding  1 finding", "\(one.stdout)")
+        #expect(lines[3].hasPrefix("        - \(latest) ") && lines[3].contains("kms key rotated mid-chain"), "\(one.stdout)")
+        #expect(one.stdout.components(separatedBy: "kms key rotated mid-chain").count == 2, "\(one.stdout)")
+        #expect(lines.contains("2026-Q2: 6 passed, 1 with a finding"), "\(one.stdout)")
+
+        try db.psql("UPDATE audit_integrity_log SET result = 'fail', errors = 3 WHERE started_at = '2026-02-01T02:00:00Z'", database: name)
+        let two = repo.attest(args)
+        #expect(two.status == 1, "\(two)")
+        lines = two.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[2] == "Step 3  CC8.1  finding  2 findings", "\(two.stdout)")
+        #expect(lines[3].hasPrefix("        - ") && lines[4].hasPrefix("        - "), "\(two.stdout)")
+        #expect(two.stdout.components(separatedBy: "kms key rotated mid-chain").count == 2, "\(two.stdout)")
+        #expect(two.stdout.components(separatedBy: "no passing monthly run in 2026-02").count == 2, "\(two.stdout)")
+        #expect(lines.contains("2026-Q2: 6 passed, 1 with findings (2 findings)"), "\(two.stdout)")
+        #expect(!two.stdout.contains("0 error") && !two.stdout.contains("0 finding"), "\(two.stdout)")
+        #expect(!two.stdout.contains("(s)"), "\(two.stdout)")
+        let results = try EvidenceResults.load(from: URL(fileURLWithPath: repo.path + "/evidence/2026-Q2/results.json"))
+        #expect(results.steps[2].summary == "2 findings")
+        #expect(results.steps[2].findings.count == 2)
     }
 
     @Test(arguments: ["unreachable", "wrong-password"])
@@ -155,6 +192,7 @@ import AttestTestSupport
         #expect(lines[3].hasPrefix("Step 4  A1.2   error    error: query failed: relation \"audit_archival_runs\" does not exist"), "\(r.stdout)")
         #expect(lines[4].hasPrefix("Step 5  A1.2   error"))
         for i in [0, 1, 2, 5, 6] { #expect(lines[i].contains("  pass  "), "\(lines[i])") }
+        #expect(lines[7] == "2026-Q2: 5 passed, 2 errors", "\(r.stdout)")
         #expect(run("sha256sum", ["-c", "SHA256SUMS"], cwd: repo.path + "/evidence/2026-Q2").status == 0)
     }
 

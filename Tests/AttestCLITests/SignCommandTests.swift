@@ -23,6 +23,7 @@ import AttestTestSupport
         let before = c.head()
         let r = c.attest(["sign", "--quarter", "2026-Q4"], at: "2026-10-04 12:00:00")
         #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("\n  steps: 6 passed, 1 with a finding\n"), "\(r)")
         let after = c.head()
         // Exactly one new commit, on top of the old HEAD.
         #expect(c.git(["rev-list", "--count", "\(before)..\(after)"]).stdout == "1\n")

@@ -17,12 +17,12 @@ final class ComplianceRepo: @unchecked Sendable {
         (7, "CC6.7", "Access change control", "CC6.7-rbac-grants-audit.csv"),
     ]
 
-    init(_ label: String = "sign") {
+    init(_ label: String = "sign", date: String = "2026-09-01T10:00:00Z") {
         repo = ScratchRepository(label)
         let r = repo.attest(["init"])
         precondition(r.status == 0, "attest init failed: \(r)")
         repo.write("README.md", "compliance repo\n")
-        repo.commitAll("attest init", date: "2026-09-01T10:00:00Z")
+        repo.commitAll("attest init", date: date)
     }
 
     /// Writes evidence/QUARTER with the given statuses ("pass", "finding", "error").

@@ -161,12 +161,26 @@ import AttestTestSupport
         #expect(c.git(["status", "--porcelain"]).stdout.contains(" M templates/attestation.md.mustache"))
     }
 
+    /// render's line counts the steps in English: no zero counts, singular and plural right.
+    @Test func renderCountsTheStepsInEnglish() throws {
+        let clean = ComplianceRepo("render")
+        clean.evidence()
+        let r = clean.attest(["render", "--quarter", "2026-Q4"], at: "2026-10-02 09:30:00")
+        #expect(r.status == 0 && r.stdout.hasPrefix("wrote docs/attestation-log/2026-Q4.md: 2026-Q4 clean; 7 passed\n"), "\(r)")
+
+        let mixed = ComplianceRepo("render")
+        mixed.evidence(statuses: ["pass", "finding", "pass", "pass", "error", "finding", "pass"])
+        let m = mixed.attest(["render", "--quarter", "2026-Q4"], at: "2026-10-02 09:30:00")
+        #expect(m.status == 0, "\(m)")
+        #expect(m.stdout.hasPrefix("wrote docs/attestation-log/2026-Q4.md: 2026-Q4 blocked; 4 passed, 2 with findings (2 findings), 1 error\n"), "\(m)")
+    }
+
     @Test func renderWritesTheFactsAndRefusesToOverwrite() throws {
         let c = ComplianceRepo("render")
         c.evidence(statuses: ["pass", "pass", "pass", "pass", "pass", "finding", "pass"])
         let r = c.attest(["render", "--quarter", "2026-Q4", "--issue", "6=https://github.com/raxx/api/issues/482"], at: "2026-10-02 09:30:00")
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.contains("wrote docs/attestation-log/2026-Q4.md: 2026-Q4 qualified (6 pass, 1 finding, 0 error; 1 finding)"), "\(r)")
+        #expect(r.stdout.contains("wrote docs/attestation-log/2026-Q4.md: 2026-Q4 qualified; 6 passed, 1 with a finding"), "\(r)")
         let text = c.read("docs/attestation-log/2026-Q4.md")
         #expect(text.contains("| Operator | Olive Operator |"))
         #expect(text.contains("| Date | 2026-10-02 |"))

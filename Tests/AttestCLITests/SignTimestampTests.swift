@@ -78,8 +78,10 @@ import AttestTestSupport
         let before = try snapshot(c)
         let r = c.attest(["sign", "--quarter", "2026-Q4"], at: "2026-10-05 12:00:00")
         #expect(r.status == 1, "\(r)")
-        #expect(r.stderr.contains("error: the TSA (CN=Sign TSA,O=attest tests) stamped 2026-10-07 12:00:"), "\(r)")
-        #expect(r.stderr.contains("after 2026-Q4's hard close (2026-10-06 23:59:59 UTC); nothing was signed"), "\(r)")
+        // The judge's own rule, as verify and the hooks would name it (issue 13).
+        #expect(r.stderr.contains("nothing was signed"), "\(r)")
+        #expect(r.stderr.contains("[late] late: the trusted time 2026-10-07 12:00:"), "\(r)")
+        #expect(r.stderr.contains("from TSA CN=Sign TSA,O=attest tests is after the 2026-Q4 hard close (2026-10-06 23:59:59 UTC)"), "\(r)")
         #expect(try snapshot(c) == before)
     }
 

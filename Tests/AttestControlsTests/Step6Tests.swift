@@ -126,7 +126,7 @@ enum LogShape: String, CaseIterable, Sendable {
         #expect(o.rowCount == 90 * 24 + 13 + 1)
         let ev = String(decoding: o.evidence, as: UTF8.self)
         #expect(ev.contains("other pgaudit lines 2, outside the range 24, unparseable 4"), "\(ev.prefix(800))")
-        #expect(o.summary.hasSuffix("; 4 unparseable line(s)"))
+        #expect(o.summary.hasSuffix("; 4 unparseable lines"))
     }
 
     @Test func gzipAndSeveralExportsAreReadTogether() throws {

@@ -129,7 +129,7 @@ import AttestTestSupport
         let f = try fixture([("raptor-audit-admin", "2026-02-10T19:00:00Z", "CW-2026-07"), ("raptor-api", "2026-02-11T19:00:00Z", nil)])
         let o = try f.run(Step7GrantReview.run, try f.inputs())
         #expect(o.status == .pass, "\(o.findings)")
-        #expect(o.summary == "all 1 grant(s) inside a listed change window")
+        #expect(o.summary == "the 1 grant is inside a listed change window")
     }
 
     @Test func nullChangeWindowId() throws {

@@ -218,7 +218,9 @@ import AttestTestSupport
         #expect(run(EvidenceDigests(folder: "ev/2026-Q1", manifestSHA256: nil, files: [:])).map(\.detail)
                 == ["the evidence folder ev/2026-Q1 is missing or empty; the evidence cannot be matched to the sign-off"])
         let other = run(EvidenceDigests(folder: "ev/2026-Q1", manifestSHA256: String(repeating: "8", count: 64), files: files))
-        #expect(other.filter { $0.detail.contains("SHA256SUMS has SHA-256") }.count == 2)
+        // One `evidence` finding (the judge's rule, issue 13): SHA256SUMS against Attest-Evidence;
+        // the document's manifest digest equals the trailer, or `evidence-trailer` would say so.
+        #expect(other.filter { $0.detail.contains("SHA256SUMS has SHA-256") }.count == 1)
     }
 
     @Test func periodPassesOnlyWhenEveryQuarterDoes() {

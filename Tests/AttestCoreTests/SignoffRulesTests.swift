@@ -87,9 +87,9 @@ import Testing
     }
 
     @Test func whatCountsAsASignoff() {
-        #expect(SignoffRules.isSignoff(message: "ops(compliance): Q4 2026 SOC-2 attestation sign-off\n"))
-        #expect(SignoffRules.isSignoff(message: "anything\n\nAttest-Quarter: 2026-Q4\n"))
-        #expect(!SignoffRules.isSignoff(message: "fix typo\n\nAttest-Amends: abc\n"))
+        #expect(SignoffClaim(message: "ops(compliance): Q4 2026 SOC-2 attestation sign-off\n") != nil)
+        #expect(SignoffClaim(message: "anything\n\nAttest-Quarter: 2026-Q4\n") != nil)
+        #expect(SignoffClaim(message: "fix typo\n\nAttest-Amends: abc\n") == nil)
         let r = SignoffRules.check(SignoffFacts(commit: "c", message: "ops(compliance): Q4 2026 SOC-2 attestation sign-off\n", documentText: nil,
                                                 documentSHA256: nil, authorDate: date("2026-10-02T00:00:00Z"), committerDate: date("2026-10-02T00:00:00Z"),
                                                 parentCommitterDates: [], now: date("2026-10-02T01:00:00Z")), policy: Policy())

@@ -29,8 +29,9 @@ public enum SignoffFixture {
     }
 
     /// A clean attestation file for a quarter under the default policy.
-    public static func document(quarter q: Quarter, steps: [Int: String]? = nil, manifest: String? = nil) -> String {
-        let w = Schedule().window(for: q)
+    public static func document(quarter q: Quarter, steps: [Int: String]? = nil, manifest: String? = nil,
+                                schedule: Schedule = Schedule()) -> String {
+        let w = schedule.window(for: q)
         let digest = String(repeating: "ab", count: 32)
         let rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | pass | `\(steps?[c.step] ?? digest)` |" }
         return """

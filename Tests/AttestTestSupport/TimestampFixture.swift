@@ -57,11 +57,12 @@ public enum TimestampFixture {
     }
 
     /// Writes the quarter's file, stamps the sign-off's imprint with `tsa` at `tsaTime`, and
-    /// commits it with git dates `date` on the current branch. Returns the commit id and the
+    /// commits it with git dates `date` on the current branch (SSH-signed with `signingKey` when
+    /// given). Returns the commit id and the
     /// imprint's SHA-256 (hex, by `sha256sum`).
     @discardableResult
     public static func commit(in repo: ScratchRepository, quarter: String, date: String, tsa: TestTSA, tsaTime: String,
-                              damage: Damage = .none) -> (id: String, imprint: String) {
+                              damage: Damage = .none, signingKey: String? = nil) -> (id: String, imprint: String) {
         let q = try! Quarter(parsing: quarter)
         let path = "docs/attestation-log/\(q).md"
         let manifest = String(repeating: "0f", count: 32)
@@ -81,7 +82,8 @@ public enum TimestampFixture {
         }
         let t = SignoffTrailers(quarter: q, result: .clean, documentPath: path, documentSHA256: SignoffFixture.sha256(Data(body.utf8)),
                                 evidenceSHA256: manifest, timestamp: timestamp)
-        let id = repo.git(["commit-tree", tree, "-p", parent, "-F", "-"], env: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date],
+        let sign = signingKey.map { ["-c", "gpg.format=ssh", "-c", "user.signingKey=\($0)"] } ?? []
+        let id = repo.git(sign + ["commit-tree", tree, "-p", parent] + (signingKey == nil ? [] : ["-S"]) + ["-F", "-"], env: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date],
                           stdin: Data(t.message.utf8)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         repo.git(["update-ref", "HEAD", id])
         return (id, imprint)

@@ -18,14 +18,21 @@ struct AuditCommand: Command {
     The attestation folder and the windows come from .attestconfig as committed at REV (then
     -c); each quarter is judged by the window of the policy at its own sign-off commit.
 
+    Every format states per quarter: PASS or FAIL, the verified signer (the allowed-signers
+    principal and key fingerprint, or unsigned / bad signature), the git identity as claimed,
+    the time basis, the policy it was judged under and the evidence state. For the packet an
+    external auditor verifies offline, see 'attest export'.
+
     Options:
       --from DATE           first day of the period (YYYY-MM-DD, UTC)
       --to DATE             last day of the period, inclusive
       --rev REV             the revision to audit (default HEAD)
-      --format FORMAT       text (default), json (docs/audit-json.md), markdown (the auditor's
-                            packet page) or html (one self-contained page with a timeline)
+      --format FORMAT       text (default), json (docs/audit-json.md), markdown, or html (one
+                            self-contained page with a timeline, at any width and on A4)
       --json                the same as --format json
-      --out FILE            write the report to FILE (atomically) instead of stdout
+      --out FILE            write the report to FILE (atomically); the format follows the
+                            extension (.html, .md, .json, .txt) unless --format says otherwise,
+                            and stdout still gets the one-line verdict
       --evidence-root DIR   check YYYY-QN/ evidence folders under DIR against the committed digests
 
     Exit codes: 0 the period passes; 1 it does not; 2 usage error or bad policy value;
@@ -33,7 +40,7 @@ struct AuditCommand: Command {
 
     Examples:
       attest audit --from 2026-01-01 --to 2026-12-31
-      attest audit --from 2026-01-01 --to 2026-12-31 --format html --out audit-2026.html
+      attest audit --from 2026-01-01 --to 2026-12-31 --out audit-2026.html
       attest -c attest.folder=compliance/log audit --from 2025-01-01 --to 2025-12-31 --json
     """
     static let spec = ArgumentSpec(options: [
@@ -50,19 +57,13 @@ struct AuditCommand: Command {
     let outFile: String?
     let evidenceRoot: String?
 
+    /// The audit `attest export` runs: all formats come from one evaluation of it.
+    init(from: Date, to: Date, rev: String, evidenceRoot: String?) {
+        self.from = from; self.to = to; self.rev = rev; self.format = .json; self.outFile = nil; self.evidenceRoot = evidenceRoot
+    }
+
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
-        func date(_ name: String) throws(AttestError) -> Date {
-            guard let text = arguments.value(name) else { throw .usage("--\(name) DATE is required") }
-            guard text.utf8.count == 10, let d = UTC.parseInstant(text) else {
-                throw .usage("--\(name) '\(text)' is not a date; write YYYY-MM-DD, for example 2026-01-01")
-            }
-            return d
-        }
-        from = try date("from")
-        to = try date("to")
-        guard from <= to else { throw .usage("--from \(UTC.day(from)) is after --to \(UTC.day(to))") }
-        rev = arguments.value("rev") ?? "HEAD"
-        guard !rev.isEmpty, !rev.hasPrefix("-") else { throw .usage("--rev '\(rev)' is not a revision") }
+        (from, to, rev, evidenceRoot) = try Self.period(arguments, context: context)
         if arguments.flag("json") {
             if let f = arguments.value("format"), f != "json" { throw .usage("--json and --format \(f) disagree; give one") }
             format = .json
@@ -71,9 +72,28 @@ struct AuditCommand: Command {
                 throw .usage("--format '\(f)' is not known; use text, json, markdown or html")
             }
             format = v
+        } else if let o = arguments.value("out"), !o.isEmpty {
+            format = try Self.format(forOutFile: o)
         } else { format = .text }
         outFile = arguments.value("out")
         if let o = outFile, o.isEmpty { throw .usage("--out needs a file name") }
+    }
+
+    /// `--from`, `--to`, `--rev` and `--evidence-root`, as audit and export take them.
+    static func period(_ arguments: ParsedArguments, context: Context) throws(AttestError) -> (Date, Date, String, String?) {
+        func date(_ name: String) throws(AttestError) -> Date {
+            guard let text = arguments.value(name) else { throw .usage("--\(name) DATE is required") }
+            guard text.utf8.count == 10, let d = UTC.parseInstant(text) else {
+                throw .usage("--\(name) '\(text)' is not a date; write YYYY-MM-DD, for example 2026-01-01")
+            }
+            return d
+        }
+        let from = try date("from")
+        let to = try date("to")
+        guard from <= to else { throw .usage("--from \(UTC.day(from)) is after --to \(UTC.day(to))") }
+        let rev = arguments.value("rev") ?? "HEAD"
+        guard !rev.isEmpty, !rev.hasPrefix("-") else { throw .usage("--rev '\(rev)' is not a revision") }
+        var evidenceRoot: String?
         if let e = arguments.value("evidence-root") {
             var isDir: ObjCBool = false
             let full = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
@@ -81,38 +101,37 @@ struct AuditCommand: Command {
                 throw .environment("--evidence-root \(e) is not a folder; give the folder that holds YYYY-QN/ evidence folders")
             }
             evidenceRoot = full
-        } else { evidenceRoot = nil }
+        }
+        return (from, to, rev, evidenceRoot)
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
         let repo = try context.repository()
-        let progress = isatty(2) == 1 ? ProgressLine(context.err) : nil
-        var facts = try AuditFacts.gather(repository: repo, revision: rev, from: from, to: to, overrides: context.overrides,
-                                          sha256: { (try? SHA256.hex(of: $0)) ?? "" },
-                                          progress: progress.map { p in { p.update("audit: read \($0) commits") } })
-        progress?.finish()
-        try checkSignatures(&facts, repository: repo)
-        try checkTimestamps(&facts, repository: repo)
-        if let root = evidenceRoot {
-            facts.input.evidence = try EvidenceScan.digests(root: root, quarters: facts.input.quarters.map(\.quarter))
-        }
-        let report = Audit.evaluate(facts.input)
-        var text: String
-        switch format {
-        case .text: text = TextReport.render(report)
-        case .json: text = JSONReport.render(report)
-        case .markdown: text = MarkdownReport.render(report)
-        case .html: text = HTMLReport.render(report)
-        }
+        let run = try AuditRun.evaluate(self, repository: repo, context: context, generatedAt: context.now)
+        var text = run.render(format)
         // Renewals of trusted time (docs/tsa.md), when tokens are stored under .ltv.
-        let renewals = try RenewalReport.append(to: &text, format: format.rawValue, policy: facts.policy, repository: repo)
+        let renewals = try RenewalReport.append(to: &text, format: format.rawValue, policy: run.facts.policy, repository: repo)
         if let outFile {
             let path = outFile.hasPrefix("/") ? outFile : context.workingDirectory + "/" + outFile
             try AtomicFile.write(text, to: path)
+            context.out.line(run.verdictLine + " (\(format.rawValue) report in \(outFile))")
         } else {
             context.out.write(text)
         }
-        return report.pass && !renewals.contains(where: \.flagged) ? 0 : 1
+        return run.report.pass && !renewals.contains(where: \.flagged) ? 0 : 1
+    }
+
+    /// `--out FILE` without `--format`: the format its extension names.
+    static func format(forOutFile file: String) throws(AttestError) -> Format {
+        let ext = (file as NSString).pathExtension.lowercased()
+        switch ext {
+        case "html", "htm": return .html
+        case "md", "markdown": return .markdown
+        case "json": return .json
+        case "txt", "": return .text
+        default:
+            throw .usage("--out \(file): the extension '.\(ext)' names no report format; use .html, .md, .json or .txt, or give --format")
+        }
     }
 
     /// Checks the `Attest-Timestamp` token of every sign-off candidate offline, with verify's
@@ -148,7 +167,9 @@ struct AuditCommand: Command {
                 case .unsigned: facts.input.quarters[qi].commits[ci].signature = .none
                 case .valid(let signer): facts.input.quarters[qi].commits[ci].signature = .good(signer: signer)
                 case .invalid(let why): facts.input.quarters[qi].commits[ci].signature = .bad(reason: why)
-                case .unverifiable(let why): facts.input.quarters[qi].commits[ci].signature = .bad(reason: "the signature cannot be verified: \(why)")
+                // Signed but not checkable: the judge's `signature` rule decides (refused only when
+                // the policy in force requires a signature), as verify and the hooks decide.
+                case .unverifiable: facts.input.quarters[qi].commits[ci].signature = .present
                 }
             }
         }

@@ -127,8 +127,9 @@ struct CollectCommand: Command {
                 }
                 let pad = String(repeating: " ", count: max(0, 7 - s.status.rawValue.count))
                 o.line("Step \(s.step)  \(s.control.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
-                if s.findings.count > 1 { for f in s.findings { o.line("        - \(f.detail)") } }
+                for f in s.findings { o.line("        - \(f.detail)") }
             }
+            o.line("\(quarter): \(results.tally.sentence)")
             o.line("evidence: \(target)")
         }
         return results.steps.allSatisfy { $0.status == StepStatus.pass } ? 0 : 1

@@ -99,8 +99,7 @@ struct RenderCommand: Command {
         }
         try QuarterFiles.writeAtomically(text, to: files.documentFullPath)
 
-        let counts = StepStatus.allCases.map { s in "\(doc.steps.filter { $0.status == s }.count) \(s.rawValue)" }.joined(separator: ", ")
-        context.out.line("wrote \(files.documentPath): \(files.quarter) \(doc.result.rawValue) (\(counts); \(doc.findings.count) finding\(doc.findings.count == 1 ? "" : "s"))")
+        context.out.line("wrote \(files.documentPath): \(files.quarter) \(doc.result.rawValue); \(doc.tally.sentence)")
         let problems = doc.signingProblems()
         if !problems.isEmpty {
             context.out.line("before 'attest sign' accepts it:")

@@ -7,7 +7,7 @@ import AttestCrypto
 struct SignCommand: Command {
     static let name = "sign"
     static let summary = "commit the quarter's attestation file as the sign-off, inside the window"
-    static let usage = "sign [--quarter YYYY-QN] [--evidence DIR] [--late --reason TEXT] [--amends TEXT] [--tsa URL] [--json]"
+    static let usage = "sign [--quarter YYYY-QN] [--evidence DIR] [--late --reason TEXT] [--amends TEXT] [--replace-unpushed] [--tsa URL] [--json]"
     static let help = """
     Makes the sign-off commit of runbook step 8: one commit on the current branch whose tree is
     HEAD's tree with only docs/attestation-log/YYYY-QN.md changed (the working tree's version;
@@ -26,7 +26,18 @@ struct SignCommand: Command {
       - the window: before it opens, always refused; after the hard close, refused unless
         --late --reason TEXT (recorded as Attest-Late, never reported as on time);
       - the file changed since HEAD; no sign-off for the quarter on the branch yet (unless
-        --amends); HEAD on a branch; no merge or rebase in progress; no .git/index.lock.
+        --amends); HEAD on a branch; no merge or rebase in progress; no .git/index.lock;
+      - every rule of 'attest verify' and the push hooks (docs/verify.md), on the commit about
+        to be written: first on a draft (before the TSA and the key are asked), then on the
+        signed, stamped commit object itself, under the policy in force at HEAD (tightened by
+        the working tree's .attestconfig and -c). A key that is not an allowed signer, no
+        allowed-signers file with signing.required, a committer date before HEAD's, a token
+        time outside the window, a missing token with tsa.required: refused, naming the rule
+        and the remedy. The branch, the index and the work tree are then untouched.
+
+    When the quarter is already signed off by a commit that never reached a remote (no
+    remote-tracking branch holds it), the refusal says so and how to drop it;
+    --replace-unpushed replaces it when it is the branch's tip and changes only the file.
 
     With a time-stamping authority (tsa.url, or --tsa URL) it first stamps the imprint of the
     commit-to-be (docs/tsa.md) and checks the token against tsa.caFile as committed in HEAD;
@@ -41,8 +52,9 @@ struct SignCommand: Command {
       --reason TEXT       why it is late (the Attest-Late trailer)
       --amends TEXT       amend the quarter's existing sign-off: TEXT is why (in the message body);
                           the trailer Attest-Amends names the sign-off it amends
+      --replace-unpushed  replace the quarter's unpushed sign-off at the tip of the branch
       --tsa URL           the RFC 3161 time-stamping authority for this sign-off (default: tsa.url)
-      --json              {commit, quarter, result, branch, signed, late, amends, evidenceChecked,
+      --json              {commit, quarter, result, branch, signed, late, amends, replaced, evidenceChecked,
                           secondsBeforeHardClose, timestamp: {tsa, time} or null}
 
     Exit codes: 0 signed; 1 refused (the message says why and where); 2 usage error;
@@ -54,13 +66,14 @@ struct SignCommand: Command {
     """
     static let spec = ArgumentSpec(options: [
         .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("late"), .init("reason", value: "TEXT"),
-        .init("amends", value: "TEXT"), .init("tsa", value: "URL"), .init("json"),
+        .init("amends", value: "TEXT"), .init("replace-unpushed"), .init("tsa", value: "URL"), .init("json"),
     ])
 
     let quarter: Quarter?
     let evidence: String?
     let lateReason: String?
     let amends: String?
+    let replaceUnpushed: Bool
     let tsa: String?
     let json: Bool
 
@@ -80,6 +93,8 @@ struct SignCommand: Command {
             guard !Trailers.oneLine(a).isEmpty else { throw .usage("--amends needs TEXT: why the sign-off is amended") }
             amends = a
         } else { amends = nil }
+        replaceUnpushed = arguments.flag("replace-unpushed")
+        if replaceUnpushed && amends != nil { throw .usage("--replace-unpushed and --amends disagree: replace an unpushed sign-off, or amend a pushed one") }
         if let t = arguments.value("tsa") {
             if let problem = TimeStampAuthority.problem(withURL: t) { throw .usage("--tsa '\(t)': \(problem)") }
             tsa = t
@@ -92,53 +107,79 @@ struct SignCommand: Command {
         let now = Date(timeIntervalSince1970: context.now.timeIntervalSince1970.rounded(.down))
         let files = try QuarterFiles(context: context, quarter: quarter, evidence: evidence)
         let repo = files.repository
-        let preflight = try repo.signoffPreflight()
+        var preflight = try repo.signoffPreflight()
 
-        // The file, and every check of its facts.
         guard let bytes = FileManager.default.contents(atPath: files.documentFullPath) else {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
         }
         let doc = try AttestationDocument.parse(String(decoding: bytes, as: UTF8.self), path: files.documentPath)
-        var problems = doc.signingProblems()
-        if doc.windowOpens != files.window.opens || doc.windowCloses != files.window.closes {
-            problems.append("\(doc.lines.fields["Window opens"].map { "line \($0): " } ?? "")the window in the file (\(UTC.iso(doc.windowOpens)) .. \(UTC.iso(doc.windowCloses))) is not \(files.quarter)'s window under the policy (\(UTC.iso(files.window.opens)) .. \(UTC.iso(files.window.closes))); re-render with 'attest render --force'")
-        }
-        guard problems.isEmpty else {
-            throw .failed("\(files.documentPath) cannot be signed:\n  " + problems.joined(separator: "\n  "))
-        }
 
-        // The window, by the system clock.
+        // The window, by the system clock: refused before anything is asked of the TSA or the key,
+        // with the judge's own window rule (the commit will carry this instant as both dates).
         let w = files.window
-        switch w.position(of: now) {
+        let clock = SignoffFacts(commit: "the sign-off to be written", message: "", documentText: nil, documentSHA256: nil,
+                                 authorDate: now, committerDate: now, parentCommitterDates: [], now: now)
+        switch SignoffRules.timing(clock, window: w) {
         case .early:
-            throw .failed("\(files.quarter)'s window opens \(UTC.human(w.opens)), in \(UTC.span(w.opens.timeIntervalSince(now))); a sign-off before the window opens is always refused, even with --late")
+            throw .failed("[window-committer] \(files.quarter)'s window opens \(UTC.human(w.opens)), in \(UTC.span(w.opens.timeIntervalSince(now))); a sign-off before the window opens is always refused, even with --late")
         case .late where lateReason == nil:
-            throw .failed("\(files.quarter)'s hard close was \(UTC.human(w.closes)), \(UTC.span(now.timeIntervalSince(w.closes))) ago; nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late (Attest-Late), never as on time")
+            throw .failed("[window-committer] \(files.quarter)'s hard close was \(UTC.human(w.closes)), \(UTC.span(now.timeIntervalSince(w.closes))) ago; nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late (Attest-Late), never as on time")
         case .inside where lateReason != nil:
             throw .usage("--late: \(files.quarter)'s window is open until \(UTC.human(w.closes)); sign without --late")
         default: break
         }
 
-        // Earlier sign-offs of the quarter on this branch.
+        // Earlier sign-offs of the quarter on this branch (SignoffClaim: trailers, a broken
+        // trailer block, or the runbook's subject).
         let earlier: [SignoffCommit]
         do { earlier = try repo.signoffs(for: files.quarter) } catch { throw .environment("cannot read history: \(error.message)") }
         var amendsID: String?
+        var replaced: ObjectID?
         if let first = earlier.first {
-            guard amends != nil else {
-                throw .failed("\(files.quarter) is already signed off on \(preflight.branchName) in \(first.id.short) (\(UTC.human(first.commit.committer.date))); to change it, make an amendment with --amends TEXT (why), which names that commit in Attest-Amends")
+            if replaceUnpushed {
+                if earlier.count > 1 {
+                    throw .failed("--replace-unpushed: \(files.quarter) has \(earlier.count) sign-offs on \(preflight.branchName) (\(earlier.map(\.id.short).joined(separator: ", "))); only a single unpushed one at the tip is replaced; make an amendment with --amends TEXT")
+                }
+                preflight = try replacement(of: first, on: preflight, repo: repo, files: files)
+                replaced = first.id
+            } else if amends == nil {
+                throw .failed(alreadySigned(first, preflight: preflight, repo: repo, quarter: files.quarter))
+            } else {
+                amendsID = first.id.hex
             }
-            amendsID = first.id.hex
         } else if amends != nil {
             throw .failed("--amends: \(files.quarter) has no sign-off on \(preflight.branchName) to amend; sign without --amends")
+        } else if replaceUnpushed {
+            throw .usage("--replace-unpushed: \(files.quarter) has no sign-off on \(preflight.branchName) to replace; sign without it")
         }
 
-        // Evidence digests, when the folder is here.
-        let evidenceChecked = try checkEvidence(doc, files: files)
+        // The policy that will judge this sign-off: the one committed at its parent, tightened by
+        // the working tree's and -c (SignoffRules.policyInForce), as verify and the hooks apply it.
+        let parentPolicy = try Policy(entries: try TrustedTime.entries(at: preflight.head, repository: repo) + context.overrides)
+        let policy = SignoffRules.policyInForce(parent: parentPolicy, own: files.policy)
+        let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
+        let evidenceCheck = Self.evidenceFolderExists(files.evidenceFolder) ? EvidenceFolder.check(files.evidenceFolder) : nil
+
+        let trailers = SignoffTrailers(quarter: files.quarter, result: doc.result, documentPath: files.documentPath,
+                                       documentSHA256: try QuarterFiles.sha256(bytes), evidenceSHA256: doc.manifestSHA256,
+                                       late: lateReason, amends: amendsID)
+        // The draft: every rule on what is about to be written, before the TSA and the key are
+        // asked (their own rules are judged on the real commit below).
+        var draftPolicy = policy
+        draftPolicy.signatureRequired = false
+        draftPolicy.tsaRequired = false
+        let parentDate: Date
+        do { parentDate = try repo.rawCommit(preflight.head).committer.date } catch { throw .environment("cannot read HEAD: \(error.message)") }
+        try repo.requireChange(preflight, path: files.documentPath, contents: bytes)
+        let draft = SignoffFacts(commit: "the sign-off to be written", message: message(trailers), documentText: String(decoding: bytes, as: UTF8.self),
+                                 documentSHA256: trailers.documentSHA256, authorDate: now, committerDate: now,
+                                 parentCommitterDates: [parentDate], now: now, evidence: evidenceCheck)
+        try refuse(SignoffRules.check(draft, policy: draftPolicy), files: files)
 
         // Signing configuration, as git commit would use it.
         let signing = try repo.signingConfig()
-        if files.policy.signatureRequired && !signing.enabled {
-            throw .failed("signing.required is true but git's commit.gpgSign is not; configure signing (git config commit.gpgSign true, gpg.format, user.signingKey) and run attest sign again")
+        if !signing.enabled, let v = SignoffRules.signature(.unsigned, policy: policy).violation {
+            throw .failed("\(files.documentPath) cannot be signed: [\(v.rule)] \(v.message), but git's commit.gpgSign is not; to fix: \(v.remedy); nothing was signed")
         }
         let who = try repo.committerIdentity()
         let env = context.environment
@@ -148,28 +189,35 @@ struct SignCommand: Command {
             } : nil
 
         // Trusted time (docs/tsa.md): the token for the commit-to-be, before anything is written.
-        let stamped = try TimestampSigning(repository: repo, head: preflight.head, policy: files.policy, urlOverride: tsa)
+        let stamped = try TimestampSigning(repository: repo, head: preflight.head, policy: policy, urlOverride: tsa)
             .obtain(quarter: files.quarter, documentPath: files.documentPath, contents: bytes,
-                    evidenceSHA256: doc.manifestSHA256, window: w, lateReason: lateReason, err: context.err)
+                    evidenceSHA256: doc.manifestSHA256, err: context.err)
+        var final = trailers
+        final.timestamp = stamped?.trailer
 
-        let trailers = SignoffTrailers(quarter: files.quarter, result: doc.result, documentPath: files.documentPath,
-                                       documentSHA256: try QuarterFiles.sha256(bytes), evidenceSHA256: doc.manifestSHA256,
-                                       late: lateReason, amends: amendsID, timestamp: stamped?.trailer)
-        var message = trailers.message
-        if let amends, let cut = message.range(of: "\n\n") {
-            // The reason for an amendment goes in the body, above the trailers.
-            message.replaceSubrange(cut, with: "\n\nAmends \(amendsID!.prefix(12)): \(Trailers.oneLine(amends))\n\n")
-        }
-        let id = try repo.commitSignoff(preflight, path: files.documentPath, contents: bytes, message: message, at: now,
-                                   validationFiles: stamped?.files ?? [], sign: signer)
+        // The commit itself, in the object store only; the whole judge on it; then the branch.
+        let unpublished = try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes, message: message(final),
+                                                      at: now, validationFiles: stamped?.files ?? [], sign: signer)
+        let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
+        let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
+        let raw = try inspector.commit(unpublished.id)
+        let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: evidenceCheck == nil ? nil : files.evidenceFolder), policy: policy)
+        try refuse(report, files: files)
+        try repo.publishSignoff(unpublished)
+        let id = unpublished.id
+        let evidenceChecked = evidenceCheck != nil
+        let principalWarning = Self.principalWarning(report, email: who.email, signers: signers)
 
         let position = now <= w.closes
             ? "\(UTC.span(w.closes.timeIntervalSince(now))) before hard close (\(UTC.human(w.closes)))"
             : "LATE: \(UTC.span(now.timeIntervalSince(w.closes))) after hard close (\(UTC.human(w.closes)))"
+        if let principalWarning { context.err.line("warning: \(principalWarning)") }
+        if let w = Self.unpushedPolicyWarning(repo, head: preflight.head, branch: preflight.branch, policy: policy) { context.err.line("warning: \(w)") }
         if json {
             context.out.line(JSONText.encode([
                 "commit": id.hex, "quarter": files.quarter.description, "result": doc.result.rawValue, "branch": preflight.branch,
                 "signed": signing.enabled, "late": lateReason != nil, "amends": amendsID as Any? ?? NSNull(),
+                "replaced": replaced?.hex as Any? ?? NSNull(),
                 "evidenceChecked": evidenceChecked, "secondsBeforeHardClose": Int(w.closes.timeIntervalSince(now)),
                 "time": UTC.iso(now),
                 "timestamp": stamped.map { ["tsa": $0.stamp.tsaSubject, "time": UTC.iso($0.stamp.time)] as Any } ?? NSNull(),
@@ -178,8 +226,10 @@ struct SignCommand: Command {
         }
         let out = context.out
         out.line("\(out.styled("signed off", .green)) \(files.quarter): \(doc.result.rawValue), commit \(id.hex) on \(preflight.branchName)\(signing.enabled ? " (\(signing.format.rawValue) signature)" : "")")
+        out.line("  steps: \(doc.tally.sentence)")
         out.line("  \(UTC.human(now)): \(position)")
         if let amendsID { out.line("  amends \(amendsID)") }
+        if let replaced { out.line("  replaces the unpushed sign-off \(replaced.hex), which is no longer on \(preflight.branchName)") }
         if let stamped { out.line("  trusted time: TSA \(stamped.stamp.tsaSubject) at \(UTC.iso(stamped.stamp.time))") }
         if let validation = stamped?.validation { out.line("  validation data stored: \(validation)") }
         if !evidenceChecked {
@@ -190,31 +240,84 @@ struct SignCommand: Command {
         return 0
     }
 
-    /// Compares the evidence folder with the file's digests; false when there is no folder.
-    private func checkEvidence(_ doc: AttestationDocument, files: QuarterFiles) throws(AttestError) -> Bool {
+    /// The commit message: the trailers, with the reason of an amendment in the body.
+    private func message(_ trailers: SignoffTrailers) -> String {
+        var message = trailers.message
+        if let amends, let amendsID = trailers.amends, let cut = message.range(of: "\n\n") {
+            message.replaceSubrange(cut, with: "\n\nAmends \(amendsID.prefix(12)): \(Trailers.oneLine(amends))\n\n")
+        }
+        return message
+    }
+
+    /// Refuses, naming every broken rule with its remedy, when the judge does not accept.
+    private func refuse(_ report: SignoffReport, files: QuarterFiles) throws(AttestError) {
+        guard !report.holds else { return }
+        let lines = report.violations.map { "[\($0.rule)] \($0.message); to fix: \($0.remedy)" }
+        throw .failed("\(files.documentPath) cannot be signed: verify and the push hooks would reject this sign-off; nothing was signed:\n  " + lines.joined(separator: "\n  "))
+    }
+
+    /// "Already signed off", with whether that sign-off was pushed and the safe way out.
+    private func alreadySigned(_ first: SignoffCommit, preflight: SignoffPreflight, repo: Repository, quarter: Quarter) -> String {
+        var text = "\(quarter) is already signed off on \(preflight.branchName) in \(first.id.short) (\(UTC.human(first.commit.committer.date)))"
+        let state = repo.pushState(of: first.id, branch: preflight.branch)
+        if state.pushed {
+            text += "; it is on \(state.containedIn.first!), so it stays: to change it, make an amendment with --amends TEXT (why), which names that commit in Attest-Amends"
+            return text
+        }
+        let upstream = state.upstream.map { "not on \($0)" } ?? "\(preflight.branchName) has no upstream and no remote-tracking branch holds it"
+        text += "; it was never pushed (\(upstream)), so it can be dropped and made again. "
+        if first.id == preflight.head {
+            text += "It is the tip of \(preflight.branchName): run 'attest sign --quarter \(quarter) --replace-unpushed' to replace it with this file, or drop it yourself with 'git reset --soft HEAD~1' and sign again"
+        } else {
+            let range = state.upstream.map { "\($0)..HEAD" } ?? "HEAD"
+            text += "It is not the tip: find it with 'git log --oneline \(range)' and drop it with 'git rebase -i \(first.id.short)~1' (delete its line), then sign again"
+        }
+        return text + "; or keep it and amend it with --amends TEXT (why)"
+    }
+
+    /// `--replace-unpushed`: the earlier sign-off must be the branch's tip, unpushed, and change
+    /// nothing but the quarter's file; the new one goes on its parent in its place.
+    private func replacement(of first: SignoffCommit, on preflight: SignoffPreflight, repo: Repository, files: QuarterFiles) throws(AttestError) -> SignoffPreflight {
+        let what = "--replace-unpushed: the \(files.quarter) sign-off \(first.id.short)"
+        guard first.id == preflight.head else {
+            throw .failed("\(what) is not the tip of \(preflight.branchName); it is replaced only when it is HEAD. Find it with 'git log --oneline' and drop it with 'git rebase -i \(first.id.short)~1', then sign again")
+        }
+        let state = repo.pushState(of: first.id, branch: preflight.branch)
+        guard !state.pushed else {
+            throw .failed("\(what) is on \(state.containedIn.joined(separator: ", ")): it was pushed and stays in the record; make an amendment with --amends TEXT instead")
+        }
+        guard first.commit.parents.count == 1, let parent = first.commit.parents.first else {
+            throw .failed("\(what) has \(first.commit.parents.count) parents; drop it by hand ('git reset --soft HEAD~1') and sign again")
+        }
+        let changed: [String]
+        do { changed = try repo.changedPaths(of: first.id) } catch { throw .environment("cannot compare \(first.id.short) with its parent: \(error.message)") }
+        guard changed.allSatisfy({ $0 == files.documentPath }) else {
+            throw .failed("\(what) also changes \(changed.filter { $0 != files.documentPath }.joined(separator: ", ")); drop it by hand ('git reset --soft HEAD~1' keeps your files) and sign again")
+        }
+        return preflight.replacing(tip: first.id, parent: parent)
+    }
+
+    /// When the signing key's principal in the allowed-signers file is not `user.email`.
+    static func principalWarning(_ report: SignoffReport, email: String, signers: AllowedSigners?) -> String? {
+        guard let signers, let signed = report.notes.first(where: { $0.hasPrefix("signed by ") }) else { return nil }
+        let principals = signed.dropFirst("signed by ".count).prefix { $0 != " " }.split(separator: ",").map(String.init)
+        guard !principals.isEmpty, !principals.contains(where: { $0.caseInsensitiveCompare(email) == .orderedSame || $0 == "*" }) else { return nil }
+        return "the signing key is listed in \(signers.path) as \(principals.joined(separator: ", ")), not as user.email \(email); reports name \(principals.joined(separator: ", ")) as the signer. Set user.email to it, or correct the allowed-signers line"
+    }
+
+    /// The server's hook judges with the policy files it already has: say so when HEAD's differ
+    /// from the upstream's.
+    static func unpushedPolicyWarning(_ repo: Repository, head: ObjectID, branch: String, policy: Policy) -> String? {
+        guard let upstream = repo.upstream(of: branch), let remote = try? repo.resolveCommit(upstream) else { return nil }
+        let changed = [".attestconfig", policy.allowedSignersFile, policy.tsaCAFile].filter { !$0.isEmpty }.filter { path in
+            ((try? repo.blobID(at: path, inCommit: head)) ?? nil) != ((try? repo.blobID(at: path, inCommit: remote)) ?? nil)
+        }
+        guard !changed.isEmpty else { return nil }
+        return "\(changed.joined(separator: ", ")) at HEAD differs from \(upstream); a server's pre-receive hook judges this sign-off with the files it already has, so push that change first (git reset --soft HEAD~1, git push, attest sign again) or push both and expect the server to refuse"
+    }
+
+    static func evidenceFolderExists(_ folder: String) -> Bool {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: files.evidenceFolder, isDirectory: &isDir), isDir.boolValue else { return false }
-        var problems: [String] = []
-        let sums = files.evidenceFolder + "/SHA256SUMS"
-        if !FileManager.default.fileExists(atPath: sums) {
-            problems.append("\(sums) is missing")
-        } else if try QuarterFiles.sha256(ofFile: sums) != doc.manifestSHA256 {
-            problems.append("line \(doc.lines.fields["Evidence manifest SHA-256"] ?? 0): the evidence manifest SHA-256 does not match \(sums)")
-        }
-        for s in doc.steps where s.status != .error {
-            guard let c = Controls.step(s.step) else { continue }
-            let path = files.evidenceFolder + "/" + c.evidenceFile
-            guard FileManager.default.fileExists(atPath: path) else {
-                problems.append("line \(doc.lines.steps[s.step] ?? 0): step \(s.step) evidence file \(c.evidenceFile) is missing from \(files.evidenceFolder)")
-                continue
-            }
-            if try QuarterFiles.sha256(ofFile: path) != s.evidenceSHA256 {
-                problems.append("line \(doc.lines.steps[s.step] ?? 0): step \(s.step) evidence SHA-256 does not match \(c.evidenceFile)")
-            }
-        }
-        guard problems.isEmpty else {
-            throw .failed("\(files.documentPath) does not match the evidence in \(files.evidenceFolder):\n  " + problems.joined(separator: "\n  ") + "\n  re-render from this evidence (attest render --force), or pass the evidence it was rendered from with --evidence")
-        }
-        return true
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) && isDir.boolValue
     }
 }

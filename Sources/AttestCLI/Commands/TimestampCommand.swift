@@ -102,8 +102,11 @@ struct TimestampCommand: Command {
             } : nil
         // The renewal's imprint text is its own record, beside its token (left out of the imprint like every file it adds).
         let record = folder + "/" + ValidationLayout.digest(of: first.token) + ".imprint.txt"
-        let id = try repo.commitSignoff(preflight, path: record, contents: Renewal.imprintBytes(tree: headTree, parents: [preflight.head], renews: renews),
-                                        message: message, at: now, validationFiles: files, sign: signer)
+        let unpublished = try repo.writeSignoffObject(preflight, path: record,
+                                                      contents: Renewal.imprintBytes(tree: headTree, parents: [preflight.head], renews: renews),
+                                                      message: message, at: now, validationFiles: files, sign: signer)
+        try repo.publishSignoff(unpublished)
+        let id = unpublished.id
         if json {
             context.out.line(JSONText.encode(["commit": id.hex, "renews": tokens,
                                               "tokens": stamps.map { ["tsa": $0.tsaSubject, "time": UTC.iso($0.time)] }]))

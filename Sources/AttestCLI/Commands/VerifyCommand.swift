@@ -56,15 +56,18 @@ struct VerifyCommand: Command {
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
         let repo = try context.repository()
-        let policy = try context.policy(requireRepository: true)
+        _ = try context.policy(requireRepository: true)  // a bad working-tree policy is still a usage error
         let id = try target(repo)
+        let raw: RawCommit
+        do { raw = try repo.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message)") }
+        guard SignoffClaim(message: raw.message) != nil else {
+            throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer, no sign-off subject); name a sign-off commit, or run 'attest verify' to take the latest")
+        }
+        // The policy in force when it was signed (docs/verify.md, "Which policy judges").
+        let policy = try SignoffInspector.policyInForce(for: raw, repository: repo, overrides: context.overrides)
         let inspector = SignoffInspector(repository: repo, policy: policy,
                                          allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
-        let raw = try inspector.commit(id)
-        guard SignoffRules.isSignoff(message: raw.message) else {
-            throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer); name a sign-off commit, or run 'attest verify' to take the latest")
-        }
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
         if json {
             context.out.line(Self.json(report))
@@ -93,7 +96,7 @@ struct VerifyCommand: Command {
         do {
             try repo.walk(from: [head], hiding: []) { id throws(GitError) in
                 guard try repo.messageMentionsAttest(id) else { return true }
-                if SignoffRules.isSignoff(message: try repo.rawCommit(id).message) { found = id; return false }
+                if SignoffClaim(message: try repo.rawCommit(id).message) != nil { found = id; return false }
                 return true
             }
         } catch { throw .environment("cannot walk history: \(error.message)") }

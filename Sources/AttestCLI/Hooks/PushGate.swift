@@ -78,8 +78,8 @@ struct PushGate {
     private func judge(_ id: ObjectID, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
         let raw = try inspector.commit(id)
         var found: [RuleViolation] = []
-        let isSignoff = SignoffRules.isSignoff(message: raw.message)
-        let amends = Trailers.parse(raw.message).last(where: { $0.key == "Attest-Amends" })?.value
+        let isSignoff = SignoffClaim(message: raw.message) != nil
+        let amends = SignoffClaim.amends(in: raw.message)
         let changes: [FolderTracker.Change]
         do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
         for change in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
@@ -89,7 +89,9 @@ struct PushGate {
             }
         }
         if isSignoff {
-            let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: nil), policy: policy)
+            // The policy in force when it was signed, tightened by the hook's own (a push is judged now).
+            let inForce = SignoffRules.policyInForce(parent: try SignoffInspector.policyInForce(for: raw, repository: repository, overrides: []), own: policy)
+            let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: nil), policy: inForce)
             let file = report.trailers?.documentPath
             found += report.violations.map { RuleViolation(rule: $0.rule, message: $0.message, remedy: $0.remedy, file: $0.file ?? file) }
             if let v = SignoffRules.pushAge(committerDate: raw.committer.date, now: now, policy: policy) {
@@ -153,7 +155,7 @@ struct SignedHistory {
                 let e = try tracker.examine(id)
                 guard e.mentionsAttest, e.touches else { return true }
                 let message = try repository.rawCommit(id).message
-                if SignoffRules.isSignoff(message: message), let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
+                if SignoffClaim(message: message) != nil, let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
                 return true
             }
         } catch { throw .environment("cannot walk history for signed files: \(error.description); \(PushGate.unreadableRemedy)") }

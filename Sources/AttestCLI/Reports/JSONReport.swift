@@ -6,10 +6,11 @@ import AttestCore
 enum JSONReport {
     static let schemaVersion = 1
 
-    static func render(_ r: AuditReport) -> String {
+    static func render(_ r: AuditReport, _ x: ReportContext) -> String {
         let doc: [String: Any] = [
             "schemaVersion": schemaVersion,
             "tool": "attest \(AttestVersion.current)",
+            "generatedAt": UTC.iso(x.generatedAt),
             "from": UTC.day(r.from),
             "to": UTC.day(r.to),
             "rev": r.revision,
@@ -20,7 +21,7 @@ enum JSONReport {
             "shallow": r.shallow,
             "commitsWalked": r.commitsWalked,
             "commitsTouchingFolder": r.commitsTouchingFolder,
-            "quarters": r.quarters.map(quarter),
+            "quarters": r.quarters.map { quarter(QuarterFacts($0, context: x)) },
             "folderCommits": r.folderCommits.map { ["commit": $0.id, "merge": $0.isMerge, "files": $0.files] as [String: Any] },
             "policyChanges": r.policyChanges.map { c in
                 [
@@ -33,9 +34,15 @@ enum JSONReport {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    static func quarter(_ q: QuarterReport) -> [String: Any] {
-        [
+    static func quarter(_ f: QuarterFacts) -> [String: Any] {
+        let q = f.quarter
+        return [
             "quarter": q.quarter.description,
+            "result": f.result.lowercased(),
+            "signedBy": f.signatureJSON,
+            "claimedIdentity": q.signoff.map { ["name": $0.author.name, "email": $0.author.email, "note": "claimed by the commit, not proof of who signed"] as [String: Any] } ?? NSNull(),
+            "policy": f.judgingJSON,
+            "evidence": f.evidenceJSON,
             "file": q.path,
             "window": ["opens": UTC.iso(q.window.opens), "target": UTC.iso(q.window.target), "closes": UTC.iso(q.window.closes)],
             "verdict": q.verdict.rawValue,

@@ -38,3 +38,13 @@ enum ReportParts {
         return nil
     }
 }
+
+extension ReportParts {
+    /// A word for a POSIX shell: as is when it is plain, else in single quotes.
+    static func shellQuoted(_ s: String) -> String {
+        let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
+            c.isASCII && (CharacterSet.alphanumerics.contains(c) || "-_./=:@%+,".unicodeScalars.contains(c))
+        }
+        return plain ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -38,12 +38,16 @@ enum TimelineSVG {
             let yc = top + laneHeight * Double(i) + laneHeight / 2
             s += "<line x1=\(a(x0)) y1=\(a(yc)) x2=\(a(x1)) y2=\(a(yc)) stroke=\"#bbb\" stroke-width=\"1\"/>\n"
             s += "<text x=\"8\" y=\(a(yc - 3)) font-size=\"13\" font-weight=\"bold\" fill=\"#000\">\(esc(q.quarter.description))</text>\n"
-            s += "<text x=\"8\" y=\(a(yc + 13)) font-size=\"11\" fill=\"#000\">\(esc(q.verdict.rawValue + (q.flags.isEmpty ? "" : ", flagged")))</text>\n"
+            s += "<text x=\"8\" y=\(a(yc + 13)) font-size=\"11\" fill=\"#000\">\(esc(q.verdict.rawValue + (q.passes ? ", pass" : (q.flags.isEmpty ? ", FAIL" : ", flagged: FAIL"))))</text>\n"
             let wx = x(q.window.opens), ww = max(2, x(q.window.closes) - wx)
             let dashed = q.verdict == .missing ? " stroke-dasharray=\"4 3\"" : ""
             s += "<rect x=\(a(wx)) y=\(a(yc - 11)) width=\(a(ww)) height=\"22\" fill=\"url(#hatch)\" stroke=\"#222\" stroke-width=\"1.2\"\(dashed)><title>\(esc("\(q.quarter) window \(UTC.human(q.window.opens)) to \(UTC.human(q.window.closes))"))</title></rect>\n"
+            // The quarter's marks, one group per lane (tests find a lane's marks by its id).
+            s += "<g class=\"marks\" id=\"marks-\(q.quarter)\">\n"
+            defer { s += "</g><!-- /marks -->\n" }
             if q.verdict == .missing {
-                s += "<text x=\(a(wx + ww + 6)) y=\(a(yc + 4)) font-size=\"12\" font-weight=\"bold\" fill=\"#000\">MISSING: no sign-off</text>\n"
+                let fits = wx + ww + 6 + 20 * 7.2 <= width - 4
+                s += "<text x=\(a(fits ? wx + ww + 6 : wx - 6)) y=\(a(yc + 4)) font-size=\"12\" font-weight=\"bold\" fill=\"#000\"\(fits ? "" : " text-anchor=\"end\"")>MISSING: no sign-off</text>\n"
                 continue
             }
             var labelRow = 0

@@ -84,6 +84,15 @@ struct SignoffInspector {
         }
     }
 
+    /// The policy that judges a sign-off commit (`SignoffRules.policyInForce`): `.attestconfig`
+    /// at its first parent, tightened by its own where stricter, each with `-c` on top.
+    static func policyInForce(for raw: RawCommit, repository: Repository, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
+        let own = try Policy(entries: try TrustedTime.entries(at: raw.id, repository: repository) + overrides)
+        guard let parent = raw.parents.first, repository.contains(parent) else { return own }
+        let before = try Policy(entries: try TrustedTime.entries(at: parent, repository: repository) + overrides)
+        return SignoffRules.policyInForce(parent: before, own: own)
+    }
+
     /// The allowed-signers file as committed in `commit` (nil commit: none).
     static func allowedSigners(in repository: Repository, commit: ObjectID?, policy: Policy) throws(AttestError) -> AllowedSigners? {
         guard let commit else { return nil }

@@ -4,8 +4,9 @@ import AttestGit
 import AttestCrypto
 
 /// `attest sign`'s side of trusted time (docs/tsa.md): before the commit exists, stamp the
-/// imprint of the tree it will have, check the token, and judge its time against the window as
-/// sign judges its own clock.
+/// imprint of the tree it will have, check the token and fetch its validation data. Whether the
+/// token's time fits the window is the judge's (`SignoffRules`, rules `window-timestamp` and
+/// `late`), run by sign on the commit it is about to write.
 struct TimestampSigning {
     let repository: Repository
     /// The commit the sign-off goes on top of.
@@ -24,10 +25,6 @@ struct TimestampSigning {
     /// TSA times further apart than this are flagged (docs/tsa.md, "Several TSAs").
     static let maxDisagreement: TimeInterval = 300
 
-    /// A token is required by the policy in use or by the policy committed at HEAD (which the
-    /// sign-off commit will carry, and which verify will read).
-    func required(headPolicy: Policy) -> Bool { policy.tsaRequired || headPolicy.tsaRequired }
-
     /// What sign gets from its TSA: the trailer, what the token says, the validation files the
     /// sign-off commit carries (paths in the repository) and which data they hold.
     typealias Stamped = (trailer: String, stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)
@@ -35,19 +32,19 @@ struct TimestampSigning {
     /// The token for this sign-off, base64 DER for the `Attest-Timestamp` trailer, with what it
     /// says and its validation data (docs/tsa.md); nil when no TSA is configured and none is
     /// required, or when the TSA fails and none is required (a warning then goes to `err`).
-    /// Throws, and nothing is written, when a token is required and cannot be had, or its
-    /// validation data cannot be had, or when the token's time is outside the window.
-    func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String, window w: Window,
-                lateReason: String?, err: Output) throws(AttestError) -> Stamped? {
+    /// Throws, and nothing is written, when a token is required (`policy.tsaRequired`, the
+    /// policy that judges the sign-off) and cannot be had, or its validation data cannot be had.
+    func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String,
+                err: Output) throws(AttestError) -> Stamped? {
         let headPolicy = try TrustedTime.policy(at: head, repository: repository)
-        let required = required(headPolicy: headPolicy)
+        let required = policy.tsaRequired
         guard let urls else {
             if required {
-                throw .failed("tsa.required is true but no TSA is configured: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was signed")
+                throw .failed("[untrusted-time] tsa.required is true but no TSA is configured; to fix: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was signed")
             }
             return nil
         }
-        let minTokens = urlOverride != nil ? 1 : min(max(policy.tsaMinTokens, headPolicy.tsaMinTokens), urls.count)
+        let minTokens = urlOverride != nil ? 1 : min(policy.tsaMinTokens, urls.count)
         // Nothing to sign (the file is HEAD's): the commit step refuses; do not ask the TSA.
         if let ids = try? repository.signoffTree(head: head, path: documentPath, contents: contents),
            (try? repository.blobID(at: documentPath, inCommit: head)) == ids.blob { return nil }
@@ -60,7 +57,6 @@ struct TimestampSigning {
                 let tsa = try authority(url: url, headPolicy: headPolicy)
                 anchor = tsa.anchor
                 let stamp = try tsa.authority.stamp(imprint: digest)
-                try judge(stamp, window: w, quarter: quarter, lateReason: lateReason)
                 let (files, validation) = try validationFiles(stamp, digest: digest, anchor: tsa.anchor, quarter: quarter,
                                                               documentPath: documentPath, required: required, err: err)
                 got.append((stamp, files, validation))
@@ -79,7 +75,7 @@ struct TimestampSigning {
                     err.line("warning: \(causes); signing without a trusted timestamp (tsa.required is false)")
                     return nil
                 }
-                throw .failed("\(causes); nothing was signed: tsa.required is true. Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
+                throw .failed("\(causes); nothing was signed: tsa.required is true (rule untrusted-time). Try again when the TSA answers, or use another TSA with --tsa URL (its CA must be tsa.caFile)")
             }
             let count = "\(got.count) of the \(urls.count) TSAs in tsa.url gave a token, tsa.minTokens is \(minTokens)"
             guard required else {
@@ -87,7 +83,7 @@ struct TimestampSigning {
                 if got.isEmpty { return nil }
                 return stamped(got, urls: urls, refreshed: refresh(anchor, quarter: quarter, documentPath: documentPath, err: err))
             }
-            throw .failed("\(count): \(causes); nothing was signed: tsa.required is true. Try again when the TSAs answer")
+            throw .failed("\(count): \(causes); nothing was signed: tsa.required is true (rule untrusted-time). Try again when the TSAs answer")
         }
         if !failures.isEmpty {
             err.line("warning: \(got.count) of the \(urls.count) TSAs in tsa.url gave a token (tsa.minTokens is \(minTokens)): " + failures.map(\.description).joined(separator: "; "))
@@ -176,19 +172,6 @@ struct TimestampSigning {
                                        renews: try TrustedTime.renewed(inTree: ids.tree, documentPath: documentPath, repository: repository))
         do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as AttestError { throw e } catch {
             throw .environment("SHA-256 of the timestamp imprint: \(error)")
-        }
-    }
-
-    /// The token's time against the window, as sign judges its own clock.
-    func judge(_ stamp: TimeStamp, window w: Window, quarter: Quarter, lateReason: String?) throws(AttestError) {
-        let what = "the TSA (\(stamp.tsaSubject)) stamped \(UTC.human(stamp.time))"
-        switch w.position(of: stamp.time) {
-        case .inside: break
-        case .early:
-            throw .failed("\(what), before \(quarter)'s window opens (\(UTC.human(w.opens))); a sign-off before the window opens is refused; nothing was signed (check this machine's clock)")
-        case .late where lateReason == nil:
-            throw .failed("\(what), after \(quarter)'s hard close (\(UTC.human(w.closes))); nothing was signed. A late sign-off needs --late --reason TEXT and is recorded as late")
-        case .late: break
         }
     }
 }

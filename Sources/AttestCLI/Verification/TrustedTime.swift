@@ -49,17 +49,20 @@ enum TrustedTime {
 
     /// The policy in the `.attestconfig` of a commit (defaults when it has none).
     static func policy(at commit: ObjectID, repository: Repository) throws(AttestError) -> Policy {
+        try Policy(entries: try entries(at: commit, repository: repository))
+    }
+
+    /// The settings of the `.attestconfig` of a commit (none when it has none).
+    static func entries(at commit: ObjectID, repository: Repository) throws(AttestError) -> [Policy.Entry] {
         let data: Data?
         do { data = try repository.blob(at: ".attestconfig", inCommit: commit) } catch {
             throw .environment("cannot read .attestconfig in \(commit.short): \(error.message)")
         }
-        guard let data else { return Policy() }
+        guard let data else { return [] }
         let name = ".attestconfig@\(commit.short)"
-        do { return try Policy(entries: try ConfigFile.entries(contents: data, displayName: name)) } catch let e as AttestError {
-            throw e
-        } catch let e as GitError {
-            throw .config("cannot read \(name): \(e.message)")
-        } catch { throw .config("cannot read \(name): \(error)") }
+        do { return try ConfigFile.entries(contents: data, displayName: name) } catch {
+            throw .config("cannot read \(name): \(error.message)")
+        }
     }
 
     /// The outcome for the rules. Never throws: whatever stops the check makes the token
