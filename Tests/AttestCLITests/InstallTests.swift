@@ -70,7 +70,7 @@ import AttestTestSupport
         #expect(help.status == 0, "\(help)")
         let commands = help.stdout.components(separatedBy: "\nCommands:\n")[1].components(separatedBy: "\n\n")[0]
             .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        #expect(commands.count == 9 && commands.contains("sign") && commands.contains("hook"), "\(commands)")
+        #expect(commands.count == 11 && commands.contains("sign") && commands.contains("hook"), "\(commands)")
 
         // Every command has a page, and every page formats without a groff warning.
         let man1 = stage + "/usr/local/share/man/man1"
@@ -95,7 +95,7 @@ import AttestTestSupport
         #expect(text.contains("NAME\n       attest-sign - commit the quarter's attestation file as the sign-off,"), "\(text.prefix(400))")
         #expect(text.contains("SYNOPSIS\n       attest [-c key=value]... sign [--quarter YYYY-QN] [--evidence DIR]"), "\(text.prefix(600))")
         let options = Self.documentedOptions(doc)
-        #expect(options == ["--quarter", "--evidence", "--late", "--reason", "--amends", "--tsa", "--json"])
+        #expect(options == ["--quarter", "--evidence", "--late", "--reason", "--amends", "--replace-unpushed", "--tsa", "--json"])
         for option in options { #expect(text.contains("\n       \(option)"), "\(option) is not an entry of the page") }
         for heading in Self.headings(doc) { #expect(text.contains("\n\(heading)\n"), "section \(heading) is missing") }
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -44,6 +44,15 @@ import AttestTestSupport
                       cwd: c.path, environment: c.repo.environment)
         #expect(crl.stdout.contains("issuer=O = attest tests, CN = LTV Sign TSA CA") && crl.stdout.contains("Oct  4 12:00:"), "\(crl)")
 
+        // The auditor's packet (attest export) rebuilds this imprint and the token verifies offline.
+        let e = c.attest(["export", "--from", "2026-10-01", "--to", "2026-12-31", "--out", "packet.tar.gz"], at: "2026-10-04 12:10:00")
+        #expect(e.status == 0, "\(e)")
+        let s = Scratch("ltv-export")
+        let results = try ExportTests.runRecipe(in: try ExportTests.extract(c.path + "/packet.tar.gz", into: s), home: s.path)
+        let all = results.map(\.stdout).joined() + results.map(\.stderr).joined()
+        #expect(all.contains("the imprint is this sign-off") && all.contains("Verification: OK") && !all.contains("MISMATCH"), "\(all)")
+        try? FileManager.default.removeItem(atPath: c.path + "/packet.tar.gz")
+
         // Verify with every port closed: the stored data alone.
         tsa.stop()
         let v = c.attest(["verify"], at: "2026-10-04 12:05:00")

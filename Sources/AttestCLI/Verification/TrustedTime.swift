@@ -11,6 +11,14 @@ enum TrustedTime {
     /// The imprint bytes of a sign-off as committed: its document blob, tree (without the
     /// validation files the sign-off adds under the `.ltv` folder), parents.
     static func imprint(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> [UInt8] {
+        let imprint = try imprintFields(of: raw, trailers: t, repository: repository)
+        do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as CryptoError {
+            throw .environment("SHA-256: \(e)")
+        } catch let e as AttestError { throw e } catch { throw .environment("\(error)") }
+    }
+
+    /// The imprint's fields for a sign-off as committed (export writes its bytes beside the token).
+    static func imprintFields(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> TimestampImprint {
         let blob: ObjectID?, tree: ObjectID
         do {
             blob = try repository.blobID(at: t.documentPath, inCommit: raw.id)
@@ -19,12 +27,9 @@ enum TrustedTime {
             throw .environment("cannot read \(t.documentPath) in \(raw.id.short): \(error.message)")
         }
         guard let blob else { throw .failed("the commit has no file \(t.documentPath) to compute the timestamp imprint from") }
-        let imprint = TimestampImprint(quarter: t.quarter, documentPath: t.documentPath, documentBlob: blob.hex,
-                                       tree: tree.hex, parents: raw.parents.map(\.hex), evidenceSHA256: t.evidenceSHA256,
-                                       renews: try renewed(inTree: tree, documentPath: t.documentPath, repository: repository))
-        do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as CryptoError {
-            throw .environment("SHA-256: \(e)")
-        } catch let e as AttestError { throw e } catch { throw .environment("\(error)") }
+        return TimestampImprint(quarter: t.quarter, documentPath: t.documentPath, documentBlob: blob.hex,
+                                tree: tree.hex, parents: raw.parents.map(\.hex), evidenceSHA256: t.evidenceSHA256,
+                                renews: try renewed(inTree: tree, documentPath: t.documentPath, repository: repository))
     }
 
     /// The files under the `.ltv` folder of a tree, each with its SHA-256: what a token stamped
