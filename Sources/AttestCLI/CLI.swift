@@ -15,6 +15,7 @@ public enum CLI {
         VerifyCommand.self,
         HookCommand.self,
         AuditCommand.self,
+        TimestampCommand.self,
         ExportCommand.self,
         EvidenceCommand.self,
     ]

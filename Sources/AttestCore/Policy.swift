@@ -43,6 +43,7 @@ public struct Policy: Sendable, Equatable {
     public var tsaURL = ""
     public var tsaCAFile = ""
     public var tsaRequired = false
+    public var tsaMinTokens = 1
     public var statusWarnDays = 3
     // Sealed evidence (issue #18, docs/evidence.md)
     public var evidenceRecipients = ".attest/recipients/*.pem"
@@ -144,9 +145,10 @@ public struct Policy: Sendable, Equatable {
         int("hook.maxSkewMinutes", 0...1440, \.hookMaxSkewMinutes, "hooks: how far in the future a committer date may be"),
         int("hook.maxSignoffAgeHours", 1...8760, \.hookMaxSignoffAgeHours, "hooks: how old a new sign-off may be when pushed"),
         int("audit.maxDateSkewHours", 1...8760, \.auditMaxDateSkewHours, "audit: author/committer dates further apart than this are a date anomaly"),
-        text("tsa.url", \.tsaURL, "RFC 3161 time-stamping authority URL (empty: none)"),
+        text("tsa.url", \.tsaURL, "RFC 3161 time-stamping authority URL, or several separated by spaces (empty: none)"),
         path("tsa.caFile", \.tsaCAFile, "the TSA's CA certificate (PEM), kept in the repository", allowEmpty: true),
         bool("tsa.required", \.tsaRequired, "a sign-off must carry a valid timestamp token"),
+        int("tsa.minTokens", 1...16, \.tsaMinTokens, "sign: how many of the TSAs in tsa.url must give a token"),
         int("status.warnDays", 0...31, \.statusWarnDays, "status: an unsigned quarter is due-soon this many days before its hard close"),
         path("evidence.recipients", \.evidenceRecipients, "recipient certificates (PEM, RSA or EC P-256) sealed evidence is encrypted to; a '*' in the file name is a glob; none: not sealed", allowEmpty: true),
         int("evidence.retentionYears", 1...100, \.evidenceRetentionYears, "years after a quarter's hard close before its sealed evidence may be disposed of"),

@@ -22,7 +22,15 @@ import Foundation
 /// ```
 ///
 /// One `parent` line per parent in commit order; a root commit has none. `document` is the
-/// path exactly as in the `Attest-Document` trailer. docs/tsa.md repeats this definition for
+/// path exactly as in the `Attest-Document` trailer. Then, renewal (docs/tsa.md), one line
+/// per file stored under the attestation folder's `.ltv` folder in that tree (the tokens and
+/// validation data of earlier sign-offs), sorted by path byte for byte:
+///
+/// ```
+/// renews 3f9a…(64 hex: SHA-256 of the file) docs/attestation-log/.ltv/2026-Q1/5b0c….tst
+/// ```
+///
+/// A sign-off with nothing stored before it has no `renews` line. docs/tsa.md repeats this definition for
 /// auditors, with a shell line that rebuilds the bytes from a commit.
 public struct TimestampImprint: Sendable, Equatable {
     public static let header = "attest-timestamp-imprint v1"
@@ -33,11 +41,21 @@ public struct TimestampImprint: Sendable, Equatable {
     public var tree: String
     public var parents: [String]
     public var evidenceSHA256: String
+    /// Earlier tokens and validation data this sign-off's token renews.
+    public var renews: [Renewed]
+
+    /// One file a token renews: its path in the tree and the SHA-256 (hex) of its content.
+    public struct Renewed: Sendable, Equatable {
+        public let path: String
+        public let sha256: String
+        public init(path: String, sha256: String) { self.path = path; self.sha256 = sha256 }
+    }
 
     public init(quarter: Quarter, documentPath: String, documentBlob: String, tree: String, parents: [String],
-                evidenceSHA256: String) {
+                evidenceSHA256: String, renews: [Renewed] = []) {
         self.quarter = quarter; self.documentPath = documentPath; self.documentBlob = documentBlob
         self.tree = tree; self.parents = parents; self.evidenceSHA256 = evidenceSHA256
+        self.renews = renews.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
     }
 
     /// The fields as lines, in order (each without its `\n`).
@@ -46,6 +64,7 @@ public struct TimestampImprint: Sendable, Equatable {
                    "blob \(documentBlob)", "tree \(tree)"]
         for p in parents { out.append("parent \(p)") }
         out.append("evidence \(evidenceSHA256)")
+        for r in renews { out.append("renews \(r.sha256) \(r.path)") }
         return out
     }
 
@@ -63,6 +82,12 @@ public struct TimestampImprint: Sendable, Equatable {
         }
         guard Hex.isSHA256(evidenceSHA256) else {
             throw .failed("timestamp imprint: evidence '\(Trailers.oneLine(evidenceSHA256))' is not a SHA-256 in lowercase hex")
+        }
+        for r in renews {
+            guard Hex.isSHA256(r.sha256), !r.path.isEmpty,
+                  !r.path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw .failed("timestamp imprint: renewed file '\(Trailers.oneLine(r.path))' has an unusable path or digest")
+            }
         }
         return Data(lines.map { $0 + "\n" }.joined().utf8)
     }

@@ -65,43 +65,23 @@ public struct TimeStampAuthority: Sendable {
 
     /// POSTs a query and returns the body of a 200 answer.
     func post(_ body: Data) throws(TimeStampError) -> Data {
-        var req = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        req.httpMethod = "POST"
-        req.setValue("application/timestamp-query", forHTTPHeaderField: "Content-Type")
-        req.setValue("application/timestamp-reply", forHTTPHeaderField: "Accept")
-        req.httpBody = body
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = timeout
-        config.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: config)
-        defer { session.finishTasksAndInvalidate() }
-
-        final class Box: @unchecked Sendable { var data: Data?; var response: URLResponse?; var error: Error? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: req) { data, response, error in
-            box.data = data; box.response = response; box.error = error
-            done.signal()
-        }.resume()
-        // The session's own timeouts end the task; the extra margin only guards against a hang.
-        if done.wait(timeout: .now() + timeout + 5) == .timedOut {
-            throw .unreachable(url: url.absoluteString, detail: "no answer within \(Int(timeout)) seconds")
+        let answer: HTTPExchange.Answer
+        do {
+            answer = try HTTPExchange(url: url, timeout: timeout, maxBytes: TimeStampAuthority.maxAnswerBytes)
+                .send(method: "POST", body: body, contentType: "application/timestamp-query", accept: "application/timestamp-reply")
+        } catch {
+            switch error {
+            case .unreachable(let why): throw .unreachable(url: url.absoluteString, detail: why)
+            case .tooLarge(let n):
+                throw .badAnswer(url: url.absoluteString, detail: "the answer has \(n) bytes; a token has a few thousand")
+            }
         }
-        if let error = box.error {
-            throw .unreachable(url: url.absoluteString, detail: Trailing.clean(error.localizedDescription))
-        }
-        guard let http = box.response as? HTTPURLResponse else {
-            throw .unreachable(url: url.absoluteString, detail: "no HTTP answer")
-        }
-        let data = box.data ?? Data()
-        guard http.statusCode == 200 else {
-            throw .httpStatus(url: url.absoluteString, status: http.statusCode,
+        let data = answer.body
+        guard answer.status == 200 else {
+            throw .httpStatus(url: url.absoluteString, status: answer.status,
                               body: Trailing.clean(String(decoding: data.prefix(400), as: UTF8.self)))
         }
-        guard data.count <= TimeStampAuthority.maxAnswerBytes else {
-            throw .badAnswer(url: url.absoluteString, detail: "the answer has \(data.count) bytes; a token has a few thousand")
-        }
-        if let type = http.value(forHTTPHeaderField: "Content-Type"),
+        if let type = answer.contentType,
            !type.lowercased().hasPrefix("application/timestamp-reply"), !type.lowercased().hasPrefix("application/timestamp-response") {
             // Some TSAs mislabel their answers; the DER decides, but say what came when it is not DER.
             do { return try checkedDER(data, contentType: type) }

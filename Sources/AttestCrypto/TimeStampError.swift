@@ -13,6 +13,12 @@ public enum TimeStampError: Error, Sendable, Equatable, CustomStringConvertible 
     case untrustedSigner(caFile: String, detail: String)
     /// The token stamps another imprint than the one expected (it belongs to other data).
     case imprintMismatch(expected: String, found: String)
+    /// The stored revocation data says a certificate of the TSA's chain was revoked at or
+    /// before the token's genTime (times as RFC 3339 text).
+    case revoked(subject: String, revokedAt: String, reason: String, genTime: String, source: String)
+    /// The chain or the revocation data that speaks for the token's genTime is missing,
+    /// unreadable, stale or not signed by the certificate's issuer; or it could not be fetched.
+    case validationData(String)
     /// The CA file cannot be read or holds no certificate.
     case caFile(path: String, detail: String)
     /// The TSA could not be reached (refused, timed out, bad URL).
@@ -30,6 +36,8 @@ public enum TimeStampError: Error, Sendable, Equatable, CustomStringConvertible 
         case .corrupted: return "corrupted"
         case .untrustedSigner: return "other-ca"
         case .imprintMismatch: return "other-imprint"
+        case .revoked: return "revoked"
+        case .validationData: return "validation-data"
         case .caFile: return "ca-file"
         case .unreachable: return "tsa-unreachable"
         case .httpStatus: return "tsa-http-error"
@@ -48,6 +56,10 @@ public enum TimeStampError: Error, Sendable, Equatable, CustomStringConvertible 
             return "timestamp token from another CA: its TSA certificate does not verify against \(ca) (\(d))"
         case .imprintMismatch(let expected, let found):
             return "timestamp token for another imprint: it stamps \(found), this sign-off's imprint is \(expected)"
+        case .revoked(let subject, let at, let reason, let genTime, let source):
+            return "timestamp token from a revoked TSA certificate: \(subject) was revoked \(at) (\(reason)), not after the token's time \(genTime) (\(source))"
+        case .validationData(let d):
+            return "timestamp validation data: \(d)"
         case .caFile(let path, let d):
             return "cannot use the TSA CA file \(path): \(d)"
         case .unreachable(let url, let d):

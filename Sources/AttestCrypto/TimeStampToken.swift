@@ -55,7 +55,9 @@ public enum TimeStampVerifier {
         try verify(token: token, imprint: imprint, ca: .file(caFile), nonce: nonce)
     }
 
-    static func verify(token: Data, imprint: [UInt8], ca: Anchor, nonce: [UInt8]?) throws(TimeStampError) -> TimeStamp {
+    /// `untrusted`: PEM certificates to complete the chain beside those the token carries
+    /// (stored validation data).
+    static func verify(token: Data, imprint: [UInt8], ca: Anchor, nonce: [UInt8]?, untrusted: Data? = nil) throws(TimeStampError) -> TimeStamp {
         let caFile = ca.name
         ERR_clear_error()
         guard !token.isEmpty else { throw .corrupted("the token is empty") }
@@ -77,6 +79,10 @@ public enum TimeStampVerifier {
         }
         let ctx = Handle(ctxPtr, TS_VERIFY_CTX_free)
         TS_VERIFY_CTX_set_store(ctx.p, store)   // the context owns the store from here
+        if let untrusted {
+            let certs = Certificates.read(pem: untrusted)
+            if !certs.isEmpty { TS_VERIFY_CTX_set_certs(ctx.p, Certificates.stack(certs)) }   // owned by the context
+        }
         TS_VERIFY_CTX_set_flags(ctx.p, Int32(TS_VFY_SIGNATURE | TS_VFY_VERSION))
         if TS_RESP_verify_token(ctx.p, p7.p) != 1 {
             let (reasons, text) = drainReasons()

@@ -144,6 +144,8 @@ extension Repository {
         let blob: ObjectID
         let executable: Bool
         let subject: String
+        /// A timestamp token's validation data (docs/tsa.md), in the commit's tree beside `path`.
+        let validationFiles: [(path: String, contents: Data)]
     }
 
     /// Makes the sign-off commit object: `HEAD`'s tree with only `path` set to `contents`, author
@@ -154,10 +156,15 @@ extension Repository {
     /// commit is never published).
     ///
     /// Refused: `contents` equal to `HEAD`'s version.
+    ///
+    /// `validationFiles` (a timestamp token's validation data, docs/tsa.md) go into the commit's
+    /// tree beside `path`, and into the index and the working tree when it is published.
     public func writeSignoffObject(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                                   validationFiles: [(path: String, contents: Data)] = [],
                                    sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> UnpublishedSignoff {
         do {
-            return try makeSignoffObject(preflight, path: path, contents: contents, message: message, at: time, sign: sign)
+            return try makeSignoffObject(preflight, path: path, contents: contents, message: message, at: time,
+                                         validationFiles: validationFiles, sign: sign)
         } catch let e as AttestError { throw e } catch let e as GitError {
             throw .environment("git: \(e.description)")
         } catch {
@@ -195,6 +202,19 @@ extension Repository {
         do { try check(moved, "move \(preflight.branch) to the sign-off commit") } catch { throw .environment("git: \(error.description)") }
         git_reference_free(ref)
 
+        do {
+            for f in s.validationFiles {
+                let full = (workdir ?? "") + "/" + f.path
+                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try f.contents.write(to: URL(fileURLWithPath: full))
+                var id = git_oid()
+                let rc = f.contents.withUnsafeBytes { p in git_blob_create_from_buffer(&id, pointer, p.baseAddress, p.count) }
+                try check(rc, "write \(f.path) into the object store")
+                try updateIndexEntry(path: f.path, blob: id, mode: GIT_FILEMODE_BLOB)
+            }
+        } catch {
+            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but its validation files could not be written to the working tree and the index (\(error)); run 'git checkout HEAD -- \(((s.validationFiles.first?.path ?? "") as NSString).deletingLastPathComponent)'")
+        }
         let mode = s.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
         do { try updateIndexEntry(path: s.path, blob: s.blob.oid, mode: mode) } catch {
             throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but the index entry of \(s.path) could not be updated (\(error)); run 'git reset -q -- \(s.path)' so git status shows it clean")
@@ -202,6 +222,7 @@ extension Repository {
     }
 
     private func makeSignoffObject(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
+                                   validationFiles: [(path: String, contents: Data)],
                                    sign: ((Data) throws(AttestError) -> String)?) throws -> UnpublishedSignoff {
         let who = try committerIdentity()
         let parent = try lookupCommit(preflight.head)
@@ -210,7 +231,7 @@ extension Repository {
         // The same tree `signoffTree` gives (and that a timestamp token, if any, stamped).
         try requireChange(preflight, path: path, contents: contents)
         let ids = try signoffTree(head: preflight.head, path: path, contents: contents)
-        var newTree = ids.tree.oid
+        var newTree = try tree(ids.tree, adding: validationFiles).oid
         var treeObj: OpaquePointer?
         try check(git_tree_lookup(&treeObj, pointer, &newTree), "read the new tree")
         defer { git_tree_free(treeObj) }
@@ -233,7 +254,7 @@ extension Repository {
         var commitID = git_oid()
         try check(git_commit_create_with_signature(&commitID, pointer, buf.ptr, signature, nil), "write the commit")
         return UnpublishedSignoff(preflight: preflight, id: ObjectID(commitID), path: path, blob: ids.blob,
-                                  executable: ids.executable, subject: String(message.prefix { $0 != "\n" }))
+                                  executable: ids.executable, subject: String(message.prefix { $0 != "\n" }), validationFiles: validationFiles)
     }
 
     /// Sets one index entry to `blob`, with the working file's stat data.

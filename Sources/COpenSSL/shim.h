@@ -14,3 +14,4 @@
 #include <openssl/x509v3.h>
 #include <openssl/cms.h>
 #include <openssl/pkcs7.h>
+#include <openssl/ocsp.h>

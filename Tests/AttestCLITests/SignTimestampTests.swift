@@ -28,15 +28,23 @@ import AttestTestSupport
          c.git(["status", "--porcelain", "--untracked-files=all"]).stdout, c.read(Self.doc)]
     }
 
-    /// The auditor's lines of docs/tsa.md, run verbatim for commit `id` in the repository.
-    func auditorCheck(_ c: ComplianceRepo, _ id: String) throws -> RunResult {
+    /// The auditor's script of docs/tsa.md, as written there.
+    static func auditorScript() throws -> String {
         let docs = try String(contentsOfFile: packageRoot + "/docs/tsa.md", encoding: .utf8)
         let marker = try #require(docs.range(of: "<!-- auditor-script"))
         let body = docs[marker.upperBound...]
         let open = try #require(body.range(of: "```sh\n")), close = try #require(body.range(of: "```\n<!-- /auditor-script -->"))
-        let script = String(body[open.upperBound..<close.lowerBound])
-        return run("sh", ["-e", "-c", script.replacingOccurrences(of: "C=<sign-off commit id>", with: "C=\(id)")],
-                   cwd: c.path, environment: c.repo.environment)
+        return String(body[open.upperBound..<close.lowerBound])
+    }
+
+    /// The auditor's lines of docs/tsa.md, run verbatim for commit `id` in the repository
+    /// (under faketime at `clock` when given).
+    func auditorCheck(_ c: ComplianceRepo, _ id: String, clock: String? = nil) throws -> RunResult {
+        let script = try Self.auditorScript()
+        let args = ["sh", "-e", "-c", script.replacingOccurrences(of: "C=<sign-off commit id>", with: "C=\(id)")]
+        var env = c.repo.environment
+        if let clock { env["TZ"] = "UTC"; return run("faketime", ["-f", clock] + args, cwd: c.path, environment: env) }
+        return run(args[0], Array(args.dropFirst()), cwd: c.path, environment: env)
     }
 
     @Test func signOffCarriesAVerifiedTokenInsideTheWindow() throws {

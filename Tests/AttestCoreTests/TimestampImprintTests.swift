@@ -27,6 +27,31 @@ import Testing
             """)
     }
 
+    @Test func renewedFilesFollowTheEvidenceSortedBytewise() throws {
+        var i = try imprint()
+        let a = String(repeating: "1a", count: 32), b = String(repeating: "2b", count: 32), c = String(repeating: "3c", count: 32)
+        i = TimestampImprint(quarter: i.quarter, documentPath: i.documentPath, documentBlob: i.documentBlob, tree: i.tree, parents: i.parents,
+                             evidenceSHA256: i.evidenceSHA256, renews: [
+                                .init(path: "docs/attestation-log/.ltv/2026-Q1/refreshed/d.crl.pem", sha256: c),
+                                .init(path: "docs/attestation-log/.ltv/2026-Q1/d.tst", sha256: a),
+                                .init(path: "docs/attestation-log/.ltv/2026-Q1-x/d.tst", sha256: b),
+                             ])
+        let text = String(decoding: try i.bytes(), as: UTF8.self)
+        #expect(text.hasSuffix("""
+            evidence \(Self.evidence)
+            renews \(b) docs/attestation-log/.ltv/2026-Q1-x/d.tst
+            renews \(a) docs/attestation-log/.ltv/2026-Q1/d.tst
+            renews \(c) docs/attestation-log/.ltv/2026-Q1/refreshed/d.crl.pem
+
+            """), "\(text)")
+        let bad = TimestampImprint(quarter: i.quarter, documentPath: i.documentPath, documentBlob: i.documentBlob, tree: i.tree, parents: i.parents,
+                                   evidenceSHA256: i.evidenceSHA256, renews: [.init(path: "x\ny", sha256: a)])
+        #expect(throws: AttestError.self) { try bad.bytes() }
+        let short = TimestampImprint(quarter: i.quarter, documentPath: i.documentPath, documentBlob: i.documentBlob, tree: i.tree, parents: i.parents,
+                                     evidenceSHA256: i.evidenceSHA256, renews: [.init(path: "x", sha256: "abc")])
+        #expect(throws: AttestError.self) { try short.bytes() }
+    }
+
     @Test func parentsAreListedInOrderAndARootHasNone() throws {
         let other = String(repeating: "a", count: 40)
         let two = String(decoding: try imprint(parents: [Self.parent, other]).bytes(), as: UTF8.self)

@@ -8,7 +8,13 @@ import Foundation
 /// let tsa = try TestTSA(label: "Test TSA", at: "2026-10-03 12:00:00")   // the TSA's clock, via faketime
 /// tsa.url, tsa.caFile                                                    // for tsa.url / tsa.caFile
 /// tsa.mode = .httpError                                                  // the next answers fail
+/// try tsa.revoke(at: "2026-10-08 09:00:00", reason: "keyCompromise")     // the CA revokes the TSA certificate
+/// tsa.revocationDown = true                                              // its CRL and OCSP URLs answer 503
 /// ```
+///
+/// The same server is the CA's CRL distribution point (`GET /ca.crl`, a CRL issued at the
+/// request) and OCSP responder (`POST /ocsp`, `openssl ocsp -index`), both named in the TSA
+/// certificate; its port is fixed when the certificates are made (`port`).
 ///
 /// The server stops when the value is released, when `stop()` is called, or by itself when
 /// the test process has gone.
@@ -25,15 +31,25 @@ public final class TestTSA: @unchecked Sendable {
     public var caFile: String { scratch.path + "/ca.pem" }
     /// The TSA's own certificate (PEM).
     public var certificateFile: String { scratch.path + "/tsa.pem" }
+    /// The loopback port of the TSA, the CRL and the OCSP responder (named in the certificate).
+    public var port: Int { Int((scratch.read("port") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+    /// The CRL distribution point named in the TSA certificate.
+    public var crlURL: String { "http://127.0.0.1:\(port)/ca.crl" }
     private var wrapper: Process?
     private var serverPID: Int32 = 0
 
     /// Makes the CA and the TSA certificate; unless `serve` is false, starts the server, under
     /// `faketime` at `at` (UTC, "2026-10-03 12:00:00") when given.
-    public init(label: String = "attest test TSA", at fakeTime: String? = nil, serve: Bool = true) throws {
+    /// `validFrom`/`days`: a short-lived TSA certificate (UTC, "2025-06-01 00:00:00"), instead
+    /// of 2020–2039.
+    public init(label: String = "attest test TSA", at fakeTime: String? = nil, serve: Bool = true,
+                validFrom: String? = nil, days: Int? = nil) throws {
         self.label = label
         scratch = Scratch("tsa")
-        let made = run(packageRoot + "/scripts/test-tsa", ["init", scratch.path, label])
+        var args = ["init", scratch.path, label]
+        if let validFrom { args += ["--tsa-from", validFrom] }
+        if let days { args += ["--tsa-days", String(days)] }
+        let made = run(packageRoot + "/scripts/test-tsa", args)
         guard made.status == 0 else { throw Failure(description: "scripts/test-tsa init failed: \(made)") }
         if serve { try start(at: fakeTime) }
     }
@@ -42,6 +58,34 @@ public final class TestTSA: @unchecked Sendable {
     public var mode: Mode {
         get { Mode(rawValue: (scratch.read("mode") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? .grant }
         set { scratch.write("mode", newValue.rawValue + "\n") }
+    }
+
+    /// When true, the CRL and OCSP URLs answer HTTP 503 (the TSA itself still answers).
+    public var revocationDown: Bool {
+        get { scratch.read("revocation-mode")?.trimmingCharacters(in: .whitespacesAndNewlines) == "down" }
+        set { scratch.write("revocation-mode", newValue ? "down\n" : "ok\n") }
+    }
+
+    /// Revokes the TSA certificate in the CA's database, dated `time` (UTC); from then on the
+    /// CRL lists it and the OCSP responder says revoked. `reason` as `openssl ca -crl_reason`.
+    public func revoke(at time: String, reason: String = "superseded") throws {
+        let r = run(packageRoot + "/scripts/test-tsa", ["revoke", scratch.path, time, reason])
+        guard r.status == 0 else { throw Failure(description: "scripts/test-tsa revoke failed: \(r)") }
+    }
+
+    /// The CA's CRL as issued at `time` (UTC), PEM.
+    public func crl(at time: String) throws -> Data {
+        let r = run(packageRoot + "/scripts/test-tsa", ["crl", scratch.path, time])
+        guard r.status == 0, let pem = scratch.read("crl.pem") else { throw Failure(description: "scripts/test-tsa crl failed: \(r)") }
+        return Data(pem.utf8)
+    }
+
+    /// (Re)starts the server, under `faketime` at `at` when given; the port stays the same.
+    public func restart(at fakeTime: String? = nil) throws {
+        stop()
+        try? FileManager.default.removeItem(atPath: scratch.path + "/url")
+        try? FileManager.default.removeItem(atPath: scratch.path + "/pid")
+        try start(at: fakeTime)
     }
 
     private func start(at fakeTime: String?) throws {

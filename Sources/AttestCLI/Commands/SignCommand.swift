@@ -200,7 +200,7 @@ struct SignCommand: Command {
         // The commit itself, in the object store only; the whole judge on it; then the branch.
         let unpublished = try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes,
                                                       message: message(final) + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? ""),
-                                                      at: now, sign: signer)
+                                                      at: now, validationFiles: stamped?.files ?? [], sign: signer)
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
         let raw = try inspector.commit(unpublished.id)
@@ -235,6 +235,7 @@ struct SignCommand: Command {
         if let amendsID { out.line("  amends \(amendsID)") }
         if let replaced { out.line("  replaces the unpushed sign-off \(replaced.hex), which is no longer on \(preflight.branchName)") }
         if let stamped { out.line("  trusted time: TSA \(stamped.stamp.tsaSubject) at \(UTC.iso(stamped.stamp.time))") }
+        if let validation = stamped?.validation { out.line("  validation data stored: \(validation)") }
         if !evidenceChecked {
             out.line("  evidence folder \(files.evidenceFolder) was not there: its digests were not checked against the file")
         }

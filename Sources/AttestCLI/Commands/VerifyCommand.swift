@@ -81,6 +81,7 @@ struct VerifyCommand: Command {
                 for v in report.violations { context.out.line(v.line) }
             }
             for n in report.notes { context.out.line("note: \(n)") }
+            for v in TrustedTime.validationNotes(of: raw, repository: repo) { context.out.line("note: \(v)") }
             if let sealed { context.out.line((sealed.ok ? "note: " : "FAILED: ") + sealed.text) }
         }
         return report.holds && sealed?.ok != false ? 0 : 1

@@ -151,15 +151,12 @@ struct PacketBuilder {
             guard let so = q.signoff, let t = (try? SignoffTrailers.parse(message: so.message)) ?? nil,
                   let text = t.timestamp, let der = Data(base64Encoded: text), !der.isEmpty,
                   let id = ObjectID(hex: so.id) else { continue }
-            let raw: RawCommit, blob: ObjectID?
-            do {
-                raw = try repository.rawCommit(id)
-                blob = try repository.blobID(at: t.documentPath, inCommit: id)
-            } catch { throw .environment("cannot read sign-off \(id.short): \(error.message)") }
-            guard let blob else { continue }
-            let imprint = TimestampImprint(quarter: t.quarter, documentPath: t.documentPath, documentBlob: blob.hex,
-                                           tree: raw.tree.hex, parents: raw.parents.map(\.hex), evidenceSHA256: t.evidenceSHA256)
-            guard let bytes = try? imprint.bytes() else { continue }
+            let raw: RawCommit
+            do { raw = try repository.rawCommit(id) } catch { throw .environment("cannot read sign-off \(id.short): \(error.message)") }
+            // The imprint as verify computes it (docs/tsa.md: the tree without the sign-off's own
+            // validation files, and the files it renews).
+            guard let imprint = try? TrustedTime.imprintFields(of: raw, trailers: t, repository: repository),
+                  let bytes = try? imprint.bytes() else { continue }
             var valid = false
             if case .valid = so.timestamp { valid = true }
             out.append(Token(quarter: q.quarter, commit: so.id, token: der, imprint: bytes, documentPath: t.documentPath,

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestCrypto
 
 /// `VERIFY.md`: the packet's offline recipe, written from the same evaluation as the reports.
 /// Every step is a block of shell commands with plain tools (git, openssl, coreutils) and the
@@ -127,9 +128,15 @@ struct VerifyRecipe {
         // The token.
         if let t = tokens.first(where: { $0.quarter == qr.quarter }), let ca = f.judging?.tsaCA,
            let caAnchor = anchors.first(where: { $0.commit == ca.commit && $0.path == ca.path }) {
-            let rebuild = "{ echo 'attest-timestamp-imprint v1'; echo \(q("quarter \(quarter)")); echo \(q("document \(t.documentPath)")); "
-                + "echo \"blob $(\(g("rev-parse \(q(id + ":" + t.documentPath))")))\"; echo \"tree $(\(g("rev-parse \(id)^{tree}")))\"; "
-                + "for p in $(\(g("log -1 --format=%P \(id)"))); do echo \"parent $p\"; done; echo \(q("evidence \(t.evidence)")); } | cmp - \(q(t.imprintPath)) && echo 'the imprint is this sign-off: its file, tree, parents and evidence digest'"
+            // The tree without the validation files the sign-off adds under .ltv, and the files it
+            // renews (docs/tsa.md); for a sign-off without any, the commit's tree and no renews line.
+            let ltv = q(ValidationLayout.root(documentPath: t.documentPath))
+            let tree = "I=$(mktemp -u); GIT_INDEX_FILE=$I \(g("read-tree \(id)")); \(g("diff --name-only --no-renames --diff-filter=AM \(id)^ \(id) -- \(ltv)")) | GIT_INDEX_FILE=$I xargs -r \(g("update-index --force-remove --")); "
+                + "T=$(GIT_INDEX_FILE=$I \(g("write-tree"))); rm -f \"$I\"; "
+            let rebuild = "{ \(tree)echo 'attest-timestamp-imprint v1'; echo \(q("quarter \(quarter)")); echo \(q("document \(t.documentPath)")); "
+                + "echo \"blob $(\(g("rev-parse \(q(id + ":" + t.documentPath))")))\"; echo \"tree $T\"; "
+                + "for p in $(\(g("log -1 --format=%P \(id)"))); do echo \"parent $p\"; done; echo \(q("evidence \(t.evidence)")); "
+                + "\(g("ls-tree -r --name-only \"$T\" \(ltv)")) | LC_ALL=C sort | while read -r f; do echo \"renews $(\(g("cat-file blob \"$T:$f\"")) | sha256sum | cut -d' ' -f1) $f\"; done; } | cmp - \(q(t.imprintPath)) && echo 'the imprint is this sign-off: its file, tree, parents, evidence digest and the tokens it renews'"
             let bind = [
                 g("log -1 --format='%(trailers:key=Attest-Timestamp,valueonly)' \(id)") + " | base64 -d | cmp - \(q(t.tokenPath)) && echo 'the token is the one in the Attest-Timestamp trailer'",
                 rebuild,
