@@ -49,8 +49,9 @@ struct EvidenceGate {
                 guard try repository.messageMentionsAttest(id) else { return true }
                 let message = try repository.rawCommit(id).message
                 let t = Trailers.parse(message)
+                // Which quarter: the one definition of a sign-off's claim (SignoffClaim).
                 if let b = t.last(where: { $0.key == EvidenceVault.sealedTrailer })?.value, let blob = ObjectID(hex: b),
-                   let qt = t.first(where: { $0.key == "Attest-Quarter" })?.value, let q = try? Quarter(parsing: qt) {
+                   let q = SignoffClaim(message: message)?.quarter {
                     named.append((id, q, blob))
                 }
                 return true
