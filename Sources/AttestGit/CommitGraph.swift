@@ -96,16 +96,7 @@ final class CommitGraph {
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 let at = layer.lookup + mid * 20
-                let n0 = m.loadUnaligned(fromByteOffset: at, as: UInt64.self).byteSwapped
-                var c = n0 < k0 ? -1 : (n0 > k0 ? 1 : 0)
-                if c == 0 {
-                    let n1 = m.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).byteSwapped
-                    c = n1 < k1 ? -1 : (n1 > k1 ? 1 : 0)
-                    if c == 0 {
-                        let n2 = m.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self).byteSwapped
-                        c = n2 < k2 ? -1 : (n2 > k2 ? 1 : 0)
-                    }
-                }
+                let c = m.compareObjectName(at: at, k0, k1, k2)
                 if c == 0 { return layer.first + mid }
                 if c < 0 { lo = mid + 1 } else { hi = mid }
             }

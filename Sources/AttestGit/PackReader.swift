@@ -68,16 +68,7 @@ final class PackReader {
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 let at = namesOffset + mid * 20
-                let n0 = idx.loadUnaligned(fromByteOffset: at, as: UInt64.self).byteSwapped
-                var c = n0 < k0 ? -1 : (n0 > k0 ? 1 : 0)
-                if c == 0 {
-                    let n1 = idx.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).byteSwapped
-                    c = n1 < k1 ? -1 : (n1 > k1 ? 1 : 0)
-                    if c == 0 {
-                        let n2 = idx.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self).byteSwapped
-                        c = n2 < k2 ? -1 : (n2 > k2 ? 1 : 0)
-                    }
-                }
+                let c = idx.compareObjectName(at: at, k0, k1, k2)
                 if c == 0 {
                     let o = idx.loadUnaligned(fromByteOffset: offsetsOffset + mid * 4, as: UInt32.self).bigEndian
                     if o & 0x8000_0000 == 0 { return Int(o) }
@@ -511,5 +502,18 @@ struct ObjectCache<Value> {
                 keys[hand] = -1; values[hand] = nil
             }
         }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Compares the 20-byte object name at `at` of a sorted table (a pack index, a commit-graph)
+    /// with a key given as its three big-endian words: -1, 0 or 1.
+    func compareObjectName(at: Int, _ k0: UInt64, _ k1: UInt64, _ k2: UInt32) -> Int {
+        let n0 = loadUnaligned(fromByteOffset: at, as: UInt64.self).byteSwapped
+        if n0 != k0 { return n0 < k0 ? -1 : 1 }
+        let n1 = loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).byteSwapped
+        if n1 != k1 { return n1 < k1 ? -1 : 1 }
+        let n2 = loadUnaligned(fromByteOffset: at + 16, as: UInt32.self).byteSwapped
+        return n2 == k2 ? 0 : (n2 < k2 ? -1 : 1)
     }
 }

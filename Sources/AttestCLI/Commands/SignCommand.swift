@@ -95,10 +95,7 @@ struct SignCommand: Command {
         } else { amends = nil }
         replaceUnpushed = arguments.flag("replace-unpushed")
         if replaceUnpushed && amends != nil { throw .usage("--replace-unpushed and --amends disagree: replace an unpushed sign-off, or amend a pushed one") }
-        if let t = arguments.value("tsa") {
-            if let problem = TimeStampAuthority.problem(withURL: t) { throw .usage("--tsa '\(t)': \(problem)") }
-            tsa = t
-        } else { tsa = nil }
+        tsa = try TimestampSigning.tsaOption(arguments)
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {

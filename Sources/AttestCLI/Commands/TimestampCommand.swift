@@ -42,10 +42,7 @@ struct TimestampCommand: Command {
             throw .usage("'timestamp \(arguments.positionals.first ?? "")': the only action is 'renew' (attest timestamp renew)")
         }
         json = arguments.flag("json")
-        if let t = arguments.value("tsa") {
-            if let problem = TimeStampAuthority.problem(withURL: t) { throw .usage("--tsa '\(t)': \(problem)") }
-            tsa = t
-        } else { tsa = nil }
+        tsa = try TimestampSigning.tsaOption(arguments)
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {

@@ -18,8 +18,9 @@ struct EvidenceGate {
     let environment: [String: String]
 
     /// One refusal line per problem; empty when the push may go on.
+    /// `mentioningAttest`: the pushed commits whose message mentions attest (`PushGate.Outcome`);
     /// `remote` is the pre-push remote (nil on the server).
-    func check(_ updates: [HookInput.RefUpdate], hide: [ObjectID], remote: String?) throws(AttestError) -> [String] {
+    func check(_ updates: [HookInput.RefUpdate], mentioningAttest: [ObjectID], remote: String?) throws(AttestError) -> [String] {
         var out: [String] = []
         let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
         var evidenceInPush = Set<Quarter>()
@@ -40,23 +41,21 @@ struct EvidenceGate {
                 out.append("\(u.ref): \(u.new.short) does not descend from \(u.old.short); the evidence ref's history is append-only (reseal appends a commit), so a rewrite is refused")
             }
         }
-        // Sign-offs in the pushed commits that name a sealed blob.
-        let tips = updates.filter { !$0.isDeletion && !$0.ref.hasPrefix(EvidenceRef.prefix) }.map(\.new)
-        guard !tips.isEmpty else { return out }
+        // Sign-offs in the pushed commits that name a sealed blob: among those the push gate's
+        // walk found mentioning attest (one walk per push).
+        guard updates.contains(where: { !$0.isDeletion && !$0.ref.hasPrefix(EvidenceRef.prefix) }) else { return out }
         var named: [(commit: ObjectID, quarter: Quarter, blob: ObjectID)] = []
-        do {
-            try repository.walk(from: tips, hiding: hide + updates.filter { !$0.ref.hasPrefix(EvidenceRef.prefix) }.map(\.old).filter { !$0.isZero }) { (id: ObjectID) throws(GitError) -> Bool in
-                guard try repository.messageMentionsAttest(id) else { return true }
-                let message = try repository.rawCommit(id).message
-                let t = Trailers.parse(message)
-                // Which quarter: the one definition of a sign-off's claim (SignoffClaim).
-                if let b = t.last(where: { $0.key == EvidenceVault.sealedTrailer })?.value, let blob = ObjectID(hex: b),
-                   let q = SignoffClaim(message: message)?.quarter {
-                    named.append((id, q, blob))
-                }
-                return true
+        for id in mentioningAttest {
+            let message: String
+            do { message = try repository.rawCommit(id).message } catch {
+                throw .environment("cannot read pushed commit \(id.short) for sealed evidence: \(error.description)")
             }
-        } catch { throw .environment("cannot walk the pushed commits for sealed evidence: \(error.description)") }
+            // Which quarter: the one definition of a sign-off's claim (SignoffClaim).
+            if let b = Trailers.parse(message).last(where: { $0.key == EvidenceVault.sealedTrailer })?.value, let blob = ObjectID(hex: b),
+               let q = SignoffClaim(message: message)?.quarter {
+                named.append((id, q, blob))
+            }
+        }
         let branches = updates.filter { !$0.isDeletion && !$0.ref.hasPrefix(EvidenceRef.prefix) }.map { $0.localRef ?? $0.ref }
         for n in named {
             let ref = EvidenceRef.name(n.quarter)

@@ -34,6 +34,9 @@ struct PushGate {
         var pushed = 0
         var examined = 0
         var rejections: [Rejection] = []
+        /// The pushed commits whose message mentions attest, newest first (the evidence gate
+        /// reads only these, so a push is walked once).
+        var mentioningAttest: [ObjectID] = []
     }
 
     func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws(AttestError) -> Outcome {
@@ -54,6 +57,7 @@ struct PushGate {
             var walk = try PushWalk(repository: repository, folder: policy.attestationFolder)
             for c in try walk.run(tips: tips, hiding: hide) {
                 out.pushed += 1
+                if c.mentionsAttest { out.mentioningAttest.append(c.id) }
                 if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) }
             }
         } catch {
