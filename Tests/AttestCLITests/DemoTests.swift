@@ -228,24 +228,8 @@ final class DemoRun: Sendable {
                                                     attributes: [.posixPermissions: 0o700])
         } catch { throw Failure(description: "cannot create \(closed): \(error)") }
 
-        // A clone holds committed content only. So that the test checks the tree under
-        // development, the working tree's uncommitted changes (tracked files: git diff HEAD;
-        // untracked, not ignored files: copied) are brought into the clone; on a clean tree
-        // (CI) that is nothing, and the test checks HEAD.
-        func step(_ what: String, _ r: RunResult) throws(Failure) {
-            guard r.status == 0 else { throw Failure(description: "\(what): \(r)") }
-        }
-        try step("git clone", run("git", ["clone", "-q", packageRoot, clone]))
-        let diff = run("git", ["-C", packageRoot, "diff", "HEAD", "--binary"])
-        try step("git diff HEAD", diff)
-        if !diff.stdout.isEmpty {
-            try step("git apply", run("git", ["-C", clone, "apply", "--whitespace=nowarn"], stdin: Data(diff.stdout.utf8)))
-        }
-        let untracked = run("git", ["-C", packageRoot, "ls-files", "-o", "--exclude-standard", "-z"])
-        try step("git ls-files", untracked)
-        for path in untracked.stdout.split(separator: "\0").map(String.init) {
-            try step("copy \(path)", run("sh", ["-c", "mkdir -p \"$(dirname \"$2/$1\")\" && cp -p \"$0/$1\" \"$2/$1\"", packageRoot, path, clone]))
-        }
+        // The working tree as it is, uncommitted changes included (HEAD on a clean tree, as in CI).
+        do { try cloneOfWorkingTree(to: clone) } catch { throw Failure(description: error.description) }
 
         // The environment of a CI job's shell: PATH (swift, git, make), HOME (SwiftPM's
         // caches), the user's name, and CI=true. Nothing of this test run's own: no ATTEST_*

@@ -5,28 +5,6 @@ import AttestTestSupport
 /// `make install` as a user runs it, from a fresh clone: the release binary and one man page per
 /// command, generated from docs/<command>.md and read back with `man` (man-db).
 @Suite struct InstallTests {
-    /// A fresh `git clone` of this working tree. A clone holds committed content only, so the
-    /// uncommitted changes (`git diff HEAD`) and untracked, unignored files are carried over:
-    /// the test installs what is in the working tree, as a user's clone of it would hold.
-    static func cloneOfWorkingTree(into dir: String) throws -> String {
-        let clone = dir + "/attest"
-        let c = run("git", ["clone", "--quiet", "--no-hardlinks", packageRoot, clone])
-        try #require(c.status == 0, "\(c)")
-        let diff = run("git", ["-C", packageRoot, "diff", "HEAD", "--binary"])
-        try #require(diff.status == 0, "\(diff)")
-        if !diff.stdout.isEmpty {
-            let a = run("git", ["-C", clone, "apply", "--whitespace=nowarn"], stdin: Data(diff.stdout.utf8))
-            try #require(a.status == 0, "\(a)")
-        }
-        let untracked = run("git", ["-C", packageRoot, "ls-files", "-z", "--others", "--exclude-standard"])
-        for file in untracked.stdout.split(separator: "\0").map(String.init) {
-            let to = clone + "/" + file
-            try FileManager.default.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: packageRoot + "/" + file, toPath: to)
-        }
-        return clone
-    }
-
     /// The options a docs page's options table lists (`| `--quarter YYYY-QN` | ...` → `--quarter`).
     static func documentedOptions(_ markdown: String) -> [String] {
         markdown.split(separator: "\n").compactMap { line in
@@ -51,7 +29,8 @@ import AttestTestSupport
 
     @Test func makeInstallFromAFreshCloneInstallsTheBinaryAndAManPagePerCommand() throws {
         let scratch = Scratch("install")
-        let clone = try Self.cloneOfWorkingTree(into: scratch.path)
+        let clone = scratch.path + "/attest"
+        try cloneOfWorkingTree(to: clone)
         let stage = scratch.path + "/stage"
         // MANWIDTH: man formats for 80 columns whatever the terminal the tests run under; the
         // pages are read in a UTF-8 locale, as a user's terminal is (and checked in C too).
