@@ -356,9 +356,6 @@ struct EvidenceVault {
         - Disposed: \(UTC.iso(now)) by \(who.name) <\(who.email)>
 
         """
-        let full = root + "/" + path
-        try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try QuarterFiles.writeAtomically(record, to: full)
         let message = """
         ops(compliance): \(q) sealed evidence disposed of under policy
 
@@ -367,10 +364,21 @@ struct EvidenceVault {
         Attest-Disposed-Commit: \(tip.hex)
 
         """
+        // The commit first, in the object store only (signing may fail: then nothing changed);
+        // then the record in the working tree and the branch; the ref last.
         let unpublished = try repository.writeSignoffObject(preflight, path: path, contents: Data(record.utf8), message: message, at: now, sign: try signer())
-        try repository.publishSignoff(unpublished)
+        let full = root + "/" + path
+        let existed = FileManager.default.fileExists(atPath: full)
+        try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try QuarterFiles.writeAtomically(record, to: full)
+        do { try repository.publishSignoff(unpublished) } catch {
+            if !existed { try? FileManager.default.removeItem(atPath: full) }
+            throw error
+        }
         let id = unpublished.id
-        try repository.deleteEvidenceRef(q, expected: tip)
+        do { try repository.deleteEvidenceRef(q, expected: tip) } catch {
+            throw .environment("the disposition record of \(q) is committed (\(id.short) on \(preflight.branchName)), but \(EvidenceRef.name(q)) could not be deleted (\(error)); run 'git update-ref -d \(EvidenceRef.name(q)) \(tip.hex)'")
+        }
         return Disposed(commit: id, path: path, blob: blob, branch: preflight.branchName)
     }
 
