@@ -145,6 +145,16 @@ public enum PersonalData {
         emailRanges(in: text).map { String(text[$0]) }.filter { keep.isEmpty || $0.lowercased() != keep.lowercased() }
     }
 
+    /// Each email address in `text` other than `keep`, with its 1-based line: what `attest sign`
+    /// refuses in the file it commits and in the message it writes.
+    public static func addressLines(in text: String, except keep: String = "") -> [(line: Int, address: String)] {
+        var out: [(Int, String)] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains("@") {
+            for a in emails(in: String(line), except: keep) { out.append((i + 1, a)) }
+        }
+        return out
+    }
+
     /// `text` with every email address other than `keep` replaced by `placeholder`.
     public static func withoutEmails(_ text: String, keep: String = "") -> String {
         let ranges = emailRanges(in: text).filter { keep.isEmpty || text[$0].lowercased() != keep.lowercased() }
