@@ -74,18 +74,18 @@ public enum Step1RoleAssignment {
         return try session.step(1, sql: sql, parameters: params) {
             let members = try grants(1, "group_members", try session.rows(groupMembers, params))
             let direct = try grants(1, "direct_grants", try session.rows(directGrants, params))
-            return evaluate(inputs, members: members, direct: direct, sql: sql, parameters: params)
+            return try evaluate(inputs, members: members, direct: direct, sql: sql, parameters: params)
         }
     }
 
-    static func evaluate(_ inputs: CollectInputs, members: [Grant], direct: [Grant], sql: String, parameters: [String]) -> StepOutcome {
+    static func evaluate(_ inputs: CollectInputs, members: [Grant], direct: [Grant], sql: String, parameters: [String]) throws(StepQueryError) -> StepOutcome {
         let p = inputs.policy
         var csv = EvidenceBuilder(CSV.header(Grant.columns, source: true))
         var memberRows: [(line: Int, sha256: String)] = []
-        for m in members { memberRows.append(csv.row(Data(CSV.line(["group_members"] + m.values).utf8))) }
+        for m in members { memberRows.append(try csv.row(Data(CSV.line(["group_members"] + m.values).utf8))) }
         var findings: [StepFinding] = []
         for g in direct {
-            let row = csv.row(Data(CSV.line(["direct_grants"] + g.values).utf8))
+            let row = try csv.row(Data(CSV.line(["direct_grants"] + g.values).utf8))
             findings.append(StepFinding(
                 detail: "direct user grant of \(p.complianceRole) to \(g.who) (granted \(g.grantedAt) by \(g.by)); the role must reach users only through \(p.auditorGroup)",
                 withheld: "direct user grant of \(p.complianceRole) (granted \(g.grantedAt)); the role must reach users only through \(p.auditorGroup)",

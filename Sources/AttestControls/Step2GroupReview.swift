@@ -46,10 +46,10 @@ public enum Step2GroupReview {
         for m in members {
             // A NULL email cannot be in any memo.
             let ok = m.email.map { memo.emails.contains($0.lowercased()) } ?? false
-            let row = text.row(Data("\(m.email ?? "")\t\(m.grantedAt)\t\(m.grantedBy ?? "")\t\(ok ? "yes" : "NO")\n".utf8))
+            let row = try text.row(Data("\(m.email ?? "")\t\(m.grantedAt)\t\(m.grantedBy ?? "")\t\(ok ? "yes" : "NO")\n".utf8))
             if !ok {
                 findings.append(StepFinding(
-                    detail: "\(m.email ?? m.who) is a member of \(p.auditorGroup) but is not in the latest authorization memo \(memo.path)",
+                    detail: "\(m.who) is a member of \(p.auditorGroup) but is not in the latest authorization memo \(memo.path)",
                     withheld: "a member of \(p.auditorGroup) (granted \(m.grantedAt)) is not in the latest authorization memo \(memo.path)",
                     row: row))
             }

@@ -71,7 +71,7 @@ public enum Step7GrantReview {
         var csv = EvidenceBuilder(CSV.header(rows.rows.columns))
         var findings: [StepFinding] = []
         for (g, values) in zip(grants, rows.rows.values) {
-            let row = csv.row(Data(CSV.line(values).utf8))
+            let row = try csv.row(Data(CSV.line(values).utf8))
             let who = "grant of \(g.role) to \(g.email ?? "a user without an email (NULL)") at \(g.grantedAtText) by \(g.grantedBy ?? "NULL")"
             let withheld = "grant of \(g.role) at \(g.grantedAtText)"
             func finding(_ what: String) { findings.append(StepFinding(detail: who + what, withheld: withheld + what, row: row)) }

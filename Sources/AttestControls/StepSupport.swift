@@ -120,11 +120,13 @@ struct EvidenceBuilder {
     mutating func append(_ s: String) { append(Data(s.utf8)) }
 
     /// Appends one row (its bytes end with a line end) and says where it is.
-    mutating func row(_ d: Data) -> (line: Int, sha256: String) {
+    mutating func row(_ d: Data) throws(StepQueryError) -> (line: Int, sha256: String) {
+        let digest: String
+        do { digest = try AttestCrypto.SHA256.hex(of: d) } catch {
+            throw StepQueryError(message: "cannot compute the SHA-256 of an evidence row: \(error)")
+        }
         let line = lineEnds + 1
         append(d)
-        // SHA-256 over bytes in memory fails only when OpenSSL cannot allocate a context.
-        let digest = (try? AttestCrypto.SHA256.hex(of: d)) ?? String(repeating: "0", count: 64)
         return (line, digest)
     }
 }
