@@ -10,8 +10,13 @@ public enum Collector {
     public struct Collected: Sendable {
         public let database: DatabaseIdentity
         public let snapshotId: String
-        /// Seven outcomes, step 1 first.
+        /// Seven outcomes, step 1 first; each carries its step number.
         public let outcomes: [StepOutcome]
+
+        public init(database: DatabaseIdentity, snapshotId: String, outcomes: [StepOutcome]) {
+            self.database = database; self.snapshotId = snapshotId
+            self.outcomes = outcomes.sorted { $0.step < $1.step }
+        }
     }
 
     public static func run(_ inputs: CollectInputs, connection: Connection) throws(PostgresError) -> Collected {

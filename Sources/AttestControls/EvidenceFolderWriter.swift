@@ -45,13 +45,18 @@ public enum EvidenceFolderWriter {
         func writeFile(_ path: String, _ data: Data) throws(AttestError) { open.append((try EvidenceFolderWriter.create(path, data), path)) }
         var steps: [StepResult] = []
         var sums: [(String, String)] = []
-        for (i, o) in collected.outcomes.enumerated() {
-            let c = Controls.all[i]
+        // Each outcome names its step; the folder holds each step of the catalogue once.
+        let numbers = collected.outcomes.map(\.step)
+        guard numbers.sorted() == Controls.all.map(\.step) else {
+            throw .failed("the collected outcomes are for steps \(numbers.map(String.init).joined(separator: ", ")), not each of steps 1 to \(Controls.all.count) once; nothing was written")
+        }
+        for o in collected.outcomes.sorted(by: { $0.step < $1.step }) {
+            guard let c = Controls.step(o.step) else { continue }
             try writeFile(tmp + "/" + c.evidenceFile, o.evidence)
             let digest = try sha(o.evidence)
             sums.append((digest, c.evidenceFile))
-            steps.append(StepResult(step: c.step, control: c.control, aicpa: c.aicpa, status: o.status, summary: o.summary,
-                                    findings: o.findings.map { StepFinding(detail: $0) }, sql: o.sql, parameters: o.parameters,
+            steps.append(StepResult(step: c.step, criterion: c.criterion, name: c.name, status: o.status, summary: o.summary,
+                                    findings: o.details, sql: o.sql, parameters: o.parameters,
                                     rowCount: o.rowCount, evidenceFile: c.evidenceFile, sha256: digest))
         }
         let results = EvidenceResults(quarter: quarter, asOf: UTC.iso(asOf), database: collected.database,

@@ -14,40 +14,48 @@ public enum Step2GroupReview {
     public static let control = Controls.all[1]
 
     public static func run(_ inputs: CollectInputs, session: StepSession) throws(PostgresError) -> StepOutcome {
-        let sql = Step1RoleAssignment.groupMembersSQL
+        try run(inputs, session: session, sql: Step1RoleAssignment.groupMembersSQL)
+    }
+
+    /// The step with its statement given (`run` passes the runbook's; a test a misspelt one).
+    static func run(_ inputs: CollectInputs, session: StepSession, sql: String) throws(PostgresError) -> StepOutcome {
         let params = Step1RoleAssignment.parameters(inputs)
         return try session.step(2, sql: sql, parameters: params) {
-            let members = try session.rows(sql, params)
+            let members = try Step1RoleAssignment.grants(2, "group_members", try session.rows(sql, params))
             return try evaluate(inputs, members: members, sql: sql, parameters: params)
         }
     }
 
-    static func evaluate(_ inputs: CollectInputs, members: Rows, sql: String, parameters: [String]) throws -> StepOutcome {
+    static func evaluate(_ inputs: CollectInputs, members: [Step1RoleAssignment.Grant], sql: String, parameters: [String]) throws -> StepOutcome {
         let p = inputs.policy
-        var text = "# \(control.control) \(control.title): members of \(p.auditorGroup) as of \(UTC.iso(inputs.asOf))\n"
+        var text = EvidenceBuilder()
+        text.append("# \(control.criterion) \(control.title): members of \(p.auditorGroup) as of \(UTC.iso(inputs.asOf))\n")
         if members.isEmpty {
-            text += "# group is empty; no authorization memo needed\n"
-            return .judged(findings: [], pass: "\(p.auditorGroup) is empty", sql: sql, parameters: parameters,
-                           rowCount: 0, evidence: Data(text.utf8))
+            text.append("# group is empty; no authorization memo needed\n")
+            return .judged(2, findings: [], pass: "\(p.auditorGroup) is empty", sql: sql, parameters: parameters,
+                           rowCount: 0, evidence: text.data)
         }
         let memo: AuditorMemo
         do { memo = try AuditorMemo.latest(folder: p.auditorMemoFolder, root: inputs.documentRoot, notAfter: inputs.asOf) } catch {
             throw StepQueryError(message: "\(p.auditorGroup) has \(English.count(members.count, "member")) to check, but \(error.message)")
         }
         let memoDigest = (try? AttestCrypto.SHA256.hex(ofFile: inputs.path(memo.path))) ?? "unreadable"
-        text += "# authorization memo: \(memo.path) (dated \(memo.date), sha256 \(memoDigest))\n"
-        text += "# email\tgranted_at\tgranted_by\tauthorized\n"
-        var findings: [String] = []
-        for r in members.all {
-            let email = r.text("email") ?? ""
-            let ok = memo.emails.contains(email.lowercased())
-            text += "\(email)\t\(r.text("granted_at") ?? "")\t\(r.text("granted_by") ?? "")\t\(ok ? "yes" : "NO")\n"
+        text.append("# authorization memo: \(memo.path) (dated \(memo.date), sha256 \(memoDigest))\n")
+        text.append("# email\tgranted_at\tgranted_by\tauthorized\n")
+        var findings: [StepFinding] = []
+        for m in members {
+            // A NULL email cannot be in any memo.
+            let ok = m.email.map { memo.emails.contains($0.lowercased()) } ?? false
+            let row = try text.row(Data("\(m.email ?? "")\t\(m.grantedAt)\t\(m.grantedBy ?? "")\t\(ok ? "yes" : "NO")\n".utf8))
             if !ok {
-                findings.append("\(email) is a member of \(p.auditorGroup) but is not in the latest authorization memo \(memo.path)")
+                findings.append(StepFinding(
+                    detail: "\(m.who) is a member of \(p.auditorGroup) but is not in the latest authorization memo \(memo.path)",
+                    withheld: "a member of \(p.auditorGroup) (granted \(m.grantedAt)) is not in the latest authorization memo \(memo.path)",
+                    row: row))
             }
         }
-        return .judged(findings: findings,
+        return .judged(2, details: findings,
                        pass: members.count == 1 ? "the 1 member of \(p.auditorGroup) is in \(memo.path)" : "all \(members.count) members of \(p.auditorGroup) are in \(memo.path)",
-                       sql: sql, parameters: parameters, rowCount: members.count, evidence: Data(text.utf8))
+                       sql: sql, parameters: parameters, rowCount: members.count, evidence: text.data)
     }
 }

@@ -37,58 +37,77 @@ public enum Step3HMACChain {
 
     static let columns = ["run_id", "mode", "started_at", "completed_at", "result", "rows_verified", "errors", "chain_error", "kms_error"]
 
+    /// One row of `audit_integrity_log`, as the step reads it.
+    struct Run {
+        let id: String
+        let startedAt: Date
+        let completedAt: Date?
+        let result: String?
+        let errors: String?
+        let chainError: String?
+        let kmsError: String?
+
+        init(_ c: StepRows.Cells) throws(StepQueryError) {
+            id = c.text("run_id") ?? "NULL"
+            startedAt = try c.instant("started_at"); completedAt = try c.optionalInstant("completed_at")
+            result = c.text("result"); errors = c.text("errors")
+            chainError = c.text("chain_error"); kmsError = c.text("kms_error")
+        }
+
+        /// Why the run is not a clean pass, or nil when it is.
+        var problem: String? {
+            var why: [String] = []
+            if (result ?? "").lowercased() != "pass" { why.append("result = '\(result ?? "NULL")'") }
+            if let e = errors, Int(e) == 0 {} else { why.append("errors = \(errors ?? "NULL")") }
+            if let c = chainError, !c.isEmpty { why.append("chain_error set ('\(c)')") }
+            if let k = kmsError, !k.isEmpty { why.append("kms_error set ('\(k)')") }
+            return why.isEmpty ? nil : why.joined(separator: ", ")
+        }
+    }
+
     public static func run(_ inputs: CollectInputs, session: StepSession) throws(PostgresError) -> StepOutcome {
-        let sql = SQLText.joined([latestSQL, monthsSQL])
+        try run(inputs, session: session, latest: latestSQL, months: monthsSQL)
+    }
+
+    /// The step with its statements given (`run` passes the runbook's; a test a misspelt one).
+    static func run(_ inputs: CollectInputs, session: StepSession, latest latestText: String, months monthsText: String) throws(PostgresError) -> StepOutcome {
+        let sql = SQLText.joined([latestText, monthsText])
         let params = [inputs.firstMonthStart.sqlParameter, inputs.asOf.sqlParameter]
         return try session.step(3, sql: sql, parameters: params) {
-            let latest = try session.rows(latestSQL, params)
-            let months = try session.rows(monthsSQL, params)
+            let latest = try StepRows(step: 3, query: "latest_3", rows: try session.rows(latestText, params), columns: columns)
+            let months = try StepRows(step: 3, query: "months_in_span", rows: try session.rows(monthsText, params), columns: columns)
             return try evaluate(inputs, latest: latest, months: months, sql: sql, parameters: params)
         }
     }
 
-    /// Why a monthly run is not a clean pass, or nil when it is.
-    static func problem(_ r: Row) -> String? {
-        var why: [String] = []
-        if (r.text("result") ?? "").lowercased() != "pass" { why.append("result = '\(r.text("result") ?? "NULL")'") }
-        if let e = r.text("errors"), Int(e) == 0 {} else { why.append("errors = \(r.text("errors") ?? "NULL")") }
-        if let c = r.text("chain_error"), !c.isEmpty { why.append("chain_error set ('\(c)')") }
-        if let k = r.text("kms_error"), !k.isEmpty { why.append("kms_error set ('\(k)')") }
-        return why.isEmpty ? nil : why.joined(separator: ", ")
-    }
-
-    static func evaluate(_ inputs: CollectInputs, latest: Rows, months: Rows, sql: String, parameters: [String]) throws -> StepOutcome {
+    static func evaluate(_ inputs: CollectInputs, latest latestRows: StepRows, months monthRows: StepRows, sql: String, parameters: [String]) throws -> StepOutcome {
+        let latest = try latestRows.decode(Run.init), months = try monthRows.decode(Run.init)
         var findings: [String] = []
         let w = inputs.window
-        if latest.isEmpty {
-            findings.append("no monthly run in audit_integrity_log started by \(UTC.human(inputs.asOf))")
-        } else {
-            let r = latest[0]
-            let id = r.text("run_id") ?? "?"
-            if let why = problem(r) { findings.append("latest monthly run \(id) did not pass: \(why)") }
-            if let done = r.pgInstant("completed_at"), done <= inputs.asOf {
+        if let r = latest.first {
+            if let why = r.problem { findings.append("latest monthly run \(r.id) did not pass: \(why)") }
+            if let done = r.completedAt, done <= inputs.asOf {
                 if !w.contains(done) {
-                    findings.append("latest monthly run \(id) completed \(UTC.human(done)), outside the \(inputs.quarter) window \(UTC.human(w.opens)) .. \(UTC.human(w.closes))")
+                    findings.append("latest monthly run \(r.id) completed \(UTC.human(done)), outside the \(inputs.quarter) window \(UTC.human(w.opens)) .. \(UTC.human(w.closes))")
                 }
             } else {
-                findings.append("latest monthly run \(id) had not completed by \(UTC.human(inputs.asOf))")
+                findings.append("latest monthly run \(r.id) had not completed by \(UTC.human(inputs.asOf))")
             }
+        } else {
+            findings.append("no monthly run in audit_integrity_log started by \(UTC.human(inputs.asOf))")
         }
         for m in inputs.completedMonths {
-            let inMonth = try months.all.filter { r in
-                let s = try r.requiredInstant("started_at", step: 3)
-                return s >= m.start && s < m.end
-            }
-            if !inMonth.contains(where: { problem($0) == nil }) {
+            let inMonth = months.filter { $0.startedAt >= m.start && $0.startedAt < m.end }
+            if !inMonth.contains(where: { $0.problem == nil }) {
                 let label = String(UTC.day(m.start).prefix(7))
                 findings.append(inMonth.isEmpty ? "no monthly run in \(label)" : "no passing monthly run in \(label) (\(English.count(inMonth.count, "run")), none clean)")
             }
         }
         var csv = CSV.header(columns, source: true)
-        csv += CSV.table(latest, source: "latest_3")
-        csv += CSV.table(months, source: "months_in_span")
-        let pass = "latest monthly run \(latest.isEmpty ? "" : latest[0].text("run_id") ?? "") passed inside the window; a passing run in each of \(English.count(inputs.completedMonths.count, "month"))"
-        return .judged(findings: findings, pass: pass, sql: sql, parameters: parameters,
+        csv += CSV.table(latestRows.rows, source: "latest_3")
+        csv += CSV.table(monthRows.rows, source: "months_in_span")
+        let pass = "latest monthly run \(latest.first?.id ?? "") passed inside the window; a passing run in each of \(English.count(inputs.completedMonths.count, "month"))"
+        return .judged(3, findings: findings, pass: pass, sql: sql, parameters: parameters,
                        rowCount: latest.count + months.count, evidence: csv)
     }
 }

@@ -23,31 +23,47 @@ public enum Step4ArchiverManifest {
     ORDER BY started_at DESC;
     """
 
-    public static func run(_ inputs: CollectInputs, session: StepSession) throws(PostgresError) -> StepOutcome {
-        let params = [inputs.firstMonthStart.sqlParameter, inputs.asOf.sqlParameter]
-        return try session.step(4, sql: sql, parameters: params) {
-            let rows = try session.rows(sql, params)
-            return try evaluate(inputs, rows: rows, parameters: params)
+    /// One row of `audit_archival_runs`, as the step reads it.
+    struct Run {
+        static let columns = ["run_id", "started_at", "status"]
+        let id: String
+        let startedAt: Date
+        let status: String?
+
+        init(_ c: StepRows.Cells) throws(StepQueryError) {
+            id = c.text("run_id") ?? "NULL"; startedAt = try c.instant("started_at"); status = c.text("status")
         }
     }
 
-    static func evaluate(_ inputs: CollectInputs, rows: Rows, parameters: [String]) throws -> StepOutcome {
+    public static func run(_ inputs: CollectInputs, session: StepSession) throws(PostgresError) -> StepOutcome {
+        try run(inputs, session: session, sql: sql)
+    }
+
+    /// The step with its statement given (`run` passes the runbook's; a test a misspelt one).
+    static func run(_ inputs: CollectInputs, session: StepSession, sql: String) throws(PostgresError) -> StepOutcome {
+        let params = [inputs.firstMonthStart.sqlParameter, inputs.asOf.sqlParameter]
+        return try session.step(4, sql: sql, parameters: params) {
+            let rows = try StepRows(step: 4, query: "archival_runs", rows: try session.rows(sql, params), columns: Run.columns)
+            return try evaluate(inputs, rows: rows, sql: sql, parameters: params)
+        }
+    }
+
+    static func evaluate(_ inputs: CollectInputs, rows: StepRows, sql: String, parameters: [String]) throws -> StepOutcome {
         var findings: [String] = []
-        var started: [(Date, Row)] = []
-        for r in rows.all { started.append((try r.requiredInstant("started_at", step: 4), r)) }
-        for (s, r) in started.reversed() where s > inputs.spanStart {
-            let status = r.text("status") ?? "NULL"
+        let runs = try rows.decode(Run.init)
+        for r in runs.reversed() where r.startedAt > inputs.spanStart {
+            let status = r.status ?? "NULL"
             if status != "complete" {
-                findings.append("archival run \(r.text("run_id") ?? "?") started \(UTC.human(s)) has status '\(status)'\(status == "failed" ? "" : ", not 'complete'")")
+                findings.append("archival run \(r.id) started \(UTC.human(r.startedAt)) has status '\(status)'\(status == "failed" ? "" : ", not 'complete'")")
             }
         }
         for m in inputs.completedMonths {
-            if !started.contains(where: { $0.0 >= m.start && $0.0 < m.end && $0.1.text("status") == "complete" }) {
+            if !runs.contains(where: { $0.startedAt >= m.start && $0.startedAt < m.end && $0.status == "complete" }) {
                 findings.append("no complete archival run started in \(UTC.day(m.start).prefix(7))")
             }
         }
-        let csv = CSV.header(rows.columns) + CSV.table(rows)
-        return .judged(findings: findings,
+        let csv = CSV.header(rows.rows.columns) + CSV.table(rows.rows)
+        return .judged(4, findings: findings,
                        pass: "\(English.count(rows.count, "run")), all complete; a complete run in each of \(English.count(inputs.completedMonths.count, "month"))",
                        sql: sql, parameters: parameters, rowCount: rows.count, evidence: csv)
     }

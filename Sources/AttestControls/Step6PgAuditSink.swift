@@ -97,7 +97,7 @@ public enum Step6PgAuditSink {
     static func header(_ inputs: CollectInputs) -> String {
         let p = inputs.policy
         let first = Date(timeIntervalSince1970: TimeInterval(spanStart(inputs)))
-        var t = "# \(control.control) \(control.title): pgaudit WRITE events on \(p.auditedTable)\n"
+        var t = "# \(control.criterion) \(control.title): pgaudit WRITE events on \(p.auditedTable)\n"
         t += "# date range: \(UTC.iso(first)) .. \(UTC.iso(inputs.asOf)) (\(p.lookbackDays) whole UTC days before the day of as-of, plus that day up to as-of)\n"
         return t
     }
@@ -192,7 +192,7 @@ public enum Step6PgAuditSink {
 
         var summary = "\(tally.events) DML events on \(p.auditedTable), every one of \(wholeDays) days covered, no unexplained gap over \(p.maxLogGapHours) h"
         if tally.unparseable > 0 { summary += "; \(English.count(tally.unparseable, "unparseable line"))" }
-        var outcome = StepOutcome.judged(findings: findings, pass: summary, sql: tally.sql, parameters: tally.parameters,
+        var outcome = StepOutcome.judged(6, findings: findings, pass: summary, sql: tally.sql, parameters: tally.parameters,
                                          rowCount: tally.events, evidence: Data(t.utf8))
         if !findings.isEmpty && tally.unparseable > 0 { outcome.summary += "; \(English.count(tally.unparseable, "unparseable line"))" }
         return outcome

@@ -81,9 +81,25 @@ enum Step6SinkQuery {
         var perDay = [Int](repeating: 0, count: Int((asOf - spanStart) / 86400) + 1)
         var inner: [(from: Int64, to: Int64)] = []
         var first: Int64?, last: Int64?
-        for r in rows.all {
-            let a = r.text("a").flatMap { Int64($0) }, b = r.text("b").flatMap { Int64($0) }
-            switch r.text("kind") {
+        // The statement's own rows, decoded once: a column or a value that is not what the
+        // statement returns is the step's error, never a silently skipped day.
+        struct Line { let kind: String; let a: Int64?; let b: Int64? }
+        let lines: [Line]
+        do {
+            lines = try StepRows(step: 6, query: "log sink", rows: rows, columns: ["kind", "a", "b"]).decode { c throws(StepQueryError) in
+                func number(_ column: String) throws(StepQueryError) -> Int64? {
+                    guard let t = c.text(column) else { return nil }
+                    guard let n = Int64(t) else { throw StepQueryError(message: "column \(column) holds '\(t)' in row \(c.number) of the log sink query, not a whole number") }
+                    return n
+                }
+                return Line(kind: try c.required("kind"), a: try number("a"), b: try number("b"))
+            }
+        } catch {
+            return .error(6, error.message, sql: sql, parameters: params)
+        }
+        for r in lines {
+            let a = r.a, b = r.b
+            switch r.kind {
             case "day": if let a, let b, a >= 0, Int(a) < perDay.count { perDay[Int(a)] = Int(b) }
             case "gap": if let a, let b { inner.append((a, b)) }
             default: first = a; last = b

@@ -24,43 +24,70 @@ public enum Step7GrantReview {
     ORDER BY rg.granted_at;
     """
 
-    public static func run(_ inputs: CollectInputs, session: StepSession) throws(PostgresError) -> StepOutcome {
-        let p = inputs.policy
-        let params = [p.complianceRole, p.adminRole, inputs.spanStart.sqlParameter, inputs.asOf.sqlParameter]
-        return try session.step(7, sql: sql, parameters: params) {
-            let rows = try session.rows(sql, params)
-            return try evaluate(inputs, rows: rows, parameters: params)
+    /// One grant of the compliance or admin role, as the step reads it.
+    struct Grant {
+        static let columns = ["email", "role", "granted_at", "granted_by", "change_window_id"]
+        let email: String?
+        let role: String
+        /// As PostgreSQL wrote it, for the finding; `at` is the instant.
+        let grantedAtText: String
+        let at: Date
+        let grantedBy: String?
+        /// Blank-trimmed; empty when NULL.
+        let changeWindow: String
+
+        init(_ c: StepRows.Cells) throws(StepQueryError) {
+            email = c.text("email"); role = try c.required("role")
+            grantedAtText = try c.required("granted_at"); at = try c.instant("granted_at")
+            grantedBy = c.text("granted_by"); changeWindow = trimmedBlanks(c.text("change_window_id") ?? "")
         }
     }
 
-    static func evaluate(_ inputs: CollectInputs, rows: Rows, parameters: [String]) throws -> StepOutcome {
+    public static func run(_ inputs: CollectInputs, session: StepSession) throws(PostgresError) -> StepOutcome {
+        try run(inputs, session: session, sql: sql)
+    }
+
+    /// The step with its statement given (`run` passes the runbook's; a test a misspelt one).
+    static func run(_ inputs: CollectInputs, session: StepSession, sql: String) throws(PostgresError) -> StepOutcome {
         let p = inputs.policy
+        let params = [p.complianceRole, p.adminRole, inputs.spanStart.sqlParameter, inputs.asOf.sqlParameter]
+        return try session.step(7, sql: sql, parameters: params) {
+            let rows = try StepRows(step: 7, query: "grants_audit", rows: try session.rows(sql, params), columns: Grant.columns)
+            return try evaluate(inputs, rows: rows, sql: sql, parameters: params)
+        }
+    }
+
+    static func evaluate(_ inputs: CollectInputs, rows: StepRows, sql: String, parameters: [String]) throws -> StepOutcome {
+        let p = inputs.policy
+        let grants = try rows.decode(Grant.init)
         var windows: [String: TimeWindow] = [:]
-        if rows.all.contains(where: { ($0.text("change_window_id") ?? "").isEmpty == false }) {
+        if grants.contains(where: { !$0.changeWindow.isEmpty }) {
             do {
                 for w in try WindowTable.load(p.changeWindowsFile, root: inputs.documentRoot, requireReason: false) { windows[w.id] = w }
             } catch {
                 throw StepQueryError(message: error.message)
             }
         }
-        var findings: [String] = []
-        for r in rows.all {
-            var who: String { "grant of \(r.text("role") ?? "?") to \(r.text("email") ?? "?") at \(r.text("granted_at") ?? "?") by \(r.text("granted_by") ?? "?")" }
-            let id = trimmedBlanks(r.text("change_window_id") ?? "")
-            if id.isEmpty { findings.append("\(who) has no change_window_id"); continue }
+        var csv = EvidenceBuilder(CSV.header(rows.rows.columns))
+        var findings: [StepFinding] = []
+        for (g, values) in zip(grants, rows.rows.values) {
+            let row = try csv.row(Data(CSV.line(values).utf8))
+            let who = "grant of \(g.role) to \(g.email ?? "a user without an email (NULL)") at \(g.grantedAtText) by \(g.grantedBy ?? "NULL")"
+            let withheld = "grant of \(g.role) at \(g.grantedAtText)"
+            func finding(_ what: String) { findings.append(StepFinding(detail: who + what, withheld: withheld + what, row: row)) }
+            let id = g.changeWindow
+            if id.isEmpty { finding(" has no change_window_id"); continue }
             guard let w = windows[id] else {
-                findings.append("\(who) names change window '\(id)', which is not listed in \(p.changeWindowsFile)")
+                finding(" names change window '\(id)', which is not listed in \(p.changeWindowsFile)")
                 continue
             }
-            let at = try r.requiredInstant("granted_at", step: 7)
-            if !w.contains(at) {
-                findings.append("\(who) is outside its change window '\(id)' (\(UTC.iso(w.start)) .. \(UTC.iso(w.end)), \(p.changeWindowsFile):\(w.line))")
+            if !w.contains(g.at) {
+                finding(" is outside its change window '\(id)' (\(UTC.iso(w.start)) .. \(UTC.iso(w.end)), \(p.changeWindowsFile):\(w.line))")
             }
         }
-        let csv = CSV.header(rows.columns) + CSV.table(rows)
-        return .judged(findings: findings,
-                       pass: rows.isEmpty ? "no grant of \(p.complianceRole) or \(p.adminRole) in \(p.lookbackDays) days"
-                                          : (rows.count == 1 ? "the 1 grant is" : "all \(rows.count) grants") + " inside a listed change window",
-                       sql: sql, parameters: parameters, rowCount: rows.count, evidence: csv)
+        return .judged(7, details: findings,
+                       pass: grants.isEmpty ? "no grant of \(p.complianceRole) or \(p.adminRole) in \(p.lookbackDays) days"
+                                            : (grants.count == 1 ? "the 1 grant is" : "all \(grants.count) grants") + " inside a listed change window",
+                       sql: sql, parameters: parameters, rowCount: grants.count, evidence: csv.data)
     }
 }

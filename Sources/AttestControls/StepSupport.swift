@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestPostgres
+import AttestCrypto
 
 /// Everything one run of the seven steps shares: the instant all spans are computed from,
 /// the quarter's window, the policy, where the repository documents live, and the session.
@@ -52,36 +53,162 @@ public struct CollectInputs: Sendable {
     func path(_ relative: String) -> String { documentRoot + "/" + relative }
 }
 
-/// What one step produced: its verdict and its evidence file, before the file is written.
+/// What one step produced: its number, its verdict and its evidence file, before the file is
+/// written. The collector and the evidence writer go by `step`, never by position.
 public struct StepOutcome: Sendable {
+    /// The runbook step, 1 to 7.
+    public var step: Int
     public var status: StepStatus
     public var summary: String
-    public var findings: [String]
+    /// The findings, each with its withheld form and row reference where it names a person.
+    public var details: [StepFinding]
     public var sql: String
     public var parameters: [String]
     public var rowCount: Int
     public var evidence: Data
 
-    public init(status: StepStatus, summary: String, findings: [String] = [], sql: String = "", parameters: [String] = [],
+    public init(step: Int, status: StepStatus, summary: String, details: [StepFinding] = [], sql: String = "", parameters: [String] = [],
                 rowCount: Int = 0, evidence: Data) {
-        self.status = status; self.summary = summary; self.findings = findings; self.sql = sql
+        self.step = step; self.status = status; self.summary = summary; self.details = details; self.sql = sql
         self.parameters = parameters; self.rowCount = rowCount; self.evidence = evidence
     }
 
+    /// The findings in full (with names and email addresses: evidence only).
+    public var findings: [String] { details.map(\.detail) }
+
     /// `pass` when there are no findings, otherwise `finding` with a summary that only counts
     /// them (`1 finding`, `2 findings`): each finding is said once, in `findings`.
-    static func judged(findings: [String], pass: String, sql: String, parameters: [String], rowCount: Int, evidence: Data) -> StepOutcome {
-        StepOutcome(status: findings.isEmpty ? .pass : .finding,
-                    summary: findings.isEmpty ? pass : English.count(findings.count, "finding"),
-                    findings: findings, sql: sql, parameters: parameters, rowCount: rowCount, evidence: evidence)
+    static func judged(_ step: Int, details: [StepFinding], pass: String, sql: String, parameters: [String], rowCount: Int,
+                       evidence: Data) -> StepOutcome {
+        StepOutcome(step: step, status: details.isEmpty ? .pass : .finding,
+                    summary: details.isEmpty ? pass : English.count(details.count, "finding"),
+                    details: details, sql: sql, parameters: parameters, rowCount: rowCount, evidence: evidence)
+    }
+
+    /// `judged` for findings that name no person (runs, days, retention bounds).
+    static func judged(_ step: Int, findings: [String], pass: String, sql: String, parameters: [String], rowCount: Int,
+                       evidence: Data) -> StepOutcome {
+        judged(step, details: findings.map(StepFinding.init(detail:)), pass: pass, sql: sql, parameters: parameters,
+               rowCount: rowCount, evidence: evidence)
     }
 
     /// A step that could not be evaluated. Its evidence file says why, so the folder is complete.
     static func error(_ step: Int, _ reason: String, sql: String = "", parameters: [String] = []) -> StepOutcome {
         var text = "# Step \(step): not evaluated\n# error: \(reason)\n"
         if !sql.isEmpty { text += "#\n# SQL:\n" + sql.split(separator: "\n", omittingEmptySubsequences: false).map { "#   \($0)" }.joined(separator: "\n") + "\n" }
-        return StepOutcome(status: .error, summary: "error: \(reason)", findings: [], sql: sql, parameters: parameters, rowCount: 0,
+        return StepOutcome(step: step, status: .error, summary: "error: \(reason)", sql: sql, parameters: parameters, rowCount: 0,
                            evidence: Data(text.utf8))
+    }
+}
+
+/// A step's evidence file as it is built, so a finding can name the line where the row it is
+/// about starts and that row's SHA-256 (`StepFinding.evidenceLine`): the committed attestation
+/// file points at the row instead of repeating the names in it.
+struct EvidenceBuilder {
+    private(set) var data = Data()
+    /// Line ends written so far: the next byte is on line `lineEnds + 1`.
+    private var lineEnds = 0
+
+    init() {}
+    init(_ head: Data) { append(head) }
+
+    mutating func append(_ d: Data) {
+        lineEnds += d.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 }
+        data += d
+    }
+
+    mutating func append(_ s: String) { append(Data(s.utf8)) }
+
+    /// Appends one row (its bytes end with a line end) and says where it is.
+    mutating func row(_ d: Data) throws(StepQueryError) -> (line: Int, sha256: String) {
+        let digest: String
+        do { digest = try AttestCrypto.SHA256.hex(of: d) } catch {
+            throw StepQueryError(message: "cannot compute the SHA-256 of an evidence row: \(error)")
+        }
+        let line = lineEnds + 1
+        append(d)
+        return (line, digest)
+    }
+}
+
+extension StepFinding {
+    /// A finding about one evidence row: `detail` in full, `withheld` without the personal data,
+    /// and where the row is.
+    init(detail: String, withheld: String, row: (line: Int, sha256: String)) {
+        self.init(detail: detail, withheld: withheld, evidenceLine: row.line, evidenceLineSHA256: row.sha256)
+    }
+}
+
+/// A step's rows decoded once into the step's own struct: every column the step reads is
+/// checked against the result's columns before any row is judged, so a misspelt or missing
+/// column (in the SQL or in the database) makes the step `error` naming the step and the column,
+/// and a NULL where the step needs a value is an error naming the row, never a `?` in a finding.
+struct StepRows {
+    let step: Int
+    /// The query's name in the evidence file (`group_members`, `direct_grants`, …).
+    let query: String
+    let rows: Rows
+    private let index: [String: Int]
+
+    init(step: Int, query: String, rows: Rows, columns: [String]) throws(StepQueryError) {
+        self.step = step; self.query = query; self.rows = rows
+        var index: [String: Int] = [:]
+        for (i, c) in rows.columns.enumerated() where index[c] == nil { index[c] = i }
+        for c in columns where index[c] == nil {
+            throw StepQueryError(message: "step \(step) reads column \(c), which the \(query) query does not return (it returns \(rows.columns.isEmpty ? "no column" : rows.columns.joined(separator: ", "))); the step's SQL and its reading of the rows disagree: report it with this evidence file")
+        }
+        self.index = index
+    }
+
+    var count: Int { rows.count }
+    var isEmpty: Bool { rows.isEmpty }
+
+    /// Each row decoded by `body`, in the query's order.
+    func decode<T>(_ body: (Cells) throws(StepQueryError) -> T) throws(StepQueryError) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(rows.count)
+        for (i, v) in rows.values.enumerated() { out.append(try body(Cells(rows: self, number: i + 1, values: v))) }
+        return out
+    }
+
+    /// One row's values by column name; the names were checked when the rows were decoded.
+    struct Cells {
+        let rows: StepRows
+        /// 1-based, in the query's order.
+        let number: Int
+        /// The row's values, in the query's column order (as the evidence file writes them).
+        let values: [String?]
+
+        private func at(_ column: String) -> Int {
+            guard let i = rows.index[column] else { preconditionFailure("step \(rows.step) reads \(column) without declaring it") }
+            return i
+        }
+
+        /// A column's text, nil for SQL NULL.
+        func text(_ column: String) -> String? { values[at(column)] }
+
+        /// A column that must not be NULL.
+        func required(_ column: String) throws(StepQueryError) -> String {
+            guard let v = text(column) else {
+                throw StepQueryError(message: "column \(column) is NULL in row \(number) of the \(rows.query) query, where step \(rows.step) needs a value")
+            }
+            return v
+        }
+
+        /// A timestamptz column that must hold a time.
+        func instant(_ column: String) throws(StepQueryError) -> Date {
+            let t = try required(column)
+            guard let d = PgTime.parse(t) else {
+                throw StepQueryError(message: "column \(column) holds '\(t)' in row \(number) of the \(rows.query) query, not a timestamp")
+            }
+            return d
+        }
+
+        /// A timestamptz column that may be NULL, but not anything else.
+        func optionalInstant(_ column: String) throws(StepQueryError) -> Date? {
+            guard text(column) != nil else { return nil }
+            return try instant(column)
+        }
     }
 }
 
@@ -209,19 +336,6 @@ extension Date {
         let ms = Int(((timeIntervalSince1970 - whole) * 1000).rounded())
         let base = UTC.iso(Date(timeIntervalSince1970: whole))
         return ms == 0 ? base : String(base.dropLast()) + String(format: ".%03dZ", ms)
-    }
-}
-
-extension Row {
-    /// A timestamptz column as PostgreSQL writes it under `TimeZone = 'UTC'`, `DateStyle = ISO`
-    /// (`2026-04-01 02:30:00+00`), parsed without a formatter per value (rows can be many).
-    func pgInstant(_ column: String) -> Date? { text(column).flatMap(PgTime.parse) }
-
-    /// A timestamptz column, or a `StepQueryError` naming the column and the value.
-    func requiredInstant(_ column: String, step: Int) throws -> Date {
-        guard let t = text(column) else { throw StepQueryError(message: "column \(column) is NULL where step \(step) needs a time") }
-        guard let d = PgTime.parse(t) else { throw StepQueryError(message: "column \(column) holds '\(t)', not a timestamp") }
-        return d
     }
 }
 

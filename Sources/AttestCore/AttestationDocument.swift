@@ -60,17 +60,18 @@ public struct AttestationDocument: Equatable, Sendable {
 /// One row of the steps table.
 public struct DocumentStep: Equatable, Sendable {
     public var step: Int
-    /// The AICPA criterion, `CC6.1` (same meaning as `Control.control`).
-    public var control: String
-    /// The runbook's name of the control, `Logical access — least privilege` (as `Control.aicpa`).
-    public var aicpa: String
+    /// The AICPA criterion, `CC6.1` (the `AICPA ref` column; as `Control.criterion`).
+    public var criterion: String
+    /// The runbook's name of the control, `Logical access — least privilege` (the `Control`
+    /// column; as `Control.name`).
+    public var name: String
     public var status: StepStatus
     /// SHA-256 of the step's evidence file, lowercase hex; empty only when the step is `error`
     /// and no evidence file was written.
     public var evidenceSHA256: String
 
-    public init(step: Int, control: String, aicpa: String, status: StepStatus, evidenceSHA256: String) {
-        self.step = step; self.control = control; self.aicpa = aicpa; self.status = status
+    public init(step: Int, criterion: String, name: String, status: StepStatus, evidenceSHA256: String) {
+        self.step = step; self.criterion = criterion; self.name = name; self.status = status
         self.evidenceSHA256 = evidenceSHA256
     }
 }
@@ -160,17 +161,17 @@ extension AttestationDocument {
                 problems.append("\(line)step \(s.step) does not exist; the runbook has steps 1 to 7")
                 continue
             }
-            if s.control != c.control || s.aicpa != c.aicpa {
-                problems.append("\(line)step \(s.step) names control '\(s.control)' / '\(s.aicpa)'; the runbook's step \(s.step) is \(c.control) / \(c.aicpa)")
+            if s.criterion != c.criterion || s.name != c.name {
+                problems.append("\(line)step \(s.step) names control '\(s.criterion)' / '\(s.name)'; the runbook's step \(s.step) is \(c.criterion) / \(c.name)")
             }
             if s.status == .error {
-                problems.append("\(line)step \(s.step) (\(c.control)) has status error: it could not be evaluated; fix the cause, run 'attest collect' and 'attest render --force' again")
+                problems.append("\(line)step \(s.step) (\(c.criterion)) has status error: it could not be evaluated; fix the cause, run 'attest collect' and 'attest render --force' again")
             }
             if s.status == .finding && !findings.contains(where: { $0.step == s.step }) {
-                problems.append("\(line)step \(s.step) (\(c.control)) has status finding but the findings table has no row for it")
+                problems.append("\(line)step \(s.step) (\(c.criterion)) has status finding but the findings table has no row for it")
             }
             if s.status != .error && !Hex.isSHA256(s.evidenceSHA256) {
-                problems.append("\(line)step \(s.step) (\(c.control)) has no evidence SHA-256")
+                problems.append("\(line)step \(s.step) (\(c.criterion)) has no evidence SHA-256")
             }
         }
         for (i, f) in findings.enumerated() {

@@ -151,7 +151,7 @@ private struct Parser {
             guard digest.isEmpty || Hex.isSHA256(digest) else {
                 throw fail(row.line, "step \(n): evidence SHA-256 '\(c[4])' is not 64 lowercase hex digits")
             }
-            steps.append(DocumentStep(step: n, control: c[2], aicpa: c[1], status: status, evidenceSHA256: digest))
+            steps.append(DocumentStep(step: n, criterion: c[2], name: c[1], status: status, evidenceSHA256: digest))
             lines.steps[n] = row.line
         }
 

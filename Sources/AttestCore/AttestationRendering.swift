@@ -4,17 +4,22 @@ extension AttestationDocument {
     /// The facts of a quarter from `results.json` (written by `collect`): each step's status and
     /// evidence digest, its findings (a `finding` step without listed findings gets one finding,
     /// its summary), the issue references given on the command line (`--issue 6=#482` applies to
-    /// every finding of step 6), and the overall result by `OverallResult.evaluate`.
+    /// every finding of step 6), and the overall result by `OverallResult.evaluate`. Findings
+    /// carry no email address but the operator's: a row with personal data is named by its
+    /// evidence file, line and digest (`StepFinding.committedText`).
     public static func from(results: EvidenceResults, window: Window, operatorName: String, operatorEmail: String,
                             date: String, manifestSHA256: String, issues: [Int: String]) -> AttestationDocument {
         var steps: [DocumentStep] = []
         var findings: [DocumentFinding] = []
         for r in results.steps.sorted(by: { $0.step < $1.step }) {
             let c = Controls.step(r.step)
-            steps.append(DocumentStep(step: r.step, control: c?.control ?? r.control, aicpa: c?.aicpa ?? r.aicpa,
+            steps.append(DocumentStep(step: r.step, criterion: c?.criterion ?? r.criterion, name: c?.name ?? r.name,
                                       status: r.status, evidenceSHA256: r.sha256))
             guard r.status == .finding else { continue }
-            let details = r.findings.isEmpty ? [r.summary.isEmpty ? "finding (no detail recorded)" : r.summary] : r.findings.map(\.detail)
+            // The committed form: rows with personal data are named by evidence line and digest.
+            let details = r.findings.isEmpty
+                ? [r.summary.isEmpty ? "finding (no detail recorded)" : PersonalData.withoutEmails(r.summary, keep: operatorEmail)]
+                : r.findings.map { $0.committedText(evidenceFile: r.evidenceFile, keep: operatorEmail) }
             for d in details {
                 findings.append(DocumentFinding(step: r.step, detail: d, issue: issues[r.step], resolved: false))
             }
@@ -34,12 +39,12 @@ extension AttestationDocument {
         let steps: [MustacheValue] = self.steps.map { s in
             .object([
                 "step": .string(String(s.step)),
-                "control_name": .string(s.aicpa),
-                "aicpa_ref": .string(s.control),
+                "control_name": .string(s.name),
+                "aicpa_ref": .string(s.criterion),
                 "title": .string(Controls.step(s.step)?.title ?? ""),
                 "status": .string(s.status.rawValue),
                 "evidence_sha256": .string(s.evidenceSHA256),
-                "summary": .string(summaries[s.step] ?? ""),
+                "summary": .string(PersonalData.withoutEmails(summaries[s.step] ?? "", keep: operatorEmail)),
                 "pass": .bool(s.status == .pass),
                 "finding": .bool(s.status == .finding),
                 "error": .bool(s.status == .error),

@@ -3,10 +3,11 @@
 public struct Control: Sendable, Hashable {
     /// The runbook step, 1 to 7.
     public let step: Int
-    /// The AICPA trust services criterion: `CC6.1`.
-    public let control: String
-    /// The runbook's name for the control: `Logical access — least privilege`.
-    public let aicpa: String
+    /// The AICPA trust services criterion: `CC6.1` (the attestation file's `AICPA ref` column).
+    public let criterion: String
+    /// The runbook's name for the control: `Logical access — least privilege` (the file's
+    /// `Control` column).
+    public let name: String
     /// What the step checks, in the runbook's words.
     public let title: String
     /// The evidence file, named as in the runbook's storage line.
@@ -17,19 +18,19 @@ public struct Control: Sendable, Hashable {
 
 public enum Controls {
     public static let all: [Control] = [
-        Control(step: 1, control: "CC6.1", aicpa: "Logical access — least privilege",
+        Control(step: 1, criterion: "CC6.1", name: "Logical access — least privilege",
                 title: "Compliance role assignment", evidenceFile: "CC6.1-role-assignment.csv", findingBlocksSigning: false),
-        Control(step: 2, control: "CC6.2", aicpa: "Logical access — access review",
+        Control(step: 2, criterion: "CC6.2", name: "Logical access — access review",
                 title: "Auditor group membership review", evidenceFile: "CC6.2-group-membership.txt", findingBlocksSigning: false),
-        Control(step: 3, control: "CC8.1", aicpa: "Change management — audit trail integrity",
+        Control(step: 3, criterion: "CC8.1", name: "Change management — audit trail integrity",
                 title: "HMAC chain monthly verification", evidenceFile: "CC8.1-hmac-chain-monthly.csv", findingBlocksSigning: false),
-        Control(step: 4, control: "A1.2", aicpa: "Data retention",
+        Control(step: 4, criterion: "A1.2", name: "Data retention",
                 title: "Archiver manifest completeness", evidenceFile: "A1.2-archiver-manifest.csv", findingBlocksSigning: false),
-        Control(step: 5, control: "A1.2", aicpa: "Data retention",
+        Control(step: 5, criterion: "A1.2", name: "Data retention",
                 title: "7-year retention bounds", evidenceFile: "A1.2-retention-bounds.csv", findingBlocksSigning: false),
-        Control(step: 6, control: "CC7.2", aicpa: "Monitoring — log completeness",
+        Control(step: 6, criterion: "CC7.2", name: "Monitoring — log completeness",
                 title: "pg_audit external log sink", evidenceFile: "CC7.2-pgaudit-sample.txt", findingBlocksSigning: false),
-        Control(step: 7, control: "CC6.7", aicpa: "Access change control",
+        Control(step: 7, criterion: "CC6.7", name: "Access change control",
                 title: "Out-of-window RBAC grant review", evidenceFile: "CC6.7-rbac-grants-audit.csv", findingBlocksSigning: true),
     ]
 

@@ -43,8 +43,10 @@ public struct DatabaseIdentity: Codable, Sendable, Equatable {
 
 public struct StepResult: Codable, Sendable, Equatable {
     public var step: Int
-    public var control: String
-    public var aicpa: String
+    /// The AICPA criterion, `CC6.1` (JSON key `control`, as written since schema version 1).
+    public var criterion: String
+    /// The runbook's name of the control (JSON key `aicpa`).
+    public var name: String
     public var status: StepStatus
     public var summary: String
     public var findings: [StepFinding]
@@ -57,17 +59,110 @@ public struct StepResult: Codable, Sendable, Equatable {
     /// SHA-256 of the evidence file, lowercase hex.
     public var sha256: String
 
-    public init(step: Int, control: String, aicpa: String, status: StepStatus, summary: String, findings: [StepFinding],
+    enum CodingKeys: String, CodingKey {
+        case step, criterion = "control", name = "aicpa", status, summary, findings, sql, parameters, rowCount, evidenceFile, sha256
+    }
+
+    public init(step: Int, criterion: String, name: String, status: StepStatus, summary: String, findings: [StepFinding],
                 sql: String, parameters: [String], rowCount: Int, evidenceFile: String, sha256: String) {
-        self.step = step; self.control = control; self.aicpa = aicpa; self.status = status; self.summary = summary
+        self.step = step; self.criterion = criterion; self.name = name; self.status = status; self.summary = summary
         self.findings = findings; self.sql = sql; self.parameters = parameters; self.rowCount = rowCount
         self.evidenceFile = evidenceFile; self.sha256 = sha256
     }
 }
 
+/// One finding of a step. `detail` says it in full, with the names and email addresses of the
+/// rows it is about: it lives in `results.json`, inside the (git-ignored, sealed) evidence
+/// folder, and is never committed. A finding about a row that holds personal data also says it
+/// without them (`withheld`) and points at the row (`evidenceLine`, `evidenceLineSHA256`): that
+/// form is what `attest render` writes into the committed attestation file (`committedText`).
 public struct StepFinding: Codable, Sendable, Equatable {
     public var detail: String
+    /// The finding without personal data (no email address, no user name); nil when `detail`
+    /// holds none.
+    public var withheld: String?
+    /// The line of the step's evidence file where the row the finding is about starts (1-based,
+    /// the header is line 1).
+    public var evidenceLine: Int?
+    /// SHA-256 of that row's bytes in the evidence file, its line end included
+    /// (`sed -n 3p FILE | sha256sum` for a one-line row).
+    public var evidenceLineSHA256: String?
+
     public init(detail: String) { self.detail = detail }
+
+    public init(detail: String, withheld: String?, evidenceLine: Int?, evidenceLineSHA256: String?) {
+        self.detail = detail; self.withheld = withheld
+        self.evidenceLine = evidenceLine; self.evidenceLineSHA256 = evidenceLineSHA256
+    }
+
+    /// The text the committed attestation file carries (docs/render.md): the withheld form
+    /// and its row reference, `… (evidence CC6.1-role-assignment.csv line 3, sha256
+    /// 1a2b3c4d5e6f7a8b)`, or `detail` for a finding that names no person. Any email address
+    /// still in it (a `results.json` written before findings carried row references) other than
+    /// `keep` is replaced by `PersonalData.placeholder`.
+    public func committedText(evidenceFile: String, keep: String = "") -> String {
+        var text = withheld ?? detail
+        if let line = evidenceLine {
+            let digest = evidenceLineSHA256.map { ", sha256 \($0.prefix(PersonalData.rowDigestLength))" } ?? ""
+            text += " (evidence \(evidenceFile) line \(line)\(digest))"
+        }
+        return PersonalData.withoutEmails(text, keep: keep)
+    }
+}
+
+/// Email addresses in text that is committed (the attestation file, commit messages): only the
+/// operator's own may be there; colleagues' and auditors' stay in the evidence (issue #15).
+public enum PersonalData {
+    /// What stands for an email address that must not be committed.
+    public static let placeholder = "(email address withheld; see the evidence file)"
+    /// Hex digits of a row's SHA-256 written in a committed finding.
+    public static let rowDigestLength = 16
+
+    /// The email addresses in `text`, in order (a local part, `@`, a domain with a dot), as
+    /// ranges; ASCII only, with the characters addresses use in practice.
+    public static func emailRanges(in text: String) -> [Range<String.Index>] {
+        func local(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || "._%+-'".contains(c)) }
+        func domain(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-") }
+        var out: [Range<String.Index>] = []
+        var i = text.startIndex
+        while let at = text[i...].firstIndex(of: "@") {
+            var start = at
+            while start > text.startIndex, local(text[text.index(before: start)]) { start = text.index(before: start) }
+            var end = text.index(after: at)
+            while end < text.endIndex, domain(text[end]) { end = text.index(after: end) }
+            // A trailing dot ends the sentence, not the domain.
+            while end > text.index(after: at), text[text.index(before: end)] == "." { end = text.index(before: end) }
+            let host = text[text.index(after: at)..<end]
+            if start < at, host.contains("."), host.first != ".", host.first != "-" { out.append(start..<end) }
+            i = end > at ? end : text.index(after: at)
+            if i >= text.endIndex { break }
+        }
+        return out
+    }
+
+    /// The email addresses in `text` other than `keep` (compared without case).
+    public static func emails(in text: String, except keep: String = "") -> [String] {
+        emailRanges(in: text).map { String(text[$0]) }.filter { keep.isEmpty || $0.lowercased() != keep.lowercased() }
+    }
+
+    /// Each email address in `text` other than `keep`, with its 1-based line: what `attest sign`
+    /// refuses in the file it commits and in the message it writes.
+    public static func addressLines(in text: String, except keep: String = "") -> [(line: Int, address: String)] {
+        var out: [(Int, String)] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains("@") {
+            for a in emails(in: String(line), except: keep) { out.append((i + 1, a)) }
+        }
+        return out
+    }
+
+    /// `text` with every email address other than `keep` replaced by `placeholder`.
+    public static func withoutEmails(_ text: String, keep: String = "") -> String {
+        let ranges = emailRanges(in: text).filter { keep.isEmpty || text[$0].lowercased() != keep.lowercased() }
+        guard !ranges.isEmpty else { return text }
+        var out = text
+        for r in ranges.reversed() { out.replaceSubrange(r, with: placeholder) }
+        return out
+    }
 }
 
 extension EvidenceResults {

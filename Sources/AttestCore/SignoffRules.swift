@@ -315,7 +315,7 @@ public enum SignoffRules {
         for s in doc.steps where s.status != .error {
             let file = Controls.step(s.step)?.evidenceFile ?? "step \(s.step)"
             let line = doc.lines.steps[s.step].map { "line \($0): " } ?? ""
-            let label = "step \(s.step) (\(Controls.step(s.step)?.control ?? "?"))"
+            let label = "step \(s.step) (\(Controls.step(s.step)?.criterion ?? "?"))"
             guard let got = e.stepSHA256[s.step] else {
                 v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) is missing, \(label); \(path) \(line)states \(s.evidenceSHA256)", remedy: remedy))
                 continue

@@ -11,7 +11,7 @@ enum SampleDocument {
     static func text(stepRows: [String]? = nil, findingRows: [String] = ["| 6 | gap of 30 h on 2026-08-12 \\| no window | #482 | no |"],
                      result: String = "qualified", quarter: String = "2026-Q4") -> String {
         let steps = stepRows ?? Controls.all.map { c in
-            "| \(c.step) | \(c.aicpa) | \(c.control) | \(c.step == 6 ? "finding" : "pass") | `\(digest)` |"
+            "| \(c.step) | \(c.name) | \(c.criterion) | \(c.step == 6 ? "finding" : "pass") | `\(digest)` |"
         }
         return """
         # SOC-2 quarterly attestation: \(quarter)
@@ -63,7 +63,7 @@ enum SampleDocument {
         #expect(doc.result == .qualified)
         #expect(doc.manifestSHA256 == SampleDocument.manifest)
         #expect(doc.steps.map(\.step) == Array(1...7))
-        #expect(doc.steps[0] == DocumentStep(step: 1, control: "CC6.1", aicpa: "Logical access — least privilege", status: .pass,
+        #expect(doc.steps[0] == DocumentStep(step: 1, criterion: "CC6.1", name: "Logical access — least privilege", status: .pass,
                                              evidenceSHA256: SampleDocument.digest))
         #expect(doc.steps[5].status == .finding)
         #expect(doc.findings == [DocumentFinding(step: 6, detail: "gap of 30 h on 2026-08-12 | no window", issue: "#482", resolved: false)])
@@ -89,7 +89,7 @@ enum SampleDocument {
         ("| 3 | Change management | CC8.1 | pass | \(SampleDocument.digest)", "2026-Q4.md:22:", "does not end with '|'"),
     ])
     func brokenStepRow(_ row: String, _ location: String, _ fragment: String) throws {
-        var rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | \(c.step == 6 ? "finding" : "pass") | \(SampleDocument.digest) |" }
+        var rows = Controls.all.map { c in "| \(c.step) | \(c.name) | \(c.criterion) | \(c.step == 6 ? "finding" : "pass") | \(SampleDocument.digest) |" }
         rows[2] = row
         let error = #expect(throws: AttestError.self) { try AttestationDocument.parse(SampleDocument.text(stepRows: rows), path: path) }
         #expect(error?.description.contains(location) == true, "\(String(describing: error))")
@@ -161,7 +161,7 @@ enum SampleDocument {
     }
 
     @Test func missingStepNamesStepAndTable() throws {
-        var rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | \(c.step == 6 ? "finding" : "pass") | \(SampleDocument.digest) |" }
+        var rows = Controls.all.map { c in "| \(c.step) | \(c.name) | \(c.criterion) | \(c.step == 6 ? "finding" : "pass") | \(SampleDocument.digest) |" }
         rows.remove(at: 3)
         let doc = try AttestationDocument.parse(SampleDocument.text(stepRows: rows), path: path)
         let problems = doc.signingProblems()
@@ -170,7 +170,7 @@ enum SampleDocument {
     }
 
     @Test func unresolvedStep7FindingBlocks() throws {
-        let rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | \(c.step == 7 ? "finding" : "pass") | \(SampleDocument.digest) |" }
+        let rows = Controls.all.map { c in "| \(c.step) | \(c.name) | \(c.criterion) | \(c.step == 7 ? "finding" : "pass") | \(SampleDocument.digest) |" }
         let unresolved = try AttestationDocument.parse(SampleDocument.text(stepRows: rows, findingRows: ["| 7 | grant without window | #9 | no |"]), path: path)
         #expect(unresolved.signingProblems().contains { $0.hasPrefix("line 32: the step 7 finding is not resolved") })
         let resolved = try AttestationDocument.parse(SampleDocument.text(stepRows: rows, findingRows: ["| 7 | grant without window | #9 | yes |"]), path: path)
@@ -178,7 +178,7 @@ enum SampleDocument {
     }
 
     @Test func inconsistentResultAndWrongControl() throws {
-        var rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | pass | \(SampleDocument.digest) |" }
+        var rows = Controls.all.map { c in "| \(c.step) | \(c.name) | \(c.criterion) | pass | \(SampleDocument.digest) |" }
         rows[1] = "| 2 | Logical access — access review | CC9.9 | pass | \(SampleDocument.digest) |"
         let doc = try AttestationDocument.parse(SampleDocument.text(stepRows: rows, findingRows: [], result: "qualified"), path: path)
         let problems = doc.signingProblems()
@@ -189,7 +189,7 @@ enum SampleDocument {
     // MARK: the overall-result rule
 
     static func steps(_ statuses: [StepStatus]) -> [DocumentStep] {
-        statuses.enumerated().map { DocumentStep(step: $0.offset + 1, control: "", aicpa: "", status: $0.element, evidenceSHA256: "") }
+        statuses.enumerated().map { DocumentStep(step: $0.offset + 1, criterion: "", name: "", status: $0.element, evidenceSHA256: "") }
     }
 
     @Test func resultRule() {

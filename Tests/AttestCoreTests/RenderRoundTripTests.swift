@@ -14,7 +14,7 @@ import AttestTestSupport
             let findings: [StepFinding] = status == .finding
                 ? [StepFinding(detail: "step \(c.step): a | pipe, a \\ backslash,\na <br> and a newline"), StepFinding(detail: "second `finding` ✓")]
                 : []
-            return StepResult(step: c.step, control: c.control, aicpa: c.aicpa, status: status, summary: "summary of \(c.step)",
+            return StepResult(step: c.step, criterion: c.criterion, name: c.name, status: status, summary: "summary of \(c.step)",
                               findings: findings, sql: "SELECT 1", parameters: [], rowCount: 0, evidenceFile: c.evidenceFile,
                               sha256: status == .error ? "" : Hex.encode(Array(repeating: UInt8(c.step), count: 32)))
         }

@@ -21,7 +21,7 @@ import Testing
 
     var document: String {
         let w = Schedule().window(for: q4)
-        let rows = Controls.all.map { "| \($0.step) | \($0.aicpa) | \($0.control) | pass | `\(String(repeating: "ab", count: 32))` |" }
+        let rows = Controls.all.map { "| \($0.step) | \($0.name) | \($0.criterion) | pass | `\(String(repeating: "ab", count: 32))` |" }
         return """
         | Field | Value |
         |---|---|

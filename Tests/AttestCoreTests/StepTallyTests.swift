@@ -28,7 +28,7 @@ import AttestCore
 
     @Test func resultsCountAFindingStepWithoutListedFindingsAsOne() {
         func step(_ n: Int, _ status: StepStatus, _ findings: [String]) -> StepResult {
-            StepResult(step: n, control: "C", aicpa: "A", status: status, summary: "s", findings: findings.map(StepFinding.init(detail:)),
+            StepResult(step: n, criterion: "C", name: "A", status: status, summary: "s", findings: findings.map(StepFinding.init(detail:)),
                        sql: "", parameters: [], rowCount: 0, evidenceFile: "f", sha256: "")
         }
         let t = StepTally(steps: [step(1, .pass, []), step(2, .finding, []), step(3, .finding, ["a", "b"]), step(4, .error, [])])

@@ -33,7 +33,7 @@ public enum SignoffFixture {
                                 schedule: Schedule = Schedule()) -> String {
         let w = schedule.window(for: q)
         let digest = String(repeating: "ab", count: 32)
-        let rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | pass | `\(steps?[c.step] ?? digest)` |" }
+        let rows = Controls.all.map { c in "| \(c.step) | \(c.name) | \(c.criterion) | pass | `\(steps?[c.step] ?? digest)` |" }
         return """
         # SOC-2 quarterly attestation: \(q)
 

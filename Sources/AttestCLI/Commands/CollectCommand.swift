@@ -136,7 +136,7 @@ struct CollectCommand: Command {
                 case .error: status = o.styled("error", .red)
                 }
                 let pad = String(repeating: " ", count: max(0, 7 - s.status.rawValue.count))
-                o.line("Step \(s.step)  \(s.control.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
+                o.line("Step \(s.step)  \(s.criterion.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
                 for f in s.findings { o.line("        - \(f.detail)") }
             }
             o.line("\(quarter): \(results.tally.sentence)")

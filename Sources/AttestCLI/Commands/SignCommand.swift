@@ -110,6 +110,7 @@ struct SignCommand: Command {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
         }
         let doc = try AttestationDocument.parse(String(decoding: bytes, as: UTF8.self), path: files.documentPath)
+        try refusePersonalData(String(decoding: bytes, as: UTF8.self), files: files, operatorEmail: doc.operatorEmail)
 
         // The window, by the system clock: refused before anything is asked of the TSA or the key,
         // with the judge's own window rule (the commit will carry this instant as both dates).
@@ -240,6 +241,21 @@ struct SignCommand: Command {
         if let sealing { out.line("  evidence sealed for \(English.count(sealing.prepared.recipients.count, "recipient")): \(EvidenceRef.name(files.quarter)), blob \(sealing.prepared.blob.hex); push it with the branch: git push origin \(preflight.branchName) \(EvidenceRef.name(files.quarter))") }
         out.line("next: git push (the pre-push hook checks it), keep a copy of the file with the evidence")
         return 0
+    }
+
+    /// Issue #15: what sign commits (the file and the message) names no one but the operator.
+    /// Colleagues' and auditors' addresses stay in the evidence; a finding names its evidence
+    /// row. Only new sign-offs are held to it: verify and audit read older files as they are.
+    private func refusePersonalData(_ text: String, files: QuarterFiles, operatorEmail: String) throws(AttestError) {
+        let rule = "the committed file and the sign-off's message carry no email address but the operator's (\(operatorEmail))"
+        if let first = PersonalData.addressLines(in: text, except: operatorEmail).first {
+            throw .failed("\(files.documentPath):\(first.line) names \(first.address): \(rule); a finding refers to its evidence row instead ('attest render --quarter \(files.quarter) --force' writes findings so, docs/render.md); nothing was signed")
+        }
+        for (option, given) in [("--reason", lateReason), ("--amends", amends)] {
+            if let given, let address = PersonalData.emails(in: given, except: operatorEmail).first {
+                throw .failed("\(option) names \(address): \(rule); name the person's role or the ticket instead; nothing was signed")
+            }
+        }
     }
 
     /// The commit message: the trailers, with the reason of an amendment in the body.
