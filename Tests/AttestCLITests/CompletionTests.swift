@@ -3,9 +3,9 @@ import Testing
 import AttestTestSupport
 @testable import AttestCLI
 
-/// `attest completion`: each shell's script, run by that shell. bash and fish complete real
-/// command lines (bash's completion function with COMP_WORDS set, fish's `complete -C`); zsh
-/// parses the script and `compinit` registers it for attest.
+/// `attest completion`: each shell's script, run by that shell on real command lines: bash's
+/// completion function with COMP_WORDS set, fish's `complete -C`, zsh's completion widget in an
+/// interactive zsh on a pseudo-terminal; and zsh's `compinit` registers the script for attest.
 @Suite struct CompletionTests {
     let scratch = Scratch("completion")
 
@@ -103,6 +103,63 @@ import AttestTestSupport
                     environment: testEnvironment(home: scratch.path))
         #expect(r.status == 0 && r.stderr.isEmpty, "\(r)")
         #expect(r.stdout == "_attest\n_attest: function\n", "\(r)")
+    }
+
+    /// zsh completes in a real interactive zsh on a pseudo-terminal (zsh/zpty): the line is
+    /// typed, TAB pressed, and every match completion would offer is printed, then the shell exits.
+    @Test func zshCompletesTheSameDeclarationsInAnInteractiveShell() throws {
+        let file = try script("zsh")
+        let folder = scratch.path + "/zfunc"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: file, toPath: folder + "/_attest")
+        // Run in the shell under test: compinit with the script on $fpath; compadd wrapped to
+        // print each match ("" first: the typed line has no newline), and an end marker.
+        let setup = scratch.path + "/setup.zsh"
+        try """
+        PS1='' RPROMPT=''
+        fpath=(\(folder) $fpath)
+        autoload -U compinit && compinit -u -D
+        compadd() {
+          if (( ${argv[(I)-[OAD]]} )); then builtin compadd "$@"; return; fi
+          local -a hits
+          builtin compadd -O hits "$@"
+          (( $#hits )) && print -r -l -- "" "${hits[@]/#/MATCH:}"
+          builtin compadd "$@"
+        }
+        _attest_test_end() { print -r -- ENDOFMATCHES; exit }
+        comppostfuncs=(_attest_test_end)
+        bindkey '^I' complete-word
+
+        """.write(toFile: setup, atomically: true, encoding: .utf8)
+        let lines = ["attest ", "attest sign --quarter ", "attest audit --format=", "attest evidence --quarter 2026-Q1 ", "attest -c attest.f", "attest help "]
+            + CLI.commands.map { "attest \($0.name) --" }
+        let driver = """
+        zmodload zsh/zpty
+        for typed in "$@"; do
+          zpty z 'zsh -f -i'
+          zpty -w z "source \(setup)"
+          zpty -wn z "$typed"$'\\t'
+          while zpty -r z line; do print -rn -- "$line"; [[ $line == *ENDOFMATCHES* ]] && break; done
+          zpty -d z
+          print -r -- "--end--"
+        done
+        """
+        // timeout: a completion that never ends the shell fails the test instead of hanging it.
+        let r = run("timeout", ["120", "zsh", "-f", "-c", driver, "zsh"] + lines, cwd: scratch.path, environment: testEnvironment(home: scratch.path))
+        try #require(r.status == 0, "\(r)")
+        let got = r.stdout.replacingOccurrences(of: "\r", with: "").components(separatedBy: "--end--\n").dropLast().map { block in
+            Set(block.split(separator: "\n").filter { $0.hasPrefix("MATCH:") }.map { String($0.dropFirst(6)) })
+        }
+        try #require(got.count == lines.count, "\(r.stdout)")
+        #expect(got[0] == Set(CLI.commands.map { $0.name } + ["help"]), "\(got[0])")
+        #expect(got[1] == Set(quarters), "\(got[1])")
+        #expect(got[2] == ["text", "json", "markdown", "html"], "\(got[2])")
+        #expect(got[3] == ["seal", "open", "reseal", "dispose"], "\(got[3])")
+        #expect(got[4] == ["attest.folder="], "\(got[4])")
+        #expect(got[5] == Set(CLI.commands.map { $0.name } + ["config"]), "\(got[5])")
+        for (i, cmd) in CLI.commands.enumerated() {
+            #expect(got[6 + i] == Set(cmd.spec.options.map { "--" + $0.name } + ["--help"]), "attest \(cmd.name) --<TAB>: \(got[6 + i].sorted())")
+        }
     }
 
     @Test func anUnknownShellIsAUsageError() {
