@@ -18,6 +18,7 @@ public enum CLI {
         TimestampCommand.self,
         ExportCommand.self,
         EvidenceCommand.self,
+        CompletionCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"
@@ -103,11 +104,7 @@ public enum CLI {
         commands.first { $0.name == name }
     }
 
-    static func helpText(_ cmd: any Command.Type) -> String {
-        var s = "\(cmd.usageLine)\n\n\(cmd.help)"
-        if !s.hasSuffix("\n") { s += "\n" }
-        return s
-    }
+    static func helpText(_ cmd: any Command.Type) -> String { cmd.helpText }
 
     static func overview() -> String {
         var s = """

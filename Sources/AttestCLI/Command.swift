@@ -10,10 +10,12 @@ public protocol Command {
     static var name: String { get }
     /// One line for `attest help`.
     static var summary: String { get }
-    /// The synopsis after `attest `: `schedule [--year YYYY] [--json]`.
-    static var usage: String { get }
-    /// The full help text (description, options, exit codes, examples).
+    /// What `attest help <command>` says before the Options block: what the command does.
     static var help: String { get }
+    /// What it says after the Options block: exit codes and examples.
+    static var helpFooter: String { get }
+    /// The options (each with its help, see `Option`) and positionals: the parser, the usage
+    /// line, the Options block and the shell completions all read this one declaration.
     static var spec: ArgumentSpec { get }
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError)
@@ -21,7 +23,15 @@ public protocol Command {
 }
 
 extension Command {
+    /// The synopsis after `attest `, generated: `schedule [--year YYYY] [--json]`.
+    static var usage: String { [name, spec.synopsis].filter { !$0.isEmpty }.joined(separator: " ") }
     static var usageLine: String { "usage: attest \(usage)" }
+    /// `attest help <command>`: the usage line, the description, the generated Options block,
+    /// exit codes and examples.
+    static var helpText: String {
+        [usageLine, help, spec.optionsBlock(), helpFooter]
+            .map { $0.trimmingCharacters(in: .newlines) }.filter { !$0.isEmpty }.joined(separator: "\n\n") + "\n"
+    }
 }
 
 /// Where a command writes and what it knows of its surroundings.

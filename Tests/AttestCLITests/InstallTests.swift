@@ -103,6 +103,24 @@ import AttestTestSupport
         // `man attest-sign` finds it by name once the stage's man folder is on the manual path.
         let byName = run("man", ["-M", stage + "/usr/local/share/man", "attest-sign"], environment: env)
         #expect(byName.status == 0 && byName.stdout == text, "\(byName)")
+
+        // The completions, where bash-completion, zsh and fish look under PREFIX, each the
+        // script the binary prints; the installed bash one completes a command line.
+        let share = stage + "/usr/local/share/"
+        for (shell, path) in [("bash", "bash-completion/completions/attest"), ("zsh", "zsh/site-functions/_attest"), ("fish", "fish/vendor_completions.d/attest.fish")] {
+            let installed = try String(contentsOfFile: share + path, encoding: .utf8)
+            #expect(installed == run(bin, ["completion", shell], environment: env).stdout && installed.contains("attest"), "\(path)")
+            #expect((try FileManager.default.attributesOfItem(atPath: share + path)[.posixPermissions] as? Int) == 0o644, "\(path)")
+        }
+        let completed = run("bash", ["--norc", "--noprofile", "-c", "source \(share)bash-completion/completions/attest; COMP_WORDS=(attest sig); COMP_CWORD=1; _attest; echo \"${COMPREPLY[*]}\""], environment: env)
+        #expect(completed.status == 0 && completed.stdout == "sign\n", "\(completed)")
+        // fish, as a user starts it (HOME is the scratch folder), loads the vendor file by
+        // itself for the attest on PATH when PREFIX/share is on XDG_DATA_DIRS.
+        var xdg = env
+        xdg["XDG_DATA_DIRS"] = share + ":/usr/share"
+        xdg["PATH"] = stage + "/usr/local/bin:" + (env["PATH"] ?? "/usr/bin:/bin")
+        let fish = run("fish", ["-c", "complete -C 'attest completion '"], cwd: scratch.path, environment: xdg)
+        #expect(fish.status == 0 && fish.stdout.split(separator: "\n").sorted() == ["bash", "fish", "zsh"], "\(fish)")
     }
 
     /// A command without its docs page stops the generator with the page's name, before any

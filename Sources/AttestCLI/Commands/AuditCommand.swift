@@ -7,13 +7,12 @@ import AttestCrypto
 struct AuditCommand: Command {
     static let name = "audit"
     static let summary = "judge every quarter of a Type II period from git history"
-    static let usage = "audit --from DATE --to DATE [--rev REV] [--format text|json|markdown|html] [--out FILE] [--evidence-root DIR] [--key KEY [--cert CERT]]"
     static let help = """
     Walks history once, from REV through all parents, and judges every quarter whose target
     date lies in [--from, --to]: on-time, late (declared with Attest-Late or not), early or
     missing, and flags amended, deleted, unsigned, bad-signature, date-anomaly,
-    incomplete-document, blocked-result, duplicate-signoff, evidence-mismatch and
-    policy-changed. The period passes only when every quarter is on-time with no flags.
+    incomplete-document, blocked-result, duplicate-signoff, evidence-mismatch, policy-changed
+    and untrusted-time. The period passes only when every quarter is on-time with no flags.
 
     The attestation folder and the windows come from .attestconfig as committed at REV (then
     -c); each quarter is judged by the window of the policy at its own sign-off commit.
@@ -22,24 +21,8 @@ struct AuditCommand: Command {
     principal and key fingerprint, or unsigned / bad signature), the git identity as claimed,
     the time basis, the policy it was judged under and the evidence state. For the packet an
     external auditor verifies offline, see 'attest export'.
-
-    Options:
-      --from DATE           first day of the period (YYYY-MM-DD, UTC)
-      --to DATE             last day of the period, inclusive
-      --rev REV             the revision to audit (default HEAD)
-      --format FORMAT       text (default), json (docs/audit-json.md), markdown, or html (one
-                            self-contained page with a timeline, at any width and on A4)
-      --json                the same as --format json
-      --out FILE            write the report to FILE (atomically); the format follows the
-                            extension (.html, .md, .json, .txt) unless --format says otherwise,
-                            and stdout still gets the one-line verdict
-      --evidence-root DIR   check YYYY-QN/ evidence folders under DIR against the committed digests
-      --key KEY             a recipient's private key (PEM): open each quarter's sealed evidence
-                            (refs/attest/evidence/YYYY-QN) and check its files against SHA256SUMS
-                            and the sign-off; without it the sealed blob is checked against the
-                            sign-off's Attest-Sealed-Evidence only (docs/evidence.md)
-      --cert CERT           the key's certificate, to pick its recipient entry
-
+    """
+    static let helpFooter = """
     Exit codes: 0 the period passes; 1 it does not; 2 usage error or bad policy value;
     3 no repository, unreadable history or evidence root.
 
@@ -48,11 +31,28 @@ struct AuditCommand: Command {
       attest audit --from 2026-01-01 --to 2026-12-31 --out audit-2026.html
       attest -c attest.folder=compliance/log audit --from 2025-01-01 --to 2025-12-31 --json
     """
-    static let spec = ArgumentSpec(options: [
-        .init("from", value: "DATE"), .init("to", value: "DATE"), .init("rev", value: "REV"),
-        .init("format", value: "FORMAT"), .init("json"), .init("out", value: "FILE"), .init("evidence-root", value: "DIR"),
-        .init("key", value: "KEY"), .init("cert", value: "CERT"),
-    ])
+    // --from, --to, --rev and --evidence-root are export's too (AuditCommand.period reads them).
+    static let from = Option("from", value: "DATE", required: true, help: "first day of the period (YYYY-MM-DD, UTC)")
+    static let to = Option("to", value: "DATE", required: true, help: "last day of the period, inclusive")
+    static let rev = Option("rev", value: "REV", help: "the revision to audit (default HEAD)")
+    static let format = Option("format", value: "FORMAT", completion: .choices(Format.allCases.map(\.rawValue)), help: """
+        text (default), json (docs/audit-json.md), markdown, or html (one self-contained page with \
+        a timeline, at any width and on A4)
+        """)
+    static let json = Flag("json", help: "the same as --format json")
+    static let out = Option("out", value: "FILE", help: """
+        write the report to FILE (atomically); the format follows the extension (.html, .md, \
+        .json, .txt) unless --format says otherwise, and stdout still gets the one-line verdict
+        """)
+    static let evidenceRoot = Option("evidence-root", value: "DIR", help: "check YYYY-QN/ evidence folders under DIR against the committed digests")
+    static let key = Option("key", value: "KEY", help: """
+        a recipient's private key (PEM): open each quarter's sealed evidence \
+        (refs/attest/evidence/YYYY-QN) and check its files against SHA256SUMS and the sign-off; \
+        without it the sealed blob is checked against the sign-off's Attest-Sealed-Evidence only \
+        (docs/evidence.md)
+        """)
+    static let cert = Option("cert", value: "CERT", goesWith: key, help: "the key's certificate, to pick its recipient entry")
+    static let spec = ArgumentSpec(options: [from, to, rev, format, json, out, evidenceRoot, key, cert])
 
     enum Format: String, CaseIterable { case text, json, markdown, html }
 
@@ -72,41 +72,42 @@ struct AuditCommand: Command {
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
         (from, to, rev, evidenceRoot) = try Self.period(arguments, context: context)
-        if arguments.flag("json") {
-            if let f = arguments.value("format"), f != "json" { throw .usage("--json and --format \(f) disagree; give one") }
+        if arguments[Self.json] {
+            if let f = arguments[Self.format], f != "json" { throw .usage("--json and --format \(f) disagree; give one") }
             format = .json
-        } else if let f = arguments.value("format") {
+        } else if let f = arguments[Self.format] {
             guard let v = Format(rawValue: f) else {
                 throw .usage("--format '\(f)' is not known; use text, json, markdown or html")
             }
             format = v
-        } else if let o = arguments.value("out"), !o.isEmpty {
+        } else if let o = arguments[Self.out], !o.isEmpty {
             format = try Self.format(forOutFile: o)
         } else { format = .text }
-        outFile = arguments.value("out")
+        outFile = arguments[Self.out]
         if let o = outFile, o.isEmpty { throw .usage("--out needs a file name") }
-        if let k = arguments.value("key") {
+        if let k = arguments[Self.key] {
             func abs(_ p: String) -> String { p.hasPrefix("/") ? p : context.workingDirectory + "/" + p }
-            key = try EvidenceVault.Key.load(key: abs(k), cert: arguments.value("cert").map(abs))
-        } else if arguments.value("cert") != nil { throw .usage("--cert goes with --key") }
+            key = try EvidenceVault.Key.load(key: abs(k), cert: arguments[Self.cert].map(abs))
+        } else if arguments[Self.cert] != nil { throw .usage("--cert goes with --key") }
     }
 
     /// `--from`, `--to`, `--rev` and `--evidence-root`, as audit and export take them.
     static func period(_ arguments: ParsedArguments, context: Context) throws(AttestError) -> (Date, Date, String, String?) {
-        func date(_ name: String) throws(AttestError) -> Date {
-            guard let text = arguments.value(name) else { throw .usage("--\(name) DATE is required") }
+        func date(_ option: Option) throws(AttestError) -> Date {
+            let name = option.declaration.name
+            guard let text = arguments[option] else { throw .usage("--\(name) DATE is required") }
             guard text.utf8.count == 10, let d = UTC.parseInstant(text) else {
                 throw .usage("--\(name) '\(text)' is not a date; write YYYY-MM-DD, for example 2026-01-01")
             }
             return d
         }
-        let from = try date("from")
-        let to = try date("to")
+        let from = try date(Self.from)
+        let to = try date(Self.to)
         guard from <= to else { throw .usage("--from \(UTC.day(from)) is after --to \(UTC.day(to))") }
-        let rev = arguments.value("rev") ?? "HEAD"
+        let rev = arguments[Self.rev] ?? "HEAD"
         guard !rev.isEmpty, !rev.hasPrefix("-") else { throw .usage("--rev '\(rev)' is not a revision") }
         var evidenceRoot: String?
-        if let e = arguments.value("evidence-root") {
+        if let e = arguments[Self.evidenceRoot] {
             var isDir: ObjCBool = false
             let full = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue else {

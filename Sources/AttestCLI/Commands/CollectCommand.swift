@@ -8,31 +8,14 @@ import AttestControls
 struct CollectCommand: Command {
     static let name = "collect"
     static let summary = "run the runbook's seven evidence steps into evidence/YYYY-QN"
-    static let usage = "collect [--quarter YYYY-QN] [--db CONNINFO] [--as-of INSTANT] [--pgaudit-log FILE|-]... [--pgaudit-sink CONNINFO] [--out DIR] [--force] [--json]"
     static let help = """
     Runs the SOC-2 runbook's steps 1-7: six read-only queries in one REPEATABLE READ READ ONLY
     transaction (one snapshot, statement timeout from database.statementTimeout) and the
     pg_audit log check over the exports given. Writes the evidence folder: one file per step,
     results.json (docs/results-json.md) and SHA256SUMS (check with 'sha256sum -c SHA256SUMS'),
     into a temporary folder renamed into place; folder 0700, files 0600.
-
-    Options:
-      --quarter YYYY-QN     the quarter (default: the one whose window is open now)
-      --db CONNINFO         libpq conninfo or URI (default: ATTEST_DATABASE_URL, then libpq's
-                            PGHOST, PGSERVICE, ~/.pgpass, ...); a password is never printed or written
-      --as-of INSTANT       the instant every "last 90 days", "7 years" and "current month" is
-                            computed from (default: now); rows dated later are outside every span,
-                            so a later run with the same --as-of reproduces the result
-      --pgaudit-log FILE    a pg_audit log export for step 6 (stderr, csvlog, jsonlog, syslog,
-                            RFC 5424 or Heroku drain lines; .gz read transparently; - reads standard
-                            input); repeat for several, overlapping exports count an event once
-      --pgaudit-sink CONNINFO  run step 6 as one read-only query on the log sink's PostgreSQL
-                            (table and columns from the sink.* policy keys) instead of files
-      --out DIR             the evidence folder (default: <attest.evidenceRoot>/YYYY-QN at the
-                            repository root; evidence/ is added to .gitignore when created)
-      --force               replace an existing evidence folder (atomically)
-      --json                print results.json instead of the step lines
-
+    """
+    static let helpFooter = """
     Exit codes: 0 all seven steps pass; 1 a finding or a step that could not be evaluated;
     2 usage error, bad policy value, or the evidence folder exists without --force;
     3 the database cannot be reached (nothing is written) or the folder cannot be written.
@@ -42,10 +25,32 @@ struct CollectCommand: Command {
       attest collect --quarter 2026-Q2 --as-of 2026-04-02T09:00:00Z --db 'service=raxx-prod' \\
           --pgaudit-log drain-1.log --pgaudit-log drain-2.log.gz --force
     """
-    static let spec = ArgumentSpec(options: [
-        .init("quarter", value: "YYYY-QN"), .init("db", value: "CONNINFO"), .init("as-of", value: "INSTANT"),
-        .init("pgaudit-log", value: "FILE", repeatable: true), .init("pgaudit-sink", value: "CONNINFO"), .init("out", value: "DIR"), .init("force"), .init("json"),
-    ])
+    static let quarter = Option("quarter", value: "YYYY-QN", help: "the quarter (default: the one whose window is open now)")
+    static let db = Option("db", value: "CONNINFO", help: """
+        libpq conninfo or URI (default: ATTEST_DATABASE_URL, then libpq's PGHOST, PGSERVICE, \
+        ~/.pgpass, ...); a password is never printed or written
+        """)
+    static let asOf = Option("as-of", value: "INSTANT", help: """
+        the instant every "last 90 days", "7 years" and "current month" is computed from (default: \
+        now); rows dated later are outside every span, so a later run with the same --as-of \
+        reproduces the result
+        """)
+    static let pgauditLog = Option("pgaudit-log", value: "FILE|-", repeatable: true, completion: .file, help: """
+        a pg_audit log export for step 6 (stderr, csvlog, jsonlog, syslog, RFC 5424 or Heroku drain \
+        lines; .gz read transparently; - reads standard input); repeat for several, overlapping \
+        exports count an event once
+        """)
+    static let pgauditSink = Option("pgaudit-sink", value: "CONNINFO", help: """
+        run step 6 as one read-only query on the log sink's PostgreSQL (table and columns from the \
+        sink.* policy keys) instead of files
+        """)
+    static let out = Option("out", value: "DIR", help: """
+        the evidence folder (default: <attest.evidenceRoot>/YYYY-QN at the repository root; \
+        evidence/ is added to .gitignore when created)
+        """)
+    static let force = Flag("force", help: "replace an existing evidence folder (atomically)")
+    static let json = Flag("json", help: "print results.json instead of the step lines")
+    static let spec = ArgumentSpec(options: [quarter, db, asOf, pgauditLog, pgauditSink, out, force, json])
 
     let quarter: Quarter?
     let conninfo: String?
@@ -57,30 +62,30 @@ struct CollectCommand: Command {
     let json: Bool
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
-        quarter = try arguments.value("quarter").map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
-        conninfo = arguments.value("db")
-        if let text = arguments.value("as-of") {
+        quarter = try arguments[Self.quarter].map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
+        conninfo = arguments[Self.db]
+        if let text = arguments[Self.asOf] {
             guard let d = UTC.parseInstant(text) else {
                 throw .usage("--as-of '\(text)' is not a UTC instant; write 2026-04-02T09:00:00Z or 2026-04-02")
             }
             asOf = d
         } else { asOf = nil }
-        logs = arguments.all("pgaudit-log").map { $0 == "-" ? "-" : CollectCommand.absolute($0, context.workingDirectory) }
-        sink = arguments.value("pgaudit-sink")
+        logs = arguments.all(Self.pgauditLog).map { $0 == "-" ? "-" : CollectCommand.absolute($0, context.workingDirectory) }
+        sink = arguments[Self.pgauditSink]
         if sink != nil && !logs.isEmpty { throw .usage("--pgaudit-sink and --pgaudit-log are alternatives; give one") }
         if logs.filter({ $0 == "-" }).count > 1 { throw .usage("--pgaudit-log - (standard input) can be given once") }
         if logs.contains("-") && isatty(0) != 0 {
             throw .usage("--pgaudit-log - reads standard input, which is a terminal; pipe the export in (aggregator-cli ... | attest collect --pgaudit-log -)")
         }
-        for (given, path) in zip(arguments.all("pgaudit-log"), logs) where path != "-" {
+        for (given, path) in zip(arguments.all(Self.pgauditLog), logs) where path != "-" {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
                 throw .usage("--pgaudit-log '\(given)': no such file")
             }
         }
-        out = arguments.value("out").map { CollectCommand.absolute($0, context.workingDirectory) }
-        force = arguments.flag("force")
-        json = arguments.flag("json")
+        out = arguments[Self.out].map { CollectCommand.absolute($0, context.workingDirectory) }
+        force = arguments[Self.force]
+        json = arguments[Self.json]
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String {

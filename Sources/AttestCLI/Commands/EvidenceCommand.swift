@@ -8,7 +8,6 @@ import AttestCrypto
 struct EvidenceCommand: Command {
     static let name = "evidence"
     static let summary = "seal a quarter's evidence to the recipients, open it, add a recipient, dispose of it after retention"
-    static let usage = "evidence (seal | open | reseal | dispose) --quarter YYYY-QN [--evidence DIR] [--key KEY [--cert CERT]] [--out DIR] [--add-recipient CERT]"
     static let help = """
     The evidence folder of a signed quarter, sealed in the repository for the retention period
     (runbook §5): a deterministic ustar of the folder, encrypted as CMS AuthEnvelopedData
@@ -35,7 +34,8 @@ struct EvidenceCommand: Command {
 
     Then push the ref with the branch: git push origin main 'refs/attest/evidence/*'
     (after dispose: git push origin main :refs/attest/evidence/YYYY-QN).
-
+    """
+    static let helpFooter = """
     Exit codes: 0 done; 1 refused or a digest differs (the message says which file); 2 usage;
     3 repository, key or git problem.
 
@@ -45,10 +45,14 @@ struct EvidenceCommand: Command {
       attest evidence reseal --quarter 2026-Q1 --key ~/keys/olive.key --add-recipient new-auditor.pem
       attest evidence dispose --quarter 2026-Q1
     """
-    static let spec = ArgumentSpec(options: [
-        .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("key", value: "KEY"), .init("cert", value: "CERT"),
-        .init("out", value: "DIR"), .init("add-recipient", value: "CERT"),
-    ], positionals: 1...1)
+    static let quarter = Option("quarter", value: "YYYY-QN", required: true, help: "the signed quarter whose evidence is sealed, opened, resealed or disposed of")
+    static let evidence = Option("evidence", value: "DIR", help: "seal: the evidence folder (default: evidence/YYYY-QN, attest.evidenceRoot)")
+    static let key = Option("key", value: "KEY", help: "open, reseal: a recipient's private key (PEM); it is never copied or printed")
+    static let cert = Option("cert", value: "CERT", goesWith: key, help: "the key's certificate, to pick its recipient entry")
+    static let out = Option("out", value: "DIR", help: "open: the folder to write the files into (new or empty; 0700, files 0600)")
+    static let addRecipient = Option("add-recipient", value: "CERT", help: "reseal: the certificate (PEM) of the recipient to add")
+    static let spec = ArgumentSpec(options: [quarter, evidence, key, cert, out, addRecipient],
+                                   positionals: .subcommands([.init("seal"), .init("open"), .init("reseal"), .init("dispose")]))
 
     let action: String
     let quarter: Quarter
@@ -63,12 +67,13 @@ struct EvidenceCommand: Command {
         guard ["seal", "open", "reseal", "dispose"].contains(action) else {
             throw .usage("unknown evidence subcommand '\(action)'; use seal, open, reseal or dispose")
         }
-        guard let q = arguments.value("quarter") else { throw .usage("'evidence \(action)' needs --quarter YYYY-QN") }
+        guard let q = arguments[Self.quarter] else { throw .usage("'evidence \(action)' needs --quarter YYYY-QN") }
         quarter = try Quarter(parsing: q)
         func absolute(_ p: String?) -> String? { p.map { $0.hasPrefix("/") ? $0 : context.workingDirectory + "/" + $0 } }
-        evidence = arguments.value("evidence")
-        key = absolute(arguments.value("key")); cert = absolute(arguments.value("cert"))
-        out = absolute(arguments.value("out")); addRecipient = absolute(arguments.value("add-recipient"))
+        evidence = arguments[Self.evidence]
+        key = absolute(arguments[Self.key]); cert = absolute(arguments[Self.cert])
+        out = absolute(arguments[Self.out]); addRecipient = absolute(arguments[Self.addRecipient])
+        if cert != nil && key == nil { throw .usage("--cert goes with --key") }
         if (action == "open" || action == "reseal") && key == nil { throw .usage("'evidence \(action)' needs --key KEY: a recipient's private key (PEM)") }
         if action == "open" && out == nil { throw .usage("'evidence open' needs --out DIR: a new folder for the files") }
         if action == "reseal" && addRecipient == nil { throw .usage("'evidence reseal' needs --add-recipient CERT") }

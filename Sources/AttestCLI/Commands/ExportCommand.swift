@@ -8,7 +8,6 @@ import AttestCrypto
 struct ExportCommand: Command {
     static let name = "export"
     static let summary = "write the auditor's packet for a period: history bundle, reports, trust anchors, recipe"
-    static let usage = "export --from DATE --to DATE [--rev REV] [--evidence-root DIR] --out FILE.tar.gz"
     static let help = """
     Audits the period once (as 'attest audit' does) and writes one archive an external auditor
     verifies on their own machine with plain tools (docs/export.md):
@@ -28,14 +27,8 @@ struct ExportCommand: Command {
 
     The archive is deterministic: the same repository, period and SOURCE_DATE_EPOCH give the
     same bytes (the token over SHA256SUMS, when a TSA is configured, differs each time).
-
-    Options:
-      --from DATE           first day of the period (YYYY-MM-DD, UTC)
-      --to DATE             last day of the period, inclusive
-      --rev REV             the revision to audit (default HEAD)
-      --evidence-root DIR   check YYYY-QN/ evidence folders under DIR against the committed digests
-      --out FILE            the archive to write (.tar.gz or .tgz), atomically
-
+    """
+    static let helpFooter = """
     The report's "generated" instant is the clock, or SOURCE_DATE_EPOCH (seconds since 1970)
     when it is set.
 
@@ -46,10 +39,8 @@ struct ExportCommand: Command {
       attest export --from 2026-01-01 --to 2026-12-31 --out packet-2026.tar.gz
       SOURCE_DATE_EPOCH=1767225600 attest export --from 2026-01-01 --to 2026-12-31 --rev v2026 --out p.tgz
     """
-    static let spec = ArgumentSpec(options: [
-        .init("from", value: "DATE"), .init("to", value: "DATE"), .init("rev", value: "REV"),
-        .init("out", value: "FILE"), .init("evidence-root", value: "DIR"),
-    ])
+    static let out = Option("out", value: "FILE.tar.gz", required: true, help: "the archive to write (.tar.gz or .tgz), atomically")
+    static let spec = ArgumentSpec(options: [AuditCommand.from, AuditCommand.to, AuditCommand.rev, AuditCommand.evidenceRoot, out])
 
     let audit: AuditCommand
     let outFile: String
@@ -57,7 +48,7 @@ struct ExportCommand: Command {
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
         let (from, to, rev, evidenceRoot) = try AuditCommand.period(arguments, context: context)
         audit = AuditCommand(from: from, to: to, rev: rev, evidenceRoot: evidenceRoot)
-        guard let out = arguments.value("out"), !out.isEmpty else {
+        guard let out = arguments[Self.out], !out.isEmpty else {
             throw .usage("--out FILE.tar.gz is required: the packet is one archive")
         }
         guard out.hasSuffix(".tar.gz") || out.hasSuffix(".tgz") else {

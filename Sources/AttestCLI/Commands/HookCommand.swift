@@ -6,7 +6,6 @@ import AttestGit
 struct HookCommand: Command {
     static let name = "hook"
     static let summary = "push gate: pre-push, pre-receive and update hooks; install or remove the shim"
-    static let usage = "hook (pre-push <remote> <url> | pre-receive | update <ref> <old> <new> | install [--force] | uninstall)"
     static let help = """
     Stops pushes that carry a bad attestation, on the client (pre-push) and on the server
     (pre-receive or update). For every pushed commit that touches the attestation folder or
@@ -36,7 +35,8 @@ struct HookCommand: Command {
     Under pre-commit (.pre-commit-hooks.yaml, PRE_COMMIT=1) 'pre-push' takes no arguments and
     checks PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF (revisions resolved to commits), or, with no
     range (pre-commit run --all-files), what 'git push' would send; one line says which.
-
+    """
+    static let helpFooter = """
     Exit codes: 0 accepted / done; 1 push refused, or malformed hook input, or a foreign hook
     in the way; 2 usage; 3 repository or object store unreadable.
 
@@ -44,14 +44,18 @@ struct HookCommand: Command {
       attest hook install
       git push origin main        # runs 'attest hook pre-push origin <url>'
     """
-    static let spec = ArgumentSpec(options: [.init("force")], positionals: 1...4)
+    static let force = Flag("force", help: "with install: rewrite attest's own shim (a hook attest did not write is never replaced)")
+    static let spec = ArgumentSpec(options: [force], positionals: .subcommands([
+        .init("pre-push", arguments: ["<remote>", "<url>"]), .init("pre-receive"), .init("update", arguments: ["<ref>", "<old>", "<new>"]),
+        .init("install", options: [force]), .init("uninstall"),
+    ]))
 
     enum Action { case prePush(remote: String), preReceive, update(HookInput.RefUpdate), install(force: Bool), uninstall }
     let action: Action
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
         let p = arguments.positionals
-        let force = arguments.flag("force")
+        let force = arguments[Self.force]
         if force && p[0] != "install" { throw .usage("--force goes with 'install' only") }
         func count(_ n: Int, _ form: String) throws(AttestError) {
             guard p.count == n + 1 else { throw .usage("'hook \(p[0])' takes \(form)") }

@@ -5,7 +5,6 @@ import AttestCore
 struct InitCommand: Command {
     static let name = "init"
     static let summary = "write .attestconfig, the default template and the file-format page"
-    static let usage = "init"
     static let help = """
     Sets up the git repository around the working directory for attest. Writes, when missing:
 
@@ -17,7 +16,8 @@ struct InitCommand: Command {
 
     (The template and folder follow attest.template and attest.folder when .attestconfig already
     sets them.) A file that exists is never overwritten: it is listed as skipped.
-
+    """
+    static let helpFooter = """
     Exit codes: 0 done (also when everything was skipped); 3 not in a git repository, or a file
     cannot be written.
 

@@ -7,7 +7,6 @@ import AttestGit
 struct RenderCommand: Command {
     static let name = "render"
     static let summary = "write docs/attestation-log/YYYY-QN.md from the template and results.json"
-    static let usage = "render [--quarter YYYY-QN] [--evidence DIR] [--template FILE] [--issue STEP=REF]... [--force]"
     static let help = """
     Fills the template with the quarter's evidence results and writes the attestation file,
     docs/attestation-log/YYYY-QN.md (attest.folder). It carries the quarter, the window, the
@@ -16,17 +15,8 @@ struct RenderCommand: Command {
     overall result (clean, qualified or blocked), the SHA-256 of the evidence's SHA256SUMS and
     the sign-off statement. The written file is read back before it is kept: a template that
     loses a fact is refused. The format is docs/attestation-log/README.md.
-
-    Options:
-      --quarter YYYY-QN   the quarter (default: the one whose window is open, else the last closed)
-      --evidence DIR      the evidence folder (default: evidence/YYYY-QN, attest.evidenceRoot);
-                          it must hold results.json and SHA256SUMS ('attest collect' writes them)
-      --template FILE     the template (default: templates/attestation.md.mustache, attest.template,
-                          or the built-in one when the repository has none)
-      --issue STEP=REF    the issue a step's findings are tracked in: #123, owner/repo#123 or an
-                          issue URL; repeat for several steps (--issue 6=#482 --issue 7=#490)
-      --force             replace an existing file
-
+    """
+    static let helpFooter = """
     Exit codes: 0 written (the output says when the result is blocked and why); 1 the file
     exists (use --force), the results are for another quarter, or the template is broken;
     2 usage error; 3 not in a repository, evidence missing, git identity not set.
@@ -34,10 +24,21 @@ struct RenderCommand: Command {
     Example:
       attest render --quarter 2026-Q4 --issue 6=#482
     """
-    static let spec = ArgumentSpec(options: [
-        .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("template", value: "FILE"),
-        .init("issue", value: "STEP=REF", repeatable: true), .init("force"),
-    ])
+    static let quarter = Option("quarter", value: "YYYY-QN", help: "the quarter (default: the one whose window is open, else the last closed)")
+    static let evidence = Option("evidence", value: "DIR", help: """
+        the evidence folder (default: evidence/YYYY-QN, attest.evidenceRoot); it must hold \
+        results.json and SHA256SUMS ('attest collect' writes them)
+        """)
+    static let template = Option("template", value: "FILE", help: """
+        the template (default: templates/attestation.md.mustache, attest.template, or the built-in \
+        one when the repository has none)
+        """)
+    static let issue = Option("issue", value: "STEP=REF", repeatable: true, help: """
+        the issue a step's findings are tracked in: #123, owner/repo#123 or an issue URL; repeat \
+        for several steps (--issue 6=#482 --issue 7=#490)
+        """)
+    static let force = Flag("force", help: "replace an existing file")
+    static let spec = ArgumentSpec(options: [quarter, evidence, template, issue, force])
 
     let quarter: Quarter?
     let evidence: String?
@@ -46,11 +47,11 @@ struct RenderCommand: Command {
     let force: Bool
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
-        quarter = try arguments.value("quarter").map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
-        evidence = arguments.value("evidence")
-        template = arguments.value("template")
-        force = arguments.flag("force")
-        issues = try Self.parseIssues(arguments.all("issue"))
+        quarter = try arguments[Self.quarter].map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
+        evidence = arguments[Self.evidence]
+        template = arguments[Self.template]
+        force = arguments[Self.force]
+        issues = try Self.parseIssues(arguments.all(Self.issue))
     }
 
     static func parseIssues(_ values: [String]) throws(AttestError) -> [Int: String] {

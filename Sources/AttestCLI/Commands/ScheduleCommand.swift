@@ -5,34 +5,32 @@ import AttestCore
 struct ScheduleCommand: Command {
     static let name = "schedule"
     static let summary = "print the quarter windows of a year (runbook §2)"
-    static let usage = "schedule [--year YYYY] [--json]"
     static let help = """
     Prints the runbook §2 table for a year: each quarter, its target instant, the day its
     window opens (00:00:00 UTC) and its hard close (23:59:59 UTC). Offsets and target hour come
     from .attestconfig (window.openDaysBefore, window.closeDaysAfter, window.targetHour).
-
-    Options:
-      --year YYYY   the year (default: the current UTC year)
-      --json        an array of {quarter, target, opens, closes}, ISO-8601 UTC instants
-
+    """
+    static let helpFooter = """
     Exit codes: 0 printed; 2 usage error or bad policy value.
 
     Example:
       attest schedule --year 2026
     """
-    static let spec = ArgumentSpec(options: [.init("year", value: "YYYY"), .init("json")])
+    static let year = Option("year", value: "YYYY", help: "the year (default: the current UTC year)")
+    static let json = Flag("json", help: "an array of {quarter, target, opens, closes}, ISO-8601 UTC instants")
+    static let spec = ArgumentSpec(options: [year, json])
 
     let year: Int?
     let json: Bool
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
-        if let y = arguments.value("year") {
+        if let y = arguments[Self.year] {
             guard y.utf8.count == 4, y.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(y), n >= 1 else {
                 throw .usage("--year '\(y)' is not a year; write four digits, for example 2026")
             }
             year = n
         } else { year = nil }
-        json = arguments.flag("json")
+        json = arguments[Self.json]
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {

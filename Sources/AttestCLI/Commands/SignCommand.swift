@@ -7,7 +7,6 @@ import AttestCrypto
 struct SignCommand: Command {
     static let name = "sign"
     static let summary = "commit the quarter's attestation file as the sign-off, inside the window"
-    static let usage = "sign [--quarter YYYY-QN] [--evidence DIR] [--late --reason TEXT] [--amends TEXT] [--replace-unpushed] [--tsa URL] [--json]"
     static let help = """
     Makes the sign-off commit of runbook step 8: one commit on the current branch whose tree is
     HEAD's tree with only docs/attestation-log/YYYY-QN.md changed (the working tree's version;
@@ -44,19 +43,8 @@ struct SignCommand: Command {
     the token's time is judged against the window like the clock, and the token goes into the
     Attest-Timestamp trailer. With tsa.required true, a TSA that is down, answers an error or
     sends a token that does not check stops the sign-off, naming the TSA and its answer.
-
-    Options:
-      --quarter YYYY-QN   the quarter (default: the one whose window is open, else the last closed)
-      --evidence DIR      the evidence folder (default: evidence/YYYY-QN)
-      --late              sign after the hard close; needs --reason
-      --reason TEXT       why it is late (the Attest-Late trailer)
-      --amends TEXT       amend the quarter's existing sign-off: TEXT is why (in the message body);
-                          the trailer Attest-Amends names the sign-off it amends
-      --replace-unpushed  replace the quarter's unpushed sign-off at the tip of the branch
-      --tsa URL           the RFC 3161 time-stamping authority for this sign-off (default: tsa.url)
-      --json              {commit, quarter, result, branch, signed, late, amends, replaced, evidenceChecked,
-                          secondsBeforeHardClose, timestamp: {tsa, time} or null}
-
+    """
+    static let helpFooter = """
     Exit codes: 0 signed; 1 refused (the message says why and where); 2 usage error;
     3 repository, signing program or identity problem.
 
@@ -64,10 +52,21 @@ struct SignCommand: Command {
       attest sign --quarter 2026-Q4
       attest sign --quarter 2026-Q4 --late --reason "DBA on call was out sick; approved by CTO (#501)"
     """
-    static let spec = ArgumentSpec(options: [
-        .init("quarter", value: "YYYY-QN"), .init("evidence", value: "DIR"), .init("late"), .init("reason", value: "TEXT"),
-        .init("amends", value: "TEXT"), .init("replace-unpushed"), .init("tsa", value: "URL"), .init("json"),
-    ])
+    static let quarter = Option("quarter", value: "YYYY-QN", help: "the quarter (default: the one whose window is open, else the last closed)")
+    static let evidence = Option("evidence", value: "DIR", help: "the evidence folder (default: evidence/YYYY-QN)")
+    static let late = Flag("late", help: "sign after the hard close; needs --reason")
+    static let reason = Option("reason", value: "TEXT", required: true, goesWith: late, help: "why it is late (the Attest-Late trailer)")
+    static let amends = Option("amends", value: "TEXT", help: """
+        amend the quarter's existing sign-off: TEXT is why (in the message body); the trailer \
+        Attest-Amends names the sign-off it amends
+        """)
+    static let replaceUnpushed = Flag("replace-unpushed", help: "replace the quarter's unpushed sign-off at the tip of the branch")
+    static let tsa = Option("tsa", value: "URL", help: "the RFC 3161 time-stamping authority for this sign-off (default: tsa.url)")
+    static let json = Flag("json", help: """
+        {commit, quarter, result, branch, signed, late, amends, replaced, evidenceChecked, \
+        secondsBeforeHardClose, time, timestamp: {tsa, time} or null}
+        """)
+    static let spec = ArgumentSpec(options: [quarter, evidence, late, reason, amends, replaceUnpushed, tsa, json])
 
     let quarter: Quarter?
     let evidence: String?
@@ -78,24 +77,24 @@ struct SignCommand: Command {
     let json: Bool
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
-        quarter = try arguments.value("quarter").map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
-        evidence = arguments.value("evidence")
-        json = arguments.flag("json")
-        let reason = arguments.value("reason").map(Trailers.oneLine)
-        if arguments.flag("late") {
+        quarter = try arguments[Self.quarter].map { (q: String) throws(AttestError) in try Quarter(parsing: q) }
+        evidence = arguments[Self.evidence]
+        json = arguments[Self.json]
+        let reason = arguments[Self.reason].map(Trailers.oneLine)
+        if arguments[Self.late] {
             guard let reason, !reason.isEmpty else { throw .usage("--late needs --reason TEXT: why the sign-off is late") }
             lateReason = reason
         } else {
             guard reason == nil else { throw .usage("--reason is only for a late sign-off; add --late") }
             lateReason = nil
         }
-        if let a = arguments.value("amends") {
+        if let a = arguments[Self.amends] {
             guard !Trailers.oneLine(a).isEmpty else { throw .usage("--amends needs TEXT: why the sign-off is amended") }
             amends = a
         } else { amends = nil }
-        replaceUnpushed = arguments.flag("replace-unpushed")
+        replaceUnpushed = arguments[Self.replaceUnpushed]
         if replaceUnpushed && amends != nil { throw .usage("--replace-unpushed and --amends disagree: replace an unpushed sign-off, or amend a pushed one") }
-        tsa = try TimestampSigning.tsaOption(arguments)
+        tsa = try TimestampSigning.tsaOption(arguments[Self.tsa])
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {

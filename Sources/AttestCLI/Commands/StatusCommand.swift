@@ -6,7 +6,6 @@ import AttestGit
 struct StatusCommand: Command {
     static let name = "status"
     static let summary = "say where this quarter and the last one stand, and what to run next"
-    static let usage = "status [--json] [--check]"
     static let help = """
     Reads the system clock (UTC) and says whether a quarter's attestation window is open (the
     quarter and the time left to its hard close; otherwise the next window and the last one that
@@ -22,14 +21,8 @@ struct StatusCommand: Command {
 
     A sign-off is judged as verify judges it; one that breaks a rule is said so, with the way to
     see why (attest verify).
-
-    Options:
-      --json    {schemaVersion, now, warnDays, open, next, last, quarters: [{quarter, state,
-                opens, closes, secondsToHardClose, signoff: {commit, time, result, late,
-                onUpstream, upstream, holds, violations} or null, next}], check} (docs/status.md)
-      --check   for cron and CI: print only the quarters that need action (due-soon, overdue,
-                or a sign-off that breaks a rule) and exit 1 when there is one
-
+    """
+    static let helpFooter = """
     Exit codes: 0 printed (with --check: nothing needs action); 1 with --check, a quarter needs
     action; 2 bad policy value.
 
@@ -37,14 +30,23 @@ struct StatusCommand: Command {
       attest status
       attest status --check || echo "attestation needs action"
     """
-    static let spec = ArgumentSpec(options: [.init("json"), .init("check")])
+    static let json = Flag("json", help: """
+        {schemaVersion, now, warnDays, open, next, last, quarters: [{quarter, state, opens, closes, \
+        secondsToHardClose, signoff: {commit, time, result, late, onUpstream, upstream, holds, violations} \
+        or null, next}], check} (docs/status.md)
+        """)
+    static let check = Flag("check", help: """
+        for cron and CI: print only the quarters that need action (due-soon, overdue, or a sign-off \
+        that breaks a rule) and exit 1 when there is one
+        """)
+    static let spec = ArgumentSpec(options: [json, check])
 
     let json: Bool
     let check: Bool
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
-        json = arguments.flag("json")
-        check = arguments.flag("check")
+        json = arguments[Self.json]
+        check = arguments[Self.check]
     }
 
     /// One quarter's line of the report.

@@ -8,7 +8,6 @@ import AttestCrypto
 struct TimestampCommand: Command {
     static let name = "timestamp"
     static let summary = "renew the trusted time of every earlier sign-off with a new token (timestamp renew)"
-    static let usage = "timestamp renew [--tsa URL] [--json]"
     static let help = """
     Makes a renewal commit on the current branch: a new RFC 3161 token from each TSA in tsa.url
     (or --tsa URL) whose imprint lists every file stored under the attestation folder's .ltv
@@ -22,17 +21,16 @@ struct TimestampCommand: Command {
     trailer, and is signed as 'git commit -S' would when commit.gpgSign is true. Refused, with
     nothing written, when fewer than tsa.minTokens tokens can be had with their validation
     data, or when nothing is stored under .ltv yet (the first sign-off with a TSA stores it).
-
-    Options:
-      --tsa URL   the time-stamping authority for this renewal (default: tsa.url)
-      --json      {commit, tokens: [{tsa, time}], renews}
-
+    """
+    static let helpFooter = """
     Exit codes: 0 renewed; 1 refused; 2 usage error; 3 repository or signing problem.
 
     Example:
       attest timestamp renew
     """
-    static let spec = ArgumentSpec(options: [.init("tsa", value: "URL"), .init("json")], positionals: 1...1)
+    static let tsa = Option("tsa", value: "URL", help: "the time-stamping authority for this renewal (default: tsa.url)")
+    static let json = Flag("json", help: "{commit, tokens: [{tsa, time}], renews}")
+    static let spec = ArgumentSpec(options: [tsa, json], positionals: .subcommands([.init("renew")]))
 
     let tsa: String?
     let json: Bool
@@ -41,8 +39,8 @@ struct TimestampCommand: Command {
         guard arguments.positionals.first == "renew" else {
             throw .usage("'timestamp \(arguments.positionals.first ?? "")': the only action is 'renew' (attest timestamp renew)")
         }
-        json = arguments.flag("json")
-        tsa = try TimestampSigning.tsaOption(arguments)
+        json = arguments[Self.json]
+        tsa = try TimestampSigning.tsaOption(arguments[Self.tsa])
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {

@@ -6,7 +6,6 @@ import AttestGit
 struct VerifyCommand: Command {
     static let name = "verify"
     static let summary = "check every rule on one sign-off commit (default: the latest on HEAD)"
-    static let usage = "verify [REV] [--evidence DIR] [--json]"
     static let help = """
     Checks one sign-off commit: message and trailers well formed; the attestation file present,
     parseable and matching the Attest-Document digest; all seven steps present, findings linked,
@@ -20,13 +19,8 @@ struct VerifyCommand: Command {
     while tsa.required is true (docs/tsa.md).
 
     REV defaults to the latest sign-off commit reachable from HEAD.
-
-    Options:
-      --evidence DIR   also recompute every evidence digest in DIR (the quarter's evidence
-                       folder) and compare with SHA256SUMS, the file's steps table and the
-                       Attest-Evidence trailer
-      --json           {commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes}
-
+    """
+    static let helpFooter = """
     Exit codes: 0 every rule holds; 1 a rule is broken (one line per broken rule on stdout),
     or REV is not a sign-off; 2 usage or policy error; 3 no repository or unreadable commit.
 
@@ -35,7 +29,12 @@ struct VerifyCommand: Command {
       attest verify HEAD~3 --evidence evidence/2026-Q4
       attest verify 1a2b3c4 --json
     """
-    static let spec = ArgumentSpec(options: [.init("evidence", value: "DIR"), .init("json")], positionals: 0...1)
+    static let evidence = Option("evidence", value: "DIR", help: """
+        also recompute every evidence digest in DIR (the quarter's evidence folder) and compare \
+        with SHA256SUMS, the file's steps table and the Attest-Evidence trailer
+        """)
+    static let json = Flag("json", help: "{commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes}")
+    static let spec = ArgumentSpec(options: [evidence, json], positionals: .optional("REV"))
 
     let revision: String?
     let evidence: String?
@@ -43,8 +42,8 @@ struct VerifyCommand: Command {
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
         revision = arguments.positionals.first
-        json = arguments.flag("json")
-        if let e = arguments.value("evidence") {
+        json = arguments[Self.json]
+        if let e = arguments[Self.evidence] {
             let path = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {

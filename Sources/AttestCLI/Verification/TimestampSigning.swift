@@ -179,8 +179,8 @@ struct TimestampSigning {
 extension TimestampSigning {
     /// `--tsa URL` of `sign` and `timestamp renew`: nil when not given; a URL the HTTP client
     /// cannot use is a usage error that says why.
-    static func tsaOption(_ arguments: ParsedArguments) throws(AttestError) -> String? {
-        guard let t = arguments.value("tsa") else { return nil }
+    static func tsaOption(_ given: String?) throws(AttestError) -> String? {
+        guard let t = given else { return nil }
         if let problem = TimeStampAuthority.problem(withURL: t) { throw .usage("--tsa '\(t)': \(problem)") }
         return t
     }
