@@ -221,6 +221,20 @@ import AttestTestSupport
         #expect(withKey.evidence["sealed"] as? String == "sealed-opened-match", "\(withKey.evidence)")
         let text = attest(["audit", "--from", "2026-10-01", "--to", "2026-12-31", "--key", w.keys.key("operator")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
         #expect(text.stdout.contains("opened with \(w.keys.key("operator")): every file matches SHA256SUMS"), "\(text)")
+        // verify --key opens the sign-off's sealed evidence as audit --key does.
+        let verified = attest(["verify", "--key", w.keys.key("auditor"), "--cert", w.keys.cert("auditor")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("note: sealed evidence in refs/attest/evidence/2026-Q4: blob \(blob.prefix(12)) as signed; opened with \(w.keys.key("auditor")): \(w.c.read("evidence/2026-Q4/SHA256SUMS").split(separator: "\n").count + 1) files, every file matches SHA256SUMS"), "\(verified)")
+        let verifiedJSON = attest(["verify", "--json", "--key", w.keys.key("operator")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        let sealedJSON = (try? JSONSerialization.jsonObject(with: Data(verifiedJSON.stdout.utf8)) as? [String: Any])?["sealedEvidence"] as? [String: Any]
+        #expect(verifiedJSON.status == 0 && sealedJSON?["ok"] as? Bool == true, "\(verifiedJSON)")
+        // A key that is not a recipient: an error naming who can open it, not a pass.
+        let strangerVerify = attest(["verify", "--key", w.keys.key("stranger")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(strangerVerify.status == 1 && !strangerVerify.stdout.contains("ok:"), "\(strangerVerify)")
+        #expect(strangerVerify.stderr.contains("does not open this sealed evidence"), "\(strangerVerify)")
+        #expect(strangerVerify.stderr.contains("refs/attest/evidence/2026-Q4 is sealed to: O=Raxx Test,CN=") && strangerVerify.stderr.contains("O=Raxx Test,CN=operator (EC P-256, sha256 ") && strangerVerify.stderr.contains("O=Raxx Test,CN=auditor (RSA 2048, sha256 "), "\(strangerVerify.stderr)")
+        let certAlone = attest(["verify", "--cert", w.keys.cert("auditor")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(certAlone.status == 2 && certAlone.stderr.contains("--cert goes with --key"), "\(certAlone)")
 
         @discardableResult func git(_ args: [String], stdin: Data? = nil) -> String {
             let env = testEnvironment(home: home, extra: ["GIT_AUTHOR_NAME": "Mallory", "GIT_AUTHOR_EMAIL": "m@example.com",
@@ -277,6 +291,11 @@ import AttestTestSupport
         #expect(tampered.flags.contains("evidence-mismatch"))
         #expect(tampered.evidence["sealed"] as? String == "sealed-opened-mismatch")
         #expect((tampered.evidence["detail"] as? String ?? "").contains("CC6.7-rbac-grants-audit.csv"), "\(tampered.evidence)")
+        // verify without a key reads it as a reseal; with a key it finds the changed file.
+        #expect(attest(["verify"], cwd: clone, home: home, at: "2026-11-01 12:00:00").status == 0)
+        let verifyTampered = attest(["verify", "--key", w.keys.key("auditor")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(verifyTampered.status == 1, "\(verifyTampered)")
+        #expect(verifyTampered.stdout.contains("FAILED: evidence-mismatch: sealed evidence in refs/attest/evidence/2026-Q4") && verifyTampered.stdout.contains("CC6.7-rbac-grants-audit.csv in the sealed archive"), "\(verifyTampered.stdout)")
     }
 
     @Test func auditSaysDisposedAfterDisposition() throws {

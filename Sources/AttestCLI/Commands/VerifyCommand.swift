@@ -6,7 +6,7 @@ import AttestGit
 struct VerifyCommand: Command {
     static let name = "verify"
     static let summary = "check every rule on one sign-off commit (default: the latest on HEAD)"
-    static let usage = "verify [REV] [--evidence DIR] [--json]"
+    static let usage = "verify [REV] [--evidence DIR] [--key KEY [--cert CERT]] [--json]"
     static let help = """
     Checks one sign-off commit: message and trailers well formed; the attestation file present,
     parseable and matching the Attest-Document digest; all seven steps present, findings linked,
@@ -25,7 +25,12 @@ struct VerifyCommand: Command {
       --evidence DIR   also recompute every evidence digest in DIR (the quarter's evidence
                        folder) and compare with SHA256SUMS, the file's steps table and the
                        Attest-Evidence trailer
-      --json           {commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes}
+      --key KEY        open the sign-off's sealed evidence (refs/attest/evidence/YYYY-QN) with
+                       a recipient's private key and check every file against its SHA256SUMS
+                       and SHA256SUMS against Attest-Evidence (docs/evidence.md)
+      --cert CERT      the key's certificate (optional; with --key)
+      --json           {commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes,
+                       sealedEvidence: {ok, text} where the sign-off has sealed evidence}
 
     Exit codes: 0 every rule holds; 1 a rule is broken (one line per broken rule on stdout),
     or REV is not a sign-off; 2 usage or policy error; 3 no repository or unreadable commit.
@@ -35,11 +40,13 @@ struct VerifyCommand: Command {
       attest verify HEAD~3 --evidence evidence/2026-Q4
       attest verify 1a2b3c4 --json
     """
-    static let spec = ArgumentSpec(options: [.init("evidence", value: "DIR"), .init("json")], positionals: 0...1)
+    static let spec = ArgumentSpec(options: [.init("evidence", value: "DIR"), .init("json"), .init("key", value: "KEY"), .init("cert", value: "CERT")], positionals: 0...1)
 
     let revision: String?
     let evidence: String?
     let json: Bool
+    /// `--key KEY [--cert CERT]`: open the sealed evidence (docs/evidence.md).
+    let key: EvidenceVault.Key?
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
         revision = arguments.positionals.first
@@ -52,6 +59,7 @@ struct VerifyCommand: Command {
             }
             evidence = path
         } else { evidence = nil }
+        key = try EvidenceVault.Key.load(arguments, context: context)
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
@@ -69,9 +77,9 @@ struct VerifyCommand: Command {
                                          allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
-        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, environment: context.environment)
+        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, environment: context.environment)
         if json {
-            context.out.line(Self.json(report))
+            context.out.line(Self.json(report, sealed: sealed))
         } else {
             let what = report.trailers.map { "\($0.quarter) sign-off (\($0.result.rawValue))" } ?? "sign-off"
             if report.holds {
@@ -106,8 +114,8 @@ struct VerifyCommand: Command {
         return found
     }
 
-    static func json(_ r: SignoffReport) -> String {
-        let obj: [String: Any] = [
+    static func json(_ r: SignoffReport, sealed: (ok: Bool, text: String)? = nil) -> String {
+        var obj: [String: Any] = [
             "commit": r.commit,
             "quarter": r.trailers.map { $0.quarter.description } ?? NSNull(),
             "result": r.trailers.map { $0.result.rawValue } ?? NSNull(),
@@ -115,6 +123,7 @@ struct VerifyCommand: Command {
             "violations": r.violations.map { ["rule": $0.rule, "message": $0.message, "remedy": $0.remedy, "file": $0.file ?? NSNull()] as [String: Any] },
             "notes": r.notes,
         ]
+        if let sealed { obj["sealedEvidence"] = ["ok": sealed.ok, "text": sealed.text] as [String: Any] }
         let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

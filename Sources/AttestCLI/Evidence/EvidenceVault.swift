@@ -226,6 +226,16 @@ struct EvidenceVault {
             guard let pem = FileManager.default.contents(atPath: key) else { throw .environment("cannot read the key \(key)") }
             return Key(pem: pem, name: key, certificate: try cert.map { (c: String) throws(AttestError) in try EvidenceVault.loadCertificate(c) })
         }
+
+        /// `--key KEY [--cert CERT]` of a command line, relative to the working directory; nil without `--key`.
+        static func load(_ arguments: ParsedArguments, context: Context) throws(AttestError) -> Key? {
+            func abs(_ p: String) -> String { p.hasPrefix("/") ? p : context.workingDirectory + "/" + p }
+            guard let k = arguments.value("key") else {
+                if arguments.value("cert") != nil { throw .usage("--cert goes with --key") }
+                return nil
+            }
+            return try load(key: abs(k), cert: arguments.value("cert").map(abs))
+        }
     }
 
     /// Decrypts the sealed blob at `commit` (default: the ref's tip) and checks its files.
