@@ -32,7 +32,13 @@ struct AuditRun {
     var quarterFacts: [QuarterFacts] { report.quarters.map { QuarterFacts($0, context: context) } }
 
     /// The one line `--out` still prints: "attest audit 2026-01-01..2026-12-31: PASS: …".
-    var verdictLine: String { "attest audit \(UTC.day(report.from))..\(UTC.day(report.to)) at \(report.revisionID.prefix(12)): \(ReportParts.summary(report))" }
+    var verdictLine: String {
+        let lost = renewals.filter(\.flagged).map(\.quarter.description)
+        let summary = report.pass && !lost.isEmpty
+            ? "FAIL: the trusted time of \(lost.joined(separator: ", ")) is no longer proven by a token or a renewal covering it (timestamp renewals)"
+            : ReportParts.summary(report)
+        return "attest audit \(UTC.day(report.from))..\(UTC.day(report.to)) at \(report.revisionID.prefix(12)): \(summary)"
+    }
 
     static func evaluate(_ audit: AuditCommand, repository repo: AttestGit.Repository, context: Context,
                          generatedAt: Date) throws(AttestError) -> AuditRun {

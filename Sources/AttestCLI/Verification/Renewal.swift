@@ -216,7 +216,7 @@ enum RenewalReport {
     /// The HTML section: one row per quarter, the same facts as the text line.
     static func html(_ entries: [Renewal.Coverage]) -> String {
         let e = TimelineSVG.esc
-        var s = "<h2 id=\"renewals\">Timestamp renewals</h2>\n<p>Each later token renews the tokens stored before it (docs/tsa.md, \"Renewal\").</p>\n"
+        var s = "<section id=\"renewals\">\n<h2>Timestamp renewals</h2>\n<p>Each later token renews the tokens stored before it (docs/tsa.md, \"Renewal\").</p>\n"
         s += "<div class=\"scroll\"><table>\n<tr><th>Quarter</th><th>Sign-off</th><th>Token</th><th>Weakness</th><th>Covered by</th><th>Result</th></tr>\n"
         for x in entries {
             let cover = x.coveredBy ?? (x.flagged ? "none" : "not yet covered by a later renewal")
@@ -228,6 +228,6 @@ enum RenewalReport {
         if !flagged.isEmpty {
             s += "<p class=\"result fail\">✖ FAIL: the trusted time of \(e(flagged.joined(separator: ", "))) is no longer proven by a token or a renewal covering it</p>\n"
         }
-        return s
+        return s + "</section>\n"
     }
 }
