@@ -369,6 +369,52 @@ import AttestTestSupport
         #expect(a.evidence["sealed"] as? String == "disposed", "\(a.raw)")
     }
 
+    /// `attest init` configures the push refspecs so that a plain `git push` sends the evidence
+    /// refs with the branch; run before the remote exists, it says so and leaves git's
+    /// configuration alone (a remote with settings cannot be added by 'git remote add').
+    @Test func initMakesAPlainGitPushSendTheEvidenceWithTheBranch() throws {
+        let w = World()
+        let client = w.c.repo
+        let first = w.c.attest(["init"])
+        #expect(first.status == 0 && first.stdout.contains("skipped git push configuration (no remote yet;") && first.stdout.contains("run 'attest init' again"), "\(first)")
+        #expect(w.c.git(["config", "--get-all", "remote.origin.push"], check: false).stdout.isEmpty)
+        let server = client.scratch.path + "/server.git"
+        #expect(run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment).status == 0)
+        #expect(w.c.git(["remote", "add", "origin", server], check: false).status == 0)
+        #expect(w.c.git(["push", "-q", "origin", "main"], check: false).status == 0)
+        #expect(client.attest(["hook", "install"]).status == 0)
+        #expect(attest(["hook", "install"], cwd: server, home: client.home).status == 0)
+        let configured = w.c.attest(["init"])
+        #expect(configured.stdout.contains("configured git push: remote.origin.push = HEAD, refs/attest/evidence/*:refs/attest/evidence/*"), "\(configured)")
+        let refspecs = "HEAD\nrefs/attest/evidence/*:refs/attest/evidence/*\n"
+        #expect(w.c.git(["config", "--get-all", "remote.origin.push"]).stdout == refspecs)
+        let again = w.c.attest(["init"])
+        #expect(again.stdout.contains("skipped git push configuration (remote.origin.push already sends refs/attest/evidence/*)"), "\(again)")
+        #expect(w.c.git(["config", "--get-all", "remote.origin.push"]).stdout == refspecs)
+
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        func serverRef(_ ref: String) -> String {
+            run("git", ["--git-dir", server, "rev-parse", "--verify", "-q", ref], environment: client.environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // `git push` alone: pre-push and pre-receive pass, the server has the branch and the ref.
+        let push = run("faketime", ["-f", "@2026-10-04 13:00:00", "git", "push"], cwd: client.path, environment: client.environment)
+        #expect(push.status == 0, "\(push)")
+        #expect(serverRef("main") == w.c.head())
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == client.revParse("refs/attest/evidence/2026-Q4"))
+        // A reseal appends; the next plain push sends it.
+        #expect(w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00").status == 0)
+        let resealed = run("faketime", ["-f", "@2027-02-01 10:05:00", "git", "push"], cwd: client.path, environment: client.environment)
+        #expect(resealed.status == 0, "\(resealed)")
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == client.revParse("refs/attest/evidence/2026-Q4"))
+
+        // A remote that already lists push refspecs keeps them and gains only the evidence one.
+        let other = ComplianceRepo("evidence-push")
+        #expect(other.git(["remote", "add", "origin", server], check: false).status == 0)
+        other.git(["config", "remote.origin.push", "refs/heads/main:refs/heads/release"])
+        #expect(other.attest(["init"]).stdout.contains("configured git push: remote.origin.push = refs/attest/evidence/*:refs/attest/evidence/*"))
+        #expect(other.git(["config", "--get-all", "remote.origin.push"]).stdout == "refs/heads/main:refs/heads/release\nrefs/attest/evidence/*:refs/attest/evidence/*\n")
+    }
+
     // MARK: hostile archives
 
     /// A tar built by Python's tarfile (or by hand for the 10 GiB header), sealed with openssl
