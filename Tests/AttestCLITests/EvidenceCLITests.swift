@@ -415,6 +415,105 @@ import AttestTestSupport
         #expect(other.git(["config", "--get-all", "remote.origin.push"]).stdout == "refs/heads/main:refs/heads/release\nrefs/attest/evidence/*:refs/attest/evidence/*\n")
     }
 
+    /// Under signing.required, every evidence commit (seal, reseal) and the disposition record
+    /// are signed as sign-offs are: an unsigned reseal, or one signed with a key the allowed
+    /// signers do not list, is flagged by audit and verify and refused by pre-receive; a
+    /// deletion after retention needs the signed disposition record on the pushed branch or the
+    /// server's.
+    @Test func resealsAndDispositionsAreSignedAsSignoffsAreUnderSigningRequired() throws {
+        let w = World()
+        let c = w.c, client = c.repo
+        let nina = SignoffFixture.sshKey(in: client, name: "nina"), stranger = SignoffFixture.sshKey(in: client, name: "stranger")
+        c.write(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: nina, principal: "nina@raxx.example") + "\n")
+        c.write(".attestconfig", c.read(".attestconfig") + "\n[signing]\n\trequired = true\n")
+        client.commitAll("signers", date: "2026-09-01T12:00:00Z")
+        c.git(["config", "gpg.format", "ssh"]); c.git(["config", "commit.gpgSign", "true"]); c.git(["config", "user.signingKey", nina])
+        let server = client.scratch.path + "/server.git"
+        #expect(run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment).status == 0)
+        c.git(["remote", "add", "origin", server])
+        c.git(["push", "-q", "origin", "main"])
+        #expect(client.attest(["hook", "install"]).status == 0)
+        #expect(attest(["hook", "install"], cwd: server, home: client.home).status == 0)
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        let ref = "refs/attest/evidence/2026-Q4"
+        #expect(c.git(["verify-commit", ref], env: ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "gpg.ssh.allowedSignersFile", "GIT_CONFIG_VALUE_0": c.path + "/.attest/allowed_signers"], check: false).status == 0,
+                "the seal commit is signed with the sign-off's key")
+        func push(_ args: [String], at time: String) -> RunResult {
+            run("faketime", ["-f", "@\(time)", "git", "push"] + args, cwd: client.path, environment: client.environment)
+        }
+        func serverRef(_ r: String) -> String {
+            run("git", ["--git-dir", server, "rev-parse", "--verify", "-q", r], environment: client.environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(push(["origin", "main", ref], at: "2026-10-04 13:00:00").status == 0)
+        let sealed = client.revParse(ref)
+        #expect(Self.auditQ4(c.path, home: client.home).flags.isEmpty)
+
+        // An unsigned reseal (signing.required turned off on the command line, gpgSign off).
+        c.git(["config", "commit.gpgSign", "false"])
+        let refusedBySign = c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(refusedBySign.status == 1 && refusedBySign.stderr.contains("signing.required is true but git's commit.gpgSign is not"), "\(refusedBySign)")
+        let unsigned = c.attest(["-c", "signing.required=false", "evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(unsigned.status == 0, "\(unsigned)")
+        let unsignedTip = client.revParse(ref)
+        let a1 = Self.auditQ4(c.path, home: client.home, at: "2027-02-01 11:00:00")
+        #expect(a1.status == 1 && a1.flags == ["evidence-mismatch"], "\(a1.raw)")
+        #expect((a1.evidence["detail"] as? String ?? "").contains("\(ref) reseal commit \(unsignedTip.prefix(12)) by "), "\(a1.evidence)")
+        #expect((a1.evidence["detail"] as? String ?? "").contains("the commit is not signed and signing.required is true"), "\(a1.evidence)")
+        let v1 = c.attest(["verify"], at: "2027-02-01 11:00:00")
+        #expect(v1.status == 1 && v1.stdout.contains("FAILED: evidence-mismatch:") && v1.stdout.contains("not signed"), "\(v1)")
+        let p1 = push(["--no-verify", "origin", ref], at: "2027-02-01 11:00:00")
+        #expect(p1.status != 0 && p1.stderr.contains("reseal commit \(unsignedTip.prefix(12))") && p1.stderr.contains("not signed and signing.required is true"), "\(p1)")
+        #expect(serverRef(ref) == sealed)
+        #expect(push(["origin", ref], at: "2027-02-01 11:00:00").status != 0, "pre-push refuses it too")
+
+        // A reseal signed with a key the allowed signers do not list.
+        c.git(["update-ref", ref, sealed, unsignedTip])
+        c.git(["config", "commit.gpgSign", "true"]); c.git(["config", "user.signingKey", stranger])
+        #expect(c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 12:00:00").status == 0)
+        let foreign = client.revParse(ref)
+        let a2 = Self.auditQ4(c.path, home: client.home, at: "2027-02-01 13:00:00")
+        #expect(a2.flags == ["evidence-mismatch"] && (a2.evidence["detail"] as? String ?? "").contains("is not in .attest/allowed_signers"), "\(a2.raw)")
+        let p2 = push(["--no-verify", "origin", ref], at: "2027-02-01 13:00:00")
+        #expect(p2.status != 0 && p2.stderr.contains("reseal commit \(foreign.prefix(12))") && p2.stderr.contains("is not in .attest/allowed_signers"), "\(p2)")
+        #expect(serverRef(ref) == sealed)
+
+        // Signed with nina's listed key: accepted everywhere, verdicts unchanged.
+        c.git(["update-ref", ref, sealed, foreign])
+        c.git(["config", "user.signingKey", nina])
+        #expect(c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 14:00:00").status == 0)
+        #expect(Self.auditQ4(c.path, home: client.home, at: "2027-02-01 15:00:00").flags.isEmpty)
+        #expect(c.attest(["verify"], at: "2027-02-01 15:00:00").status == 0)
+        let p3 = push(["origin", ref], at: "2027-02-01 15:00:00")
+        #expect(p3.status == 0, "\(p3)")
+        let resealed = client.revParse(ref)
+        #expect(serverRef(ref) == resealed)
+
+        // After retention, a deletion without the disposition record: refused by both hooks.
+        for args in [["origin", ":" + ref], ["--no-verify", "origin", ":" + ref]] {
+            let bare = push(args, at: "2033-10-07 11:00:00")
+            #expect(bare.status != 0, "\(bare)")
+            #expect(bare.stderr.contains("needs its signed disposition record docs/attestation-log/dispositions/2026-Q4.md") && bare.stderr.contains("attest evidence dispose --quarter 2026-Q4"), "\(bare.stderr)")
+        }
+        #expect(serverRef(ref) == resealed)
+        // An unsigned disposition record: the deletion is refused, naming the record's commit.
+        c.git(["config", "commit.gpgSign", "false"])
+        #expect(c.attest(["-c", "signing.required=false", "evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:00:00").status == 0)
+        let unsignedRecord = c.head()
+        let p4 = push(["--no-verify", "origin", "main", ":" + ref], at: "2033-10-07 12:05:00")
+        #expect(p4.status != 0 && p4.stderr.contains("the disposition record's commit \(unsignedRecord.prefix(12)): the commit is not signed"), "\(p4)")
+        #expect(serverRef(ref) == resealed)
+        // Signed: the branch first, then the deletion alone (the record is on the server's branch).
+        c.git(["reset", "-q", "--hard", "HEAD~1"])
+        c.git(["update-ref", ref, resealed])
+        c.git(["config", "commit.gpgSign", "true"])
+        #expect(c.attest(["evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:10:00").status == 0)
+        #expect(push(["origin", "main"], at: "2033-10-07 12:15:00").status == 0)
+        #expect(serverRef(ref) == resealed)
+        let p5 = push(["origin", ":" + ref], at: "2033-10-07 12:20:00")
+        #expect(p5.status == 0, "\(p5)")
+        #expect(serverRef(ref).isEmpty)
+    }
+
     // MARK: hostile archives
 
     /// A tar built by Python's tarfile (or by hand for the 10 GiB header), sealed with openssl

@@ -77,7 +77,7 @@ struct VerifyCommand: Command {
                                          allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
-        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, environment: context.environment)
+        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, inspector: inspector, environment: context.environment)
         if json {
             context.out.line(Self.json(report, sealed: sealed))
         } else {

@@ -19,6 +19,8 @@ enum SealedEvidenceAudit {
     static func apply(_ report: inout AuditReport, repository: AttestGit.Repository, policy: Policy,
                       key: EvidenceVault.Key?, environment: [String: String]) throws(AttestError) -> [Quarter: SealedEvidenceReport] {
         let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
+        // Evidence commits are judged as sign-offs are: against the allowed signers at the audited revision.
+        let inspector = try SignoffInspector.forEvidence(repository, policy: policy, at: ObjectID(hex: report.revisionID))
         var out: [Quarter: SealedEvidenceReport] = [:]
         for i in report.quarters.indices {
             let q = report.quarters[i].quarter
@@ -46,6 +48,12 @@ enum SealedEvidenceAudit {
                 out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "sealed evidence DIFFERS from the sign-off: \(why)")
             case .matches(let blob, let reseals):
                 let how = "sealed blob \(blob.prefix(12)) as signed" + (reseals > 0 ? ", resealed \(reseals) time\(reseals == 1 ? "" : "s") since (recorded in \(ref))" : "")
+                let unsigned = try vault.signatureProblems(q, commits: try vault.matchedChain(q, reseals: reseals), inspector: inspector)
+                guard unsigned.isEmpty else {
+                    for u in unsigned { flag("sealed evidence: \(u)") }
+                    out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "\(how), but an evidence commit's signature does not hold: " + unsigned.joined(separator: "; "))
+                    continue
+                }
                 guard let key else {
                     out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "\(how); contents not opened (no --key)")
                     continue
@@ -76,7 +84,7 @@ extension EvidenceVault {
     /// key for evidence that is not here to open. A key that does not open the blob is an error
     /// naming the blob's recipients.
     static func verifySealed(_ repo: AttestGit.Repository, policy: Policy, message: String, key: Key? = nil,
-                             environment: [String: String]) throws(AttestError) -> (ok: Bool, text: String)? {
+                             inspector: SignoffInspector, environment: [String: String]) throws(AttestError) -> (ok: Bool, text: String)? {
         guard let trailers = try? SignoffTrailers.parse(message: message) else { return nil }
         let vault = EvidenceVault(repository: repo, root: repo.workdir ?? "", policy: policy, environment: environment)
         let q = trailers.quarter, ref = EvidenceRef.name(q)
@@ -91,6 +99,8 @@ extension EvidenceVault {
         case .mismatch(let why): return (false, "evidence-mismatch: sealed evidence: \(why)")
         case .matches(let blob, let reseals):
             let how = "sealed evidence in \(ref): blob \(blob.prefix(12)) as signed\(reseals > 0 ? ", resealed \(reseals) time(s)" : "")"
+            let unsigned = try vault.signatureProblems(q, commits: try vault.matchedChain(q, reseals: reseals), inspector: inspector)
+            guard unsigned.isEmpty else { return (false, "evidence-mismatch: \(how), but " + unsigned.joined(separator: "; ")) }
             guard let key else { return (true, how) }
             let opened: Opened
             do { opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256) } catch {
@@ -109,5 +119,14 @@ extension EvidenceVault {
         return try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: tip) }).recipients.map { r in
             (try? RecipientCertificate.load(pem: r.pem, name: r.name)).map { "\($0.subject) (\($0.keyType), sha256 \($0.fingerprint.prefix(16))…)" } ?? r.name
         }
+    }
+}
+
+extension SignoffInspector {
+    /// The inspector that judges evidence commits: the allowed signers at `commit` (the audited
+    /// revision), gpg as git's configuration names it.
+    static func forEvidence(_ repo: AttestGit.Repository, policy: Policy, at commit: ObjectID?) throws(AttestError) -> SignoffInspector {
+        SignoffInspector(repository: repo, policy: policy, allowedSigners: try allowedSigners(in: repo, commit: commit, policy: policy),
+                         gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
     }
 }
