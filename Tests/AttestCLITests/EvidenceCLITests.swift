@@ -142,6 +142,7 @@ import AttestTestSupport
         let oldBlob = w.sealedBlob("2026-Q4")
         let before = w.c.git(["rev-parse", "refs/attest/evidence/2026-Q4"]).stdout
         let out = w.c.repo.scratch.path
+        let auditBefore = Self.auditQ4(w.c.path, home: w.c.repo.home, at: "2027-02-01 09:00:00")
         let denied = w.c.attest(["evidence", "open", "--quarter", "2026-Q4", "--key", w.keys.key("newauditor"), "--out", out + "/n0"])
         #expect(denied.status == 1)
         // Not a current recipient: refused.
@@ -166,8 +167,23 @@ import AttestTestSupport
         // Adding the same recipient again changes nothing.
         let twice = w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
         #expect(twice.status == 1 && twice.stderr.contains("already a recipient"), "\(twice)")
-        // verify's verdict is unchanged.
+        // verify's verdict is unchanged, and so is audit's (only the evidence line says resealed).
         #expect(w.c.attest(["verify"], at: "2027-02-01 11:00:00").status == 0)
+        let auditAfter = Self.auditQ4(w.c.path, home: w.c.repo.home, at: "2027-02-01 11:00:00")
+        #expect(auditAfter.status == auditBefore.status && auditAfter.flags == auditBefore.flags && auditAfter.evidence["sealed"] as? String == auditBefore.evidence["sealed"] as? String,
+                "\(auditBefore.raw)\n\(auditAfter.raw)")
+        #expect((auditAfter.evidence["detail"] as? String ?? "").contains("resealed 1 time since"), "\(auditAfter.evidence)")
+        // The same evidence packed twice (seal, then reseal) is the same archive, byte for byte,
+        // under different ciphertext: openssl's output for the old and the new blob.
+        w.extract("2026-Q4", to: "\(out)/tip.p7m")
+        #expect(run("/bin/sh", ["-c", "git cat-file blob \(oldBlob) > '\(out)/old.p7m'"], cwd: w.c.path, environment: w.c.repo.environment).status == 0)
+        for b in ["tip", "old"] {
+            #expect(run("openssl", ["cms", "-decrypt", "-inform", "DER", "-in", "\(out)/\(b).p7m", "-recip", w.keys.cert("auditor"), "-inkey", w.keys.key("auditor"), "-out", "\(out)/\(b).tar"]).status == 0)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/tip.tar")) == Data(contentsOf: URL(fileURLWithPath: "\(out)/old.tar")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/tip.p7m")) != Data(contentsOf: URL(fileURLWithPath: "\(out)/old.p7m")))
+        let archiveTrailer = { (rev: String) in w.c.git(["log", "-1", "--format=%(trailers:key=Attest-Archive-SHA256,valueonly)", rev]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(archiveTrailer("refs/attest/evidence/2026-Q4") == w.c.sha256("\(out)/tip.tar") && archiveTrailer("refs/attest/evidence/2026-Q4~1") == w.c.sha256("\(out)/old.tar"))
     }
 
     @Test func disposalIsRefusedBeforeRetentionAndRecordedAfter() throws {
