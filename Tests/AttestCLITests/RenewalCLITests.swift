@@ -95,10 +95,13 @@ import AttestTestSupport
         let json = try AuditCLITests.json(repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--json"], at: "2027-03-02 10:00:00"))
         let renewals = try #require(json["renewals"] as? [[String: Any]])
         #expect(renewals.map { $0["flagged"] as? Bool } == [false, false, true, true])
+        // The period fails in every format, not only in the renewal section (issue #19: a flagged fact never reads as passed).
+        #expect(json["pass"] as? Bool == false, "\(json)")
         // The HTML report carries the same facts (issue #19: every format), readable at 400 px.
         let page = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "audit.html"], at: "2027-03-02 10:00:00")
-        #expect(page.status == 1 && page.stdout.contains("FAIL"), "\(page)")
+        #expect(page.status == 1 && page.stdout.contains(": FAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven"), "\(page)")
         let html = try String(contentsOfFile: repo.path + "/audit.html", encoding: .utf8)
+        #expect(html.contains("<p class=\"result fail\">✖ FAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven"), "\(html)")
         let rows = html.split(separator: "\n").filter { $0.hasPrefix("<tr id=\"renewal-") }
         #expect(rows.count == 4, "\(html)")
         for (n, q) in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"].enumerated() {
@@ -122,6 +125,8 @@ import AttestTestSupport
         }
         let md = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "markdown"], at: "2027-03-02 10:00:00")
         #expect(md.stdout.contains("## Timestamp renewals") && md.stdout.contains("**FAIL**: the trusted time of 2026-Q3, 2026-Q4"), "\(md)")
+        #expect(md.stdout.hasPrefix("# ") && md.stdout.split(separator: "\n").first { $0.hasPrefix("**PASS**") || $0.hasPrefix("**FAIL**") }?.hasPrefix("**FAIL**") == true, "\(md)")
+        #expect(audit.stdout.contains("\nFAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven by a token or a renewal covering it (timestamp renewals)\n"), "\(audit)")
     }
 
     @Test func revocationAfterTheTokenForAnotherReasonDoesNotInvalidateIt() throws {

@@ -141,11 +141,13 @@ struct VerifyRecipe {
                 g("log -1 --format='%(trailers:key=Attest-Timestamp,valueonly)' \(id)") + " | base64 -d | cmp - \(q(t.tokenPath)) && echo 'the token is the one in the Attest-Timestamp trailer'",
                 rebuild,
             ]
+            let stored = t.validation.map { v in g("show \(q(id + ":" + v.path))") + " | cmp - \(q(t.packetPath(ofValidation: v.path)))" }
+                + (t.validation.isEmpty ? [] : ["echo \(q("the token's validation data in tokens/\(quarter)/ is the one stored at the sign-off (\(t.validation.count) files)"))"])
             let verifyToken = "openssl ts -verify -in \(q(t.tokenPath)) -token_in -data \(q(t.imprintPath)) -CAfile \(q(caAnchor.packetPath))"
             if t.valid {
                 steps.append(Step(title: "\(quarter): trusted time from the TSA",
-                                  proves: "a TSA whose certificate chains to the CA committed before the sign-off stamped exactly this sign-off at the time printed (\(qr.timeBasis.detail)); the signer could not choose that time.",
-                                  commands: bind + [verifyToken, "openssl ts -reply -in \(q(t.tokenPath)) -token_in -text | grep -E '^(Time stamp|TSA):'"]))
+                                  proves: "a TSA whose certificate chains to the CA committed before the sign-off stamped exactly this sign-off at the time printed (\(qr.timeBasis.detail)); the signer could not choose that time\(t.validation.isEmpty ? "" : "; the TSA's certificate chain and revocation data shipped in tokens/\(quarter)/ are those stored with the token at the sign-off (docs/tsa.md), for checking the token after the TSA's certificate expires")).",
+                                  commands: bind + stored + [verifyToken, "openssl ts -reply -in \(q(t.tokenPath)) -token_in -text | grep -E '^(Time stamp|TSA):'"]))
             } else {
                 steps.append(Step(title: "\(quarter): the timestamp token does not hold",
                                   proves: "the token in the sign-off does not verify for this sign-off's imprint against the committed CA: its time is not trusted.",
@@ -218,8 +220,8 @@ struct VerifyRecipe {
         let steps = steps()
         var s = "# Verifying the auditor's packet: \(UTC.day(r.from)) to \(UTC.day(r.to))\n\n"
         s += "Written by attest \(AttestVersion.current) at \(UTC.iso(run.context.generatedAt)) from revision "
-        s += "\(MarkdownReport.text(r.revision)) (`\(r.revisionID)`). The audit's result: **\(r.pass ? "PASS" : "FAIL")**: "
-        s += MarkdownReport.text(ReportParts.summary(r).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") + ". The reports are `audit.html`, `audit.md` and `audit.json`, from one evaluation.\n\n"
+        s += "\(MarkdownReport.text(r.revision)) (`\(r.revisionID)`). The audit's result: **\(ReportParts.passes(r, run.context) ? "PASS" : "FAIL")**: "
+        s += MarkdownReport.text(ReportParts.summaryText(r, run.context)) + ". The reports are `audit.html`, `audit.md` and `audit.json`, from one evaluation.\n\n"
         s += "Everything below needs only git (2.34 or later), OpenSSL and coreutils, and no network. "
         s += "Run the blocks in bash, in order, in the folder that holds this file (the packet extracted with `tar -xzf`), "
         s += "in a fresh copy (step \(steps.firstIndex { $0.title.hasPrefix("The repository") }.map { $0 + 1 } ?? 3) clones into `work/repo`). "

@@ -26,19 +26,13 @@ struct AuditRun {
     }
 
     /// The period passes and no quarter's trusted time lost its renewal cover.
-    var passes: Bool { report.pass && !renewals.contains(where: \.flagged) }
+    var passes: Bool { ReportParts.passes(report, context) }
 
     /// The quarters' facts, in report order.
     var quarterFacts: [QuarterFacts] { report.quarters.map { QuarterFacts($0, context: context) } }
 
     /// The one line `--out` still prints: "attest audit 2026-01-01..2026-12-31: PASS: …".
-    var verdictLine: String {
-        let lost = renewals.filter(\.flagged).map(\.quarter.description)
-        let summary = report.pass && !lost.isEmpty
-            ? "FAIL: the trusted time of \(lost.joined(separator: ", ")) is no longer proven by a token or a renewal covering it (timestamp renewals)"
-            : ReportParts.summary(report)
-        return "attest audit \(UTC.day(report.from))..\(UTC.day(report.to)) at \(report.revisionID.prefix(12)): \(summary)"
-    }
+    var verdictLine: String { "attest audit \(UTC.day(report.from))..\(UTC.day(report.to)) at \(report.revisionID.prefix(12)): \(ReportParts.summary(report, context))" }
 
     static func evaluate(_ audit: AuditCommand, repository repo: AttestGit.Repository, context: Context,
                          generatedAt: Date) throws(AttestError) -> AuditRun {
@@ -59,6 +53,7 @@ struct AuditRun {
         var context = try ReportContextBuilder(repository: repo, facts: facts).build(report, generatedAt: generatedAt, evidenceRoot: audit.evidenceRoot)
         context.sealedEvidence = sealed
         let renewals = try RenewalReport.coverage(policy: facts.policy, repository: repo)
+        context.renewalsLost = renewals.filter(\.flagged).map(\.quarter)
         return AuditRun(facts: facts, report: report, context: context, renewals: renewals)
     }
 }
