@@ -503,6 +503,18 @@ import AttestTestSupport
         #expect(p3.status == 0, "\(p3)")
         let resealed = client.revParse(ref)
         #expect(serverRef(ref) == resealed)
+        // The auditor's packet: VERIFY.md checks the seal's and the reseal's signatures with git alone.
+        let e = c.attest(["export", "--from", "2026-10-01", "--to", "2026-12-31", "--out", "packet.tgz"], at: "2027-02-01 16:00:00")
+        #expect(e.status == 0, "\(e)")
+        let s = Scratch("evidence-signed-packet")
+        let packet = try ExportTests.extract(c.path + "/packet.tgz", into: s)
+        try? FileManager.default.removeItem(atPath: c.path + "/packet.tgz")
+        let md = try String(contentsOfFile: packet + "/VERIFY.md", encoding: .utf8)
+        #expect(md.contains(". 2026-Q4: the evidence commits are signed by listed signers\n"), "\(md)")
+        let recipe = try ExportTests.runRecipe(in: packet, home: s.path, env: ["AUDITOR_KEY": w.keys.key("newauditor"), "AUDITOR_CERT": w.keys.cert("newauditor")])
+        let said = recipe.map(\.stdout).joined()
+        #expect(said.components(separatedBy: "Good \"git\" signature for nina@raxx.example with").count - 1 == 3, "sign-off, seal and reseal: \(said)")
+        #expect(said.contains("CC6.7-rbac-grants-audit.csv: OK") && !said.contains("MISMATCH"), "\(said)")
 
         // After retention, a deletion without the disposition record: refused by both hooks.
         for args in [["origin", ":" + ref], ["--no-verify", "origin", ":" + ref]] {

@@ -12,6 +12,9 @@ struct SealedEvidenceReport: Equatable {
     let state: String
     /// The sentence every format prints.
     let text: String
+    /// The evidence commits from the ref's tip back to the signed blob, when every one carries an
+    /// SSH signature that holds against the allowed signers (VERIFY.md checks them with git).
+    var sshSignedChain: [String] = []
 }
 
 enum SealedEvidenceAudit {
@@ -48,20 +51,26 @@ enum SealedEvidenceAudit {
                 out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "sealed evidence DIFFERS from the sign-off: \(why)")
             case .matches(let blob, let reseals):
                 let how = "sealed blob \(blob.prefix(12)) as signed" + (reseals > 0 ? ", resealed \(reseals) time\(reseals == 1 ? "" : "s") since (recorded in \(ref))" : "")
-                let unsigned = try vault.signatureProblems(q, commits: try vault.matchedChain(q, reseals: reseals), inspector: inspector)
+                let chain = try vault.matchedChain(q, reseals: reseals)
+                let unsigned = try vault.signatureProblems(q, commits: chain, inspector: inspector)
+                var sshSigned = chain.map(\.hex)
+                for id in chain {
+                    let raw = try vault.gitCall({ () throws(GitError) in try repository.rawCommit(id) })
+                    guard case .valid = inspector.signature(of: raw, window: nil), raw.signatureKind == .ssh else { sshSigned = []; break }
+                }
                 guard unsigned.isEmpty else {
                     for u in unsigned { flag("sealed evidence: \(u)") }
                     out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "\(how), but an evidence commit's signature does not hold: " + unsigned.joined(separator: "; "))
                     continue
                 }
                 guard let key else {
-                    out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "\(how); contents not opened (no --key)")
+                    out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "\(how); contents not opened (no --key)", sshSignedChain: sshSigned)
                     continue
                 }
                 do {
                     let opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256)
                     if opened.problems.isEmpty {
-                        out[q] = SealedEvidenceReport(state: "sealed-opened-match", text: "\(how); opened with \(key.name): every file matches SHA256SUMS and SHA256SUMS the sign-off")
+                        out[q] = SealedEvidenceReport(state: "sealed-opened-match", text: "\(how); opened with \(key.name): every file matches SHA256SUMS and SHA256SUMS the sign-off", sshSignedChain: sshSigned)
                     } else {
                         flag("sealed evidence opened with \(key.name): " + opened.problems.joined(separator: "; "))
                         out[q] = SealedEvidenceReport(state: "sealed-opened-mismatch", text: "\(how); opened with \(key.name): DIFFERS: " + opened.problems.joined(separator: "; "))

@@ -206,6 +206,13 @@ struct VerifyRecipe {
                                      flagged ? g("log --format='%h %cI %cn <%ce> %s' \(ref)") : inChain + " && echo \(q("\(ref) holds the sealed blob the sign-off names"))"],
                           shows: flagged ? ["\(quarter) evidence-mismatch"] : [])]
         if flagged { return steps }
+        // Who sealed and resealed it: each evidence commit's SSH signature, with the shipped allowed signers.
+        if let chain = run.context.sealedEvidence[qr.quarter]?.sshSignedChain, !chain.isEmpty,
+           let signers = anchors.first(where: { $0.commit == f.judging?.rulesFrom && $0.path == f.judging?.allowedSignersFile }) {
+            steps.append(Step(title: "\(quarter): the evidence commits are signed by listed signers",
+                              proves: "each commit of \(ref) from its tip back to the signed blob (the seal\(chain.count > 1 ? " and \(chain.count - 1) reseal\(chain.count == 2 ? "" : "s")" : "")) carries an SSH signature that verifies with a key \(signers.path) at \(signers.commit.prefix(12)) lists: who sealed the evidence, and who gave each later reader access.",
+                              commands: chain.map { c in g("-c gpg.ssh.allowedSignersFile=\"$PWD\"/\(q(signers.packetPath)) verify-commit \(c)") + " 2>&1 | grep -F 'Good \"git\" signature for'" }))
+        }
         steps.append(Step(title: "\(quarter): the sealed evidence opens and matches the sign-off, with your key",
                           proves: "with a recipient's key (\(Self.keyVariables), see above), the sealed archive at \(ref)'s tip decrypts with OpenSSL alone, every file in it matches its `SHA256SUMS`, and that `SHA256SUMS` is the one the sign-off's `Attest-Evidence` names: the evidence the quarter was signed on is kept as signed (the report, without a key, says only that the blob is the signed one).",
                           commands: [": \"${AUDITOR_KEY:?set AUDITOR_KEY to your private key and AUDITOR_CERT to your certificate (a recipient of the sealed evidence)}\" \"${AUDITOR_CERT:?set AUDITOR_CERT to your certificate}\"",
