@@ -142,6 +142,7 @@ import AttestTestSupport
         let oldBlob = w.sealedBlob("2026-Q4")
         let before = w.c.git(["rev-parse", "refs/attest/evidence/2026-Q4"]).stdout
         let out = w.c.repo.scratch.path
+        let auditBefore = Self.auditQ4(w.c.path, home: w.c.repo.home, at: "2027-02-01 09:00:00")
         let denied = w.c.attest(["evidence", "open", "--quarter", "2026-Q4", "--key", w.keys.key("newauditor"), "--out", out + "/n0"])
         #expect(denied.status == 1)
         // Not a current recipient: refused.
@@ -166,8 +167,23 @@ import AttestTestSupport
         // Adding the same recipient again changes nothing.
         let twice = w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
         #expect(twice.status == 1 && twice.stderr.contains("already a recipient"), "\(twice)")
-        // verify's verdict is unchanged.
+        // verify's verdict is unchanged, and so is audit's (only the evidence line says resealed).
         #expect(w.c.attest(["verify"], at: "2027-02-01 11:00:00").status == 0)
+        let auditAfter = Self.auditQ4(w.c.path, home: w.c.repo.home, at: "2027-02-01 11:00:00")
+        #expect(auditAfter.status == auditBefore.status && auditAfter.flags == auditBefore.flags && auditAfter.evidence["sealed"] as? String == auditBefore.evidence["sealed"] as? String,
+                "\(auditBefore.raw)\n\(auditAfter.raw)")
+        #expect((auditAfter.evidence["detail"] as? String ?? "").contains("resealed 1 time since"), "\(auditAfter.evidence)")
+        // The same evidence packed twice (seal, then reseal) is the same archive, byte for byte,
+        // under different ciphertext: openssl's output for the old and the new blob.
+        w.extract("2026-Q4", to: "\(out)/tip.p7m")
+        #expect(run("/bin/sh", ["-c", "git cat-file blob \(oldBlob) > '\(out)/old.p7m'"], cwd: w.c.path, environment: w.c.repo.environment).status == 0)
+        for b in ["tip", "old"] {
+            #expect(run("openssl", ["cms", "-decrypt", "-inform", "DER", "-in", "\(out)/\(b).p7m", "-recip", w.keys.cert("auditor"), "-inkey", w.keys.key("auditor"), "-out", "\(out)/\(b).tar"]).status == 0)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/tip.tar")) == Data(contentsOf: URL(fileURLWithPath: "\(out)/old.tar")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/tip.p7m")) != Data(contentsOf: URL(fileURLWithPath: "\(out)/old.p7m")))
+        let archiveTrailer = { (rev: String) in w.c.git(["log", "-1", "--format=%(trailers:key=Attest-Archive-SHA256,valueonly)", rev]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(archiveTrailer("refs/attest/evidence/2026-Q4") == w.c.sha256("\(out)/tip.tar") && archiveTrailer("refs/attest/evidence/2026-Q4~1") == w.c.sha256("\(out)/old.tar"))
     }
 
     @Test func disposalIsRefusedBeforeRetentionAndRecordedAfter() throws {
@@ -221,6 +237,20 @@ import AttestTestSupport
         #expect(withKey.evidence["sealed"] as? String == "sealed-opened-match", "\(withKey.evidence)")
         let text = attest(["audit", "--from", "2026-10-01", "--to", "2026-12-31", "--key", w.keys.key("operator")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
         #expect(text.stdout.contains("opened with \(w.keys.key("operator")): every file matches SHA256SUMS"), "\(text)")
+        // verify --key opens the sign-off's sealed evidence as audit --key does.
+        let verified = attest(["verify", "--key", w.keys.key("auditor"), "--cert", w.keys.cert("auditor")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("note: sealed evidence in refs/attest/evidence/2026-Q4: blob \(blob.prefix(12)) as signed; opened with \(w.keys.key("auditor")): \(w.c.read("evidence/2026-Q4/SHA256SUMS").split(separator: "\n").count + 1) files, every file matches SHA256SUMS"), "\(verified)")
+        let verifiedJSON = attest(["verify", "--json", "--key", w.keys.key("operator")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        let sealedJSON = (try? JSONSerialization.jsonObject(with: Data(verifiedJSON.stdout.utf8)) as? [String: Any])?["sealedEvidence"] as? [String: Any]
+        #expect(verifiedJSON.status == 0 && sealedJSON?["ok"] as? Bool == true, "\(verifiedJSON)")
+        // A key that is not a recipient: an error naming who can open it, not a pass.
+        let strangerVerify = attest(["verify", "--key", w.keys.key("stranger")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(strangerVerify.status == 1 && !strangerVerify.stdout.contains("ok:"), "\(strangerVerify)")
+        #expect(strangerVerify.stderr.contains("does not open this sealed evidence"), "\(strangerVerify)")
+        #expect(strangerVerify.stderr.contains("refs/attest/evidence/2026-Q4 is sealed to: O=Raxx Test,CN=") && strangerVerify.stderr.contains("O=Raxx Test,CN=operator (EC P-256, sha256 ") && strangerVerify.stderr.contains("O=Raxx Test,CN=auditor (RSA 2048, sha256 "), "\(strangerVerify.stderr)")
+        let certAlone = attest(["verify", "--cert", w.keys.cert("auditor")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(certAlone.status == 2 && certAlone.stderr.contains("--cert goes with --key"), "\(certAlone)")
 
         @discardableResult func git(_ args: [String], stdin: Data? = nil) -> String {
             let env = testEnvironment(home: home, extra: ["GIT_AUTHOR_NAME": "Mallory", "GIT_AUTHOR_EMAIL": "m@example.com",
@@ -277,6 +307,11 @@ import AttestTestSupport
         #expect(tampered.flags.contains("evidence-mismatch"))
         #expect(tampered.evidence["sealed"] as? String == "sealed-opened-mismatch")
         #expect((tampered.evidence["detail"] as? String ?? "").contains("CC6.7-rbac-grants-audit.csv"), "\(tampered.evidence)")
+        // verify without a key reads it as a reseal; with a key it finds the changed file.
+        #expect(attest(["verify"], cwd: clone, home: home, at: "2026-11-01 12:00:00").status == 0)
+        let verifyTampered = attest(["verify", "--key", w.keys.key("auditor")], cwd: clone, home: home, at: "2026-11-01 12:00:00")
+        #expect(verifyTampered.status == 1, "\(verifyTampered)")
+        #expect(verifyTampered.stdout.contains("FAILED: evidence-mismatch: sealed evidence in refs/attest/evidence/2026-Q4") && verifyTampered.stdout.contains("CC6.7-rbac-grants-audit.csv in the sealed archive"), "\(verifyTampered.stdout)")
     }
 
     @Test func auditSaysDisposedAfterDisposition() throws {
@@ -348,6 +383,163 @@ import AttestTestSupport
         #expect(run("git", ["clone", "-q", server, fresh], environment: client.environment).status == 0)
         let a = Self.auditQ4(fresh, home: client.home, at: "2033-10-08 10:00:00")
         #expect(a.evidence["sealed"] as? String == "disposed", "\(a.raw)")
+    }
+
+    /// `attest init` configures the push refspecs so that a plain `git push` sends the evidence
+    /// refs with the branch; run before the remote exists, it says so and leaves git's
+    /// configuration alone (a remote with settings cannot be added by 'git remote add').
+    @Test func initMakesAPlainGitPushSendTheEvidenceWithTheBranch() throws {
+        let w = World()
+        let client = w.c.repo
+        let first = w.c.attest(["init"])
+        #expect(first.status == 0 && first.stdout.contains("skipped git push configuration (no remote yet;") && first.stdout.contains("run 'attest init' again"), "\(first)")
+        #expect(w.c.git(["config", "--get-all", "remote.origin.push"], check: false).stdout.isEmpty)
+        let server = client.scratch.path + "/server.git"
+        #expect(run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment).status == 0)
+        #expect(w.c.git(["remote", "add", "origin", server], check: false).status == 0)
+        #expect(w.c.git(["push", "-q", "origin", "main"], check: false).status == 0)
+        #expect(client.attest(["hook", "install"]).status == 0)
+        #expect(attest(["hook", "install"], cwd: server, home: client.home).status == 0)
+        let configured = w.c.attest(["init"])
+        #expect(configured.stdout.contains("configured git push: remote.origin.push = HEAD, refs/attest/evidence/*:refs/attest/evidence/*"), "\(configured)")
+        let refspecs = "HEAD\nrefs/attest/evidence/*:refs/attest/evidence/*\n"
+        #expect(w.c.git(["config", "--get-all", "remote.origin.push"]).stdout == refspecs)
+        let again = w.c.attest(["init"])
+        #expect(again.stdout.contains("skipped git push configuration (remote.origin.push already sends refs/attest/evidence/*)"), "\(again)")
+        #expect(w.c.git(["config", "--get-all", "remote.origin.push"]).stdout == refspecs)
+
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        func serverRef(_ ref: String) -> String {
+            run("git", ["--git-dir", server, "rev-parse", "--verify", "-q", ref], environment: client.environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // `git push` alone: pre-push and pre-receive pass, the server has the branch and the ref.
+        let push = run("faketime", ["-f", "@2026-10-04 13:00:00", "git", "push"], cwd: client.path, environment: client.environment)
+        #expect(push.status == 0, "\(push)")
+        #expect(serverRef("main") == w.c.head())
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == client.revParse("refs/attest/evidence/2026-Q4"))
+        // A reseal appends; the next plain push sends it.
+        #expect(w.c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00").status == 0)
+        let resealed = run("faketime", ["-f", "@2027-02-01 10:05:00", "git", "push"], cwd: client.path, environment: client.environment)
+        #expect(resealed.status == 0, "\(resealed)")
+        #expect(serverRef("refs/attest/evidence/2026-Q4") == client.revParse("refs/attest/evidence/2026-Q4"))
+
+        // A remote that already lists push refspecs keeps them and gains only the evidence one.
+        let other = ComplianceRepo("evidence-push")
+        #expect(other.git(["remote", "add", "origin", server], check: false).status == 0)
+        other.git(["config", "remote.origin.push", "refs/heads/main:refs/heads/release"])
+        #expect(other.attest(["init"]).stdout.contains("configured git push: remote.origin.push = refs/attest/evidence/*:refs/attest/evidence/*"))
+        #expect(other.git(["config", "--get-all", "remote.origin.push"]).stdout == "refs/heads/main:refs/heads/release\nrefs/attest/evidence/*:refs/attest/evidence/*\n")
+    }
+
+    /// Under signing.required, every evidence commit (seal, reseal) and the disposition record
+    /// are signed as sign-offs are: an unsigned reseal, or one signed with a key the allowed
+    /// signers do not list, is flagged by audit and verify and refused by pre-receive; a
+    /// deletion after retention needs the signed disposition record on the pushed branch or the
+    /// server's.
+    @Test func resealsAndDispositionsAreSignedAsSignoffsAreUnderSigningRequired() throws {
+        let w = World()
+        let c = w.c, client = c.repo
+        let nina = SignoffFixture.sshKey(in: client, name: "nina"), stranger = SignoffFixture.sshKey(in: client, name: "stranger")
+        c.write(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: nina, principal: "nina@raxx.example") + "\n")
+        c.write(".attestconfig", c.read(".attestconfig") + "\n[signing]\n\trequired = true\n")
+        client.commitAll("signers", date: "2026-09-01T12:00:00Z")
+        c.git(["config", "gpg.format", "ssh"]); c.git(["config", "commit.gpgSign", "true"]); c.git(["config", "user.signingKey", nina])
+        let server = client.scratch.path + "/server.git"
+        #expect(run("git", ["init", "-q", "--bare", "-b", "main", server], environment: client.environment).status == 0)
+        c.git(["remote", "add", "origin", server])
+        c.git(["push", "-q", "origin", "main"])
+        #expect(client.attest(["hook", "install"]).status == 0)
+        #expect(attest(["hook", "install"], cwd: server, home: client.home).status == 0)
+        #expect(w.sign("2026-Q4", render: "2026-10-02 09:30:00", sign: "2026-10-04 12:00:00").status == 0)
+        let ref = "refs/attest/evidence/2026-Q4"
+        #expect(c.git(["verify-commit", ref], env: ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "gpg.ssh.allowedSignersFile", "GIT_CONFIG_VALUE_0": c.path + "/.attest/allowed_signers"], check: false).status == 0,
+                "the seal commit is signed with the sign-off's key")
+        func push(_ args: [String], at time: String) -> RunResult {
+            run("faketime", ["-f", "@\(time)", "git", "push"] + args, cwd: client.path, environment: client.environment)
+        }
+        func serverRef(_ r: String) -> String {
+            run("git", ["--git-dir", server, "rev-parse", "--verify", "-q", r], environment: client.environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(push(["origin", "main", ref], at: "2026-10-04 13:00:00").status == 0)
+        let sealed = client.revParse(ref)
+        #expect(Self.auditQ4(c.path, home: client.home).flags.isEmpty)
+
+        // An unsigned reseal (signing.required turned off on the command line, gpgSign off).
+        c.git(["config", "commit.gpgSign", "false"])
+        let refusedBySign = c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(refusedBySign.status == 1 && refusedBySign.stderr.contains("signing.required is true but git's commit.gpgSign is not"), "\(refusedBySign)")
+        let unsigned = c.attest(["-c", "signing.required=false", "evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 10:00:00")
+        #expect(unsigned.status == 0, "\(unsigned)")
+        let unsignedTip = client.revParse(ref)
+        let a1 = Self.auditQ4(c.path, home: client.home, at: "2027-02-01 11:00:00")
+        #expect(a1.status == 1 && a1.flags == ["evidence-mismatch"], "\(a1.raw)")
+        #expect((a1.evidence["detail"] as? String ?? "").contains("\(ref) reseal commit \(unsignedTip.prefix(12)) by "), "\(a1.evidence)")
+        #expect((a1.evidence["detail"] as? String ?? "").contains("the commit is not signed and signing.required is true"), "\(a1.evidence)")
+        let v1 = c.attest(["verify"], at: "2027-02-01 11:00:00")
+        #expect(v1.status == 1 && v1.stdout.contains("FAILED: evidence-mismatch:") && v1.stdout.contains("not signed"), "\(v1)")
+        let p1 = push(["--no-verify", "origin", ref], at: "2027-02-01 11:00:00")
+        #expect(p1.status != 0 && p1.stderr.contains("reseal commit \(unsignedTip.prefix(12))") && p1.stderr.contains("not signed and signing.required is true"), "\(p1)")
+        #expect(serverRef(ref) == sealed)
+        #expect(push(["origin", ref], at: "2027-02-01 11:00:00").status != 0, "pre-push refuses it too")
+
+        // A reseal signed with a key the allowed signers do not list.
+        c.git(["update-ref", ref, sealed, unsignedTip])
+        c.git(["config", "commit.gpgSign", "true"]); c.git(["config", "user.signingKey", stranger])
+        #expect(c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 12:00:00").status == 0)
+        let foreign = client.revParse(ref)
+        let a2 = Self.auditQ4(c.path, home: client.home, at: "2027-02-01 13:00:00")
+        #expect(a2.flags == ["evidence-mismatch"] && (a2.evidence["detail"] as? String ?? "").contains("is not in .attest/allowed_signers"), "\(a2.raw)")
+        let p2 = push(["--no-verify", "origin", ref], at: "2027-02-01 13:00:00")
+        #expect(p2.status != 0 && p2.stderr.contains("reseal commit \(foreign.prefix(12))") && p2.stderr.contains("is not in .attest/allowed_signers"), "\(p2)")
+        #expect(serverRef(ref) == sealed)
+
+        // Signed with nina's listed key: accepted everywhere, verdicts unchanged.
+        c.git(["update-ref", ref, sealed, foreign])
+        c.git(["config", "user.signingKey", nina])
+        #expect(c.attest(["evidence", "reseal", "--quarter", "2026-Q4", "--key", w.keys.key("operator"), "--add-recipient", w.keys.cert("newauditor")], at: "2027-02-01 14:00:00").status == 0)
+        #expect(Self.auditQ4(c.path, home: client.home, at: "2027-02-01 15:00:00").flags.isEmpty)
+        #expect(c.attest(["verify"], at: "2027-02-01 15:00:00").status == 0)
+        let p3 = push(["origin", ref], at: "2027-02-01 15:00:00")
+        #expect(p3.status == 0, "\(p3)")
+        let resealed = client.revParse(ref)
+        #expect(serverRef(ref) == resealed)
+        // The auditor's packet: VERIFY.md checks the seal's and the reseal's signatures with git alone.
+        let e = c.attest(["export", "--from", "2026-10-01", "--to", "2026-12-31", "--out", "packet.tgz"], at: "2027-02-01 16:00:00")
+        #expect(e.status == 0, "\(e)")
+        let s = Scratch("evidence-signed-packet")
+        let packet = try ExportTests.extract(c.path + "/packet.tgz", into: s)
+        try? FileManager.default.removeItem(atPath: c.path + "/packet.tgz")
+        let md = try String(contentsOfFile: packet + "/VERIFY.md", encoding: .utf8)
+        #expect(md.contains(". 2026-Q4: the evidence commits are signed by listed signers\n"), "\(md)")
+        let recipe = try ExportTests.runRecipe(in: packet, home: s.path, env: ["AUDITOR_KEY": w.keys.key("newauditor"), "AUDITOR_CERT": w.keys.cert("newauditor")])
+        let said = recipe.map(\.stdout).joined()
+        #expect(said.components(separatedBy: "Good \"git\" signature for nina@raxx.example with").count - 1 == 3, "sign-off, seal and reseal: \(said)")
+        #expect(said.contains("CC6.7-rbac-grants-audit.csv: OK") && !said.contains("MISMATCH"), "\(said)")
+
+        // After retention, a deletion without the disposition record: refused by both hooks.
+        for args in [["origin", ":" + ref], ["--no-verify", "origin", ":" + ref]] {
+            let bare = push(args, at: "2033-10-07 11:00:00")
+            #expect(bare.status != 0, "\(bare)")
+            #expect(bare.stderr.contains("needs its signed disposition record docs/attestation-log/dispositions/2026-Q4.md") && bare.stderr.contains("attest evidence dispose --quarter 2026-Q4"), "\(bare.stderr)")
+        }
+        #expect(serverRef(ref) == resealed)
+        // An unsigned disposition record: the deletion is refused, naming the record's commit.
+        c.git(["config", "commit.gpgSign", "false"])
+        #expect(c.attest(["-c", "signing.required=false", "evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:00:00").status == 0)
+        let unsignedRecord = c.head()
+        let p4 = push(["--no-verify", "origin", "main", ":" + ref], at: "2033-10-07 12:05:00")
+        #expect(p4.status != 0 && p4.stderr.contains("the disposition record's commit \(unsignedRecord.prefix(12)): the commit is not signed"), "\(p4)")
+        #expect(serverRef(ref) == resealed)
+        // Signed: the branch first, then the deletion alone (the record is on the server's branch).
+        c.git(["reset", "-q", "--hard", "HEAD~1"])
+        c.git(["update-ref", ref, resealed])
+        c.git(["config", "commit.gpgSign", "true"])
+        #expect(c.attest(["evidence", "dispose", "--quarter", "2026-Q4"], at: "2033-10-07 12:10:00").status == 0)
+        #expect(push(["origin", "main"], at: "2033-10-07 12:15:00").status == 0)
+        #expect(serverRef(ref) == resealed)
+        let p5 = push(["origin", ":" + ref], at: "2033-10-07 12:20:00")
+        #expect(p5.status == 0, "\(p5)")
+        #expect(serverRef(ref).isEmpty)
     }
 
     // MARK: hostile archives

@@ -72,18 +72,19 @@ import AttestTestSupport
 
     /// Runs every block verbatim in bash (errexit, pipefail), in the packet folder, without
     /// network (a new network namespace when the machine allows it) and without attest.
-    static func runRecipe(in folder: String, home: String) throws -> [RunResult] {
+    static func runRecipe(in folder: String, home: String, env extra: [String: String] = [:], expectSuccess: Bool = true) throws -> [RunResult] {
         let md = try String(contentsOfFile: folder + "/VERIFY.md", encoding: .utf8)
         let blocks = recipeBlocks(md)
         try #require(blocks.count >= 8, "VERIFY.md has only \(blocks.count) blocks:\n\(md)")
         let isolate = run("unshare", ["-n", "true"]).status == 0
         var results: [RunResult] = []
+        let env = plainEnvironment(home: home).merging(extra) { $1 }
         for block in blocks {
             let argv = ["bash", "-euo", "pipefail", "-c", block]
-            let r = isolate ? run("unshare", ["-n"] + argv, cwd: folder, environment: plainEnvironment(home: home))
-                : run(argv[0], Array(argv.dropFirst()), cwd: folder, environment: plainEnvironment(home: home))
+            let r = isolate ? run("unshare", ["-n"] + argv, cwd: folder, environment: env)
+                : run(argv[0], Array(argv.dropFirst()), cwd: folder, environment: env)
             results.append(r)
-            #expect(r.status == 0, "VERIFY.md block failed:\n\(block)\n\(r)")
+            if expectSuccess { #expect(r.status == 0, "VERIFY.md block failed:\n\(block)\n\(r)") }
         }
         if ProcessInfo.processInfo.environment["CI"] == "true" { #expect(isolate, "CI must run the recipe without network (unshare -n)") }
         return results
@@ -292,6 +293,54 @@ import AttestTestSupport
         let results = try Self.runRecipe(in: folder, home: s.path)
         #expect(results.contains { $0.stdout.contains("\(sealed) commit\trefs/attest/evidence/2026-Q1") }, "\(results)")
         #expect(run("git", ["-C", folder + "/work/repo", "cat-file", "-e", blob]).status == 0)
+    }
+
+    /// A year signed with sealed evidence (issue #18): VERIFY.md gains, per quarter, the step that
+    /// checks without a key that the bundle's evidence ref holds the signed blob, and the step
+    /// that opens it with the auditor's key (`openssl cms -decrypt … | tar -x && sha256sum -c
+    /// SHA256SUMS`, then SHA256SUMS against Attest-Evidence). Run verbatim in a fresh folder, no
+    /// attest, no network, the auditor's key copied there; a stranger's key fails that step.
+    @Test func sealedEvidenceOpensWithTheAuditorsKeyInTheRecipe() throws {
+        let w = EvidenceCLITests.World()
+        for y in EvidenceCLITests.year { #expect(w.sign(y.q, render: y.render, sign: y.sign).status == 0, "\(y.q)") }
+        let e = w.c.attest(["export", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "packet.tgz"], at: "2027-01-15 10:00:00")
+        #expect(e.status == 0, "\(e)")
+        let s = Scratch("export-sealed")
+        let folder = try Self.extract(w.c.path + "/packet.tgz", into: s)
+        let md = try String(contentsOfFile: folder + "/VERIFY.md", encoding: .utf8)
+        let blocks = Self.recipeBlocks(md)
+        for y in EvidenceCLITests.year {
+            #expect(md.contains("## Step") && md.contains(". \(y.q): the sealed evidence is the one signed\n"), "\(md)")
+            #expect(blocks.contains { $0.contains("openssl cms -decrypt -inform DER -in work/evidence/\(y.q).p7m -recip \"$AUDITOR_CERT\" -inkey \"$AUDITOR_KEY\" | tar -x -C work/evidence/\(y.q) && (cd work/evidence/\(y.q) && sha256sum -c SHA256SUMS)") }, "\(y.q)")
+        }
+        // The auditor's key and certificate, in the auditor's own folder (never in the packet).
+        let mine = s.path + "/mine"
+        try FileManager.default.createDirectory(atPath: mine, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: w.keys.key("auditor"), toPath: mine + "/auditor.key")
+        try FileManager.default.copyItem(atPath: w.keys.cert("auditor"), toPath: mine + "/auditor.pem")
+        let results = try Self.runRecipe(in: folder, home: s.path, env: ["AUDITOR_KEY": mine + "/auditor.key", "AUDITOR_CERT": mine + "/auditor.pem"])
+        let out = results.map(\.stdout).joined()
+        for y in EvidenceCLITests.year {
+            #expect(out.contains("refs/attest/evidence/\(y.q) holds the sealed blob the sign-off names"), "\(y.q): \(out)")
+            let opened = folder + "/work/evidence/\(y.q)/SHA256SUMS"
+            #expect(w.c.sha256(opened) == w.c.sha256(w.c.path + "/evidence/\(y.q)/SHA256SUMS"), "\(y.q)")
+        }
+        #expect(out.components(separatedBy: "CC6.7-rbac-grants-audit.csv: OK").count - 1 == 4, "\(out)")
+        #expect(out.components(separatedBy: "SHA256SUMS is the one the sign-off's Attest-Evidence names").count - 1 == 4, "\(out)")
+        #expect(!out.contains("MISMATCH"))
+
+        // A stranger's key: the decrypting steps fail; without a key they say what to set.
+        let t = Scratch("export-sealed-stranger")
+        let again = try Self.extract(w.c.path + "/packet.tgz", into: t)
+        let stranger = try Self.runRecipe(in: again, home: t.path, env: ["AUDITOR_KEY": w.keys.key("stranger"), "AUDITOR_CERT": w.keys.cert("stranger")], expectSuccess: false)
+        let decrypting = blocks.indices.filter { blocks[$0].contains("openssl cms -decrypt") }
+        #expect(decrypting.count == 4)
+        #expect(decrypting.allSatisfy { stranger[$0].status != 0 }, "\(decrypting.map { stranger[$0] })")
+        #expect(stranger.indices.filter { !decrypting.contains($0) }.allSatisfy { stranger[$0].status == 0 })
+        let u = Scratch("export-sealed-nokey")
+        let third = try Self.extract(w.c.path + "/packet.tgz", into: u)
+        let noKey = try Self.runRecipe(in: third, home: u.path, expectSuccess: false)
+        #expect(noKey[decrypting[0]].status != 0 && noKey[decrypting[0]].stderr.contains("set AUDITOR_KEY to your private key"), "\(noKey[decrypting[0]])")
     }
 
     @Test func usageErrors() {

@@ -48,9 +48,20 @@ import AttestTestSupport
         let e = c.attest(["export", "--from", "2026-10-01", "--to", "2026-12-31", "--out", "packet.tar.gz"], at: "2026-10-04 12:10:00")
         #expect(e.status == 0, "\(e)")
         let s = Scratch("ltv-export")
-        let results = try ExportTests.runRecipe(in: try ExportTests.extract(c.path + "/packet.tar.gz", into: s), home: s.path)
+        let packet = try ExportTests.extract(c.path + "/packet.tar.gz", into: s)
+        // The packet ships the token's stored validation data (issue #19), and the recipe checks it is the committed one.
+        for f in expected {
+            let shipped = packet + "/tokens/2026-Q4/" + (f as NSString).lastPathComponent
+            #expect(FileManager.default.fileExists(atPath: shipped), "no \(shipped)")
+            #expect(run("sh", ["-c", "git show \"$1\" | cmp - \"$2\"", "sh", "\(id):\(f)", shipped], cwd: c.path, environment: c.repo.environment).status == 0, "\(f)")
+        }
+        let results = try ExportTests.runRecipe(in: packet, home: s.path)
         let all = results.map(\.stdout).joined() + results.map(\.stderr).joined()
         #expect(all.contains("the imprint is this sign-off") && all.contains("Verification: OK") && !all.contains("MISMATCH"), "\(all)")
+        #expect(all.contains("the token's validation data in tokens/2026-Q4/ is the one stored at the sign-off (4 files)"), "\(all)")
+        // The shipped CRL is usable by openssl alone, in the packet.
+        let shippedCRL = run("openssl", ["crl", "-noout", "-issuer", "-in", packet + "/tokens/2026-Q4/\(d).crl.pem"])
+        #expect(shippedCRL.stdout.contains("CN = LTV Sign TSA CA"), "\(shippedCRL)")
         try? FileManager.default.removeItem(atPath: c.path + "/packet.tar.gz")
 
         // Verify with every port closed: the stored data alone.

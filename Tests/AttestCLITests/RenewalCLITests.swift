@@ -95,6 +95,38 @@ import AttestTestSupport
         let json = try AuditCLITests.json(repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--json"], at: "2027-03-02 10:00:00"))
         let renewals = try #require(json["renewals"] as? [[String: Any]])
         #expect(renewals.map { $0["flagged"] as? Bool } == [false, false, true, true])
+        // The period fails in every format, not only in the renewal section (issue #19: a flagged fact never reads as passed).
+        #expect(json["pass"] as? Bool == false, "\(json)")
+        // The HTML report carries the same facts (issue #19: every format), readable at 400 px.
+        let page = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--out", "audit.html"], at: "2027-03-02 10:00:00")
+        #expect(page.status == 1 && page.stdout.contains(": FAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven"), "\(page)")
+        let html = try String(contentsOfFile: repo.path + "/audit.html", encoding: .utf8)
+        #expect(html.contains("<p class=\"result fail\">✖ FAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven"), "\(html)")
+        let rows = html.split(separator: "\n").filter { $0.hasPrefix("<tr id=\"renewal-") }
+        #expect(rows.count == 4, "\(html)")
+        for (n, q) in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"].enumerated() {
+            let row = rows.first { $0.contains("renewal-\(q)\"") } ?? ""
+            #expect(row.contains(n < 2 ? "✔ stands" : "✖ FAIL: trusted time rests on git dates only"), "\(q): \(row)")
+        }
+        let q1Row = rows.first { $0.contains("renewal-2026-Q1") } ?? ""
+        #expect(q1Row.contains("its TSA certificate was revoked 2027-02-01T09:00:00Z (keyCompromise)"), "\(q1Row)")
+        #expect(q1Row.contains("2026-Q2&#39;s renewal (sign-off \(q2.prefix(12))), TSA CN=TSA B,O=attest tests at 2026-04-02T09:00:"), "\(q1Row)")
+        #expect(html.contains("✖ FAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven"), "\(html)")
+        let s = Scratch("renewal-html")
+        // The section alone, under the report's own head (its CSS), so it sits inside the window.
+        let head = try #require(html.range(of: "<body>")), section = try #require(html.range(of: "<section id=\"renewals\">")),
+            end = try #require(html.range(of: "</section>", range: section.upperBound..<html.endIndex))
+        let alone = String(html[..<head.upperBound]) + "\n" + String(html[section.lowerBound..<end.upperBound]) + "\n</body>\n</html>\n"
+        for width in [1400, 400] {
+            let png = try ReportWidthTests.screenshot(alone, width: width, name: "renewals-\(width)", in: s)
+            let ink = try ReportWidthTests.ink(png)
+            if let keep = ProcessInfo.processInfo.environment["ATTEST_KEEP_SHOTS"] { try? FileManager.default.copyItem(atPath: png, toPath: keep + "/renewals-\(width).png") }
+            #expect(ink > 2000, "the renewal section leaves \(ink) ink at \(width) px")
+        }
+        let md = repo.attest(["audit", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "markdown"], at: "2027-03-02 10:00:00")
+        #expect(md.stdout.contains("## Timestamp renewals") && md.stdout.contains("**FAIL**: the trusted time of 2026-Q3, 2026-Q4"), "\(md)")
+        #expect(md.stdout.hasPrefix("# ") && md.stdout.split(separator: "\n").first { $0.hasPrefix("**PASS**") || $0.hasPrefix("**FAIL**") }?.hasPrefix("**FAIL**") == true, "\(md)")
+        #expect(audit.stdout.contains("\nFAIL: the trusted time of 2026-Q3, 2026-Q4 is no longer proven by a token or a renewal covering it (timestamp renewals)\n"), "\(audit)")
     }
 
     @Test func revocationAfterTheTokenForAnotherReasonDoesNotInvalidateIt() throws {

@@ -85,10 +85,7 @@ struct AuditCommand: Command {
         } else { format = .text }
         outFile = arguments[Self.out]
         if let o = outFile, o.isEmpty { throw .usage("--out needs a file name") }
-        if let k = arguments[Self.key] {
-            func abs(_ p: String) -> String { p.hasPrefix("/") ? p : context.workingDirectory + "/" + p }
-            key = try EvidenceVault.Key.load(key: abs(k), cert: arguments[Self.cert].map(abs))
-        } else if arguments[Self.cert] != nil { throw .usage("--cert goes with --key") }
+        key = try EvidenceVault.Key.load(arguments, key: Self.key, cert: Self.cert, context: context)
     }
 
     /// `--from`, `--to`, `--rev` and `--evidence-root`, as audit and export take them.
@@ -121,9 +118,7 @@ struct AuditCommand: Command {
     func run(_ context: Context) throws(AttestError) -> Int32 {
         let repo = try context.repository()
         let run = try AuditRun.evaluate(self, repository: repo, context: context, generatedAt: context.now)
-        var text = run.render(format)
-        // Renewals of trusted time (docs/tsa.md), when tokens are stored under .ltv.
-        let renewals = try RenewalReport.append(to: &text, format: format.rawValue, policy: run.facts.policy, repository: repo)
+        let text = run.render(format)
         if let outFile {
             let path = outFile.hasPrefix("/") ? outFile : context.workingDirectory + "/" + outFile
             try AtomicFile.write(text, to: path)
@@ -131,7 +126,7 @@ struct AuditCommand: Command {
         } else {
             context.out.write(text)
         }
-        return run.report.pass && !renewals.contains(where: \.flagged) ? 0 : 1
+        return run.passes ? 0 : 1
     }
 
     /// `--out FILE` without `--format`: the format its extension names.

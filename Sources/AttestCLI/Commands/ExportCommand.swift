@@ -69,7 +69,7 @@ struct ExportCommand: Command {
         try AtomicFile.write(packet.archive, to: outFile)
         context.out.line(run.verdictLine)
         context.out.line("packet: \(outFile) (\(packet.files) files, \(packet.archive.count) bytes, sha256 \((try? SHA256.hex(of: packet.archive)) ?? "?"))\(packet.stamped ? "; SHA256SUMS time-stamped" : "")")
-        return run.report.pass ? 0 : 1
+        return run.passes ? 0 : 1
     }
 
     /// `SOURCE_DATE_EPOCH`, the reproducible-builds convention, when set.

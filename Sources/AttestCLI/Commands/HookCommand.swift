@@ -198,7 +198,7 @@ struct HookCommand: Command {
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try gate.check(updates, alsoHide: hide)
-        let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment).check(updates, mentioningAttest: outcome.mentioningAttest, remote: remote)
+        let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, mentioningAttest: outcome.mentioningAttest, remote: remote)
         guard !outcome.rejections.isEmpty || !sealed.isEmpty else { return 0 }
         let err = context.err
         for line in sealed { err.line("\(err.styled("error:", .red)) \(line)") }

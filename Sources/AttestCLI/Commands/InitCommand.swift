@@ -14,6 +14,12 @@ struct InitCommand: Command {
       .gitignore                             a line '/evidence/' (evidence holds personal data
                                              and stays out of git; only its digests are committed)
 
+    It also configures git push on the remote 'git push' uses (origin, or remote.pushDefault):
+    remote.NAME.push = HEAD and refs/attest/evidence/*:refs/attest/evidence/*, so that a plain
+    'git push' sends the sealed evidence refs with the branch (a remote that already has push
+    refspecs keeps them and gains the evidence one). With no remote yet it says so: run
+    'attest init' again after 'git remote add origin URL'.
+
     (The template and folder follow attest.template and attest.folder when .attestconfig already
     sets them.) A file that exists is never overwritten: it is listed as skipped.
     """
@@ -58,6 +64,8 @@ struct InitCommand: Command {
             try QuarterFiles.writeAtomically(text, to: ignore)
             context.out.line("\(existing.isEmpty ? "wrote  " : "updated") .gitignore (\(entry))")
         }
+        // A plain `git push` sends the sealed evidence with the branch (docs/evidence.md).
+        for line in try EvidencePush.configure(root: root, environment: context.environment) { context.out.line(line) }
         context.out.line("next: attest collect, attest render, review the file, attest sign (see 'attest help')")
         return 0
     }

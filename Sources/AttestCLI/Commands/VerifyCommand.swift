@@ -33,12 +33,23 @@ struct VerifyCommand: Command {
         also recompute every evidence digest in DIR (the quarter's evidence folder) and compare \
         with SHA256SUMS, the file's steps table and the Attest-Evidence trailer
         """)
-    static let json = Flag("json", help: "{commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes}")
-    static let spec = ArgumentSpec(options: [evidence, json], positionals: .optional("REV"))
+    static let key = Option("key", value: "KEY", help: """
+        open the sign-off's sealed evidence (refs/attest/evidence/YYYY-QN) with a recipient's \
+        private key and check every file against its SHA256SUMS and SHA256SUMS against \
+        Attest-Evidence (docs/evidence.md)
+        """)
+    static let cert = Option("cert", value: "CERT", goesWith: key, help: "the key's certificate, to pick its recipient entry")
+    static let json = Flag("json", help: """
+        {commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes, \
+        sealedEvidence: {ok, text} where the sign-off has sealed evidence}
+        """)
+    static let spec = ArgumentSpec(options: [evidence, key, cert, json], positionals: .optional("REV"))
 
     let revision: String?
     let evidence: String?
     let json: Bool
+    /// `--key KEY [--cert CERT]`: open the sealed evidence (docs/evidence.md).
+    let key: EvidenceVault.Key?
 
     init(arguments: ParsedArguments, context: Context) throws(AttestError) {
         revision = arguments.positionals.first
@@ -51,6 +62,7 @@ struct VerifyCommand: Command {
             }
             evidence = path
         } else { evidence = nil }
+        key = try EvidenceVault.Key.load(arguments, key: Self.key, cert: Self.cert, context: context)
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
@@ -68,9 +80,9 @@ struct VerifyCommand: Command {
                                          allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
-        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, environment: context.environment)
+        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, inspector: inspector, environment: context.environment)
         if json {
-            context.out.line(Self.json(report))
+            context.out.line(Self.json(report, sealed: sealed))
         } else {
             let what = report.trailers.map { "\($0.quarter) sign-off (\($0.result.rawValue))" } ?? "sign-off"
             if report.holds {
@@ -105,8 +117,8 @@ struct VerifyCommand: Command {
         return found
     }
 
-    static func json(_ r: SignoffReport) -> String {
-        let obj: [String: Any] = [
+    static func json(_ r: SignoffReport, sealed: (ok: Bool, text: String)? = nil) -> String {
+        var obj: [String: Any] = [
             "commit": r.commit,
             "quarter": r.trailers.map { $0.quarter.description } ?? NSNull(),
             "result": r.trailers.map { $0.result.rawValue } ?? NSNull(),
@@ -114,6 +126,7 @@ struct VerifyCommand: Command {
             "violations": r.violations.map { ["rule": $0.rule, "message": $0.message, "remedy": $0.remedy, "file": $0.file ?? NSNull()] as [String: Any] },
             "notes": r.notes,
         ]
+        if let sealed { obj["sealedEvidence"] = ["ok": sealed.ok, "text": sealed.text] as [String: Any] }
         let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

@@ -226,6 +226,16 @@ struct EvidenceVault {
             guard let pem = FileManager.default.contents(atPath: key) else { throw .environment("cannot read the key \(key)") }
             return Key(pem: pem, name: key, certificate: try cert.map { (c: String) throws(AttestError) in try EvidenceVault.loadCertificate(c) })
         }
+
+        /// `--key KEY [--cert CERT]` of a command line, relative to the working directory; nil without `--key`.
+        static func load(_ arguments: ParsedArguments, key: Option, cert: Option, context: Context) throws(AttestError) -> Key? {
+            func abs(_ p: String) -> String { p.hasPrefix("/") ? p : context.workingDirectory + "/" + p }
+            guard let k = arguments[key] else {
+                if arguments[cert] != nil { throw .usage("--cert goes with --key") }
+                return nil
+            }
+            return try load(key: abs(k), cert: arguments[cert].map(abs))
+        }
     }
 
     /// Decrypts the sealed blob at `commit` (default: the ref's tip) and checks its files.
@@ -445,6 +455,39 @@ struct EvidenceVault {
     }
 
     private func contains(_ blob: ObjectID) -> Bool { repository.contains(blob) }
+
+    // MARK: signatures of evidence commits
+
+    /// The commits `state` matched for `.matches(_, reseals: n)`: the ref's tip and its first
+    /// parents, n + 1 of them (the reseals, then the commit holding the signed blob).
+    func matchedChain(_ q: Quarter, reseals: Int) throws(AttestError) -> [ObjectID] {
+        guard var at = try gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) else { return [] }
+        var out = [at]
+        while out.count <= reseals, let parent = try gitCall({ () throws(GitError) in try repository.commitLinks(at) }).parents.first {
+            out.append(parent); at = parent
+        }
+        return out
+    }
+
+    /// The signature rule of sign-offs (SignoffRules.signature: a signature present must verify
+    /// against the allowed signers; with signing.required one must be present) on each evidence
+    /// commit, the key judged at its committer date (a reseal is made whenever an auditor is
+    /// added). One line per commit that breaks it, naming the commit and what to do.
+    func signatureProblems(_ q: Quarter, commits: [ObjectID], inspector: SignoffInspector) throws(AttestError) -> [String] {
+        var out: [String] = []
+        for id in commits {
+            guard let (raw, why) = try signatureViolation(id, inspector: inspector) else { continue }
+            let action = Self.trailer("Attest-Evidence-Action", raw.message) ?? "evidence"
+            out.append("\(EvidenceRef.name(q)) \(action) commit \(id.short) by \(raw.committer.name) <\(raw.committer.email)>: \(why)")
+        }
+        return out
+    }
+
+    /// Why commit `id`'s signature breaks the sign-offs' signature rule, or nil when it holds.
+    func signatureViolation(_ id: ObjectID, inspector: SignoffInspector) throws(AttestError) -> (RawCommit, String)? {
+        let raw = try gitCall({ () throws(GitError) in try repository.rawCommit(id) })
+        return SignoffRules.signature(inspector.signature(of: raw, window: nil), policy: inspector.policy).violation.map { (raw, $0.message) }
+    }
 
     func rawMessage(_ id: ObjectID) throws(AttestError) -> String {
         try gitCall({ () throws(GitError) in try repository.rawCommit(id) }).message

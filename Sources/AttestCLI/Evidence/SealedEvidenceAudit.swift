@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestCrypto
 
 /// What `audit` (and the packet's reports) say about each quarter's sealed evidence, and the
 /// `evidence-mismatch` flags it adds (docs/evidence.md): without a key, the sealed blob in
@@ -11,6 +12,9 @@ struct SealedEvidenceReport: Equatable {
     let state: String
     /// The sentence every format prints.
     let text: String
+    /// The evidence commits from the ref's tip back to the signed blob, when every one carries an
+    /// SSH signature that holds against the allowed signers (VERIFY.md checks them with git).
+    var sshSignedChain: [String] = []
 }
 
 enum SealedEvidenceAudit {
@@ -18,6 +22,8 @@ enum SealedEvidenceAudit {
     static func apply(_ report: inout AuditReport, repository: AttestGit.Repository, policy: Policy,
                       key: EvidenceVault.Key?, environment: [String: String]) throws(AttestError) -> [Quarter: SealedEvidenceReport] {
         let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
+        // Evidence commits are judged as sign-offs are: against the allowed signers at the audited revision.
+        let inspector = try SignoffInspector.forEvidence(repository, policy: policy, at: ObjectID(hex: report.revisionID))
         var out: [Quarter: SealedEvidenceReport] = [:]
         for i in report.quarters.indices {
             let q = report.quarters[i].quarter
@@ -45,14 +51,26 @@ enum SealedEvidenceAudit {
                 out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "sealed evidence DIFFERS from the sign-off: \(why)")
             case .matches(let blob, let reseals):
                 let how = "sealed blob \(blob.prefix(12)) as signed" + (reseals > 0 ? ", resealed \(reseals) time\(reseals == 1 ? "" : "s") since (recorded in \(ref))" : "")
+                let chain = try vault.matchedChain(q, reseals: reseals)
+                let unsigned = try vault.signatureProblems(q, commits: chain, inspector: inspector)
+                var sshSigned = chain.map(\.hex)
+                for id in chain {
+                    let raw = try vault.gitCall({ () throws(GitError) in try repository.rawCommit(id) })
+                    guard case .valid = inspector.signature(of: raw, window: nil), raw.signatureKind == .ssh else { sshSigned = []; break }
+                }
+                guard unsigned.isEmpty else {
+                    for u in unsigned { flag("sealed evidence: \(u)") }
+                    out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "\(how), but an evidence commit's signature does not hold: " + unsigned.joined(separator: "; "))
+                    continue
+                }
                 guard let key else {
-                    out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "\(how); contents not opened (no --key)")
+                    out[q] = SealedEvidenceReport(state: "sealed-unopened", text: "\(how); contents not opened (no --key)", sshSignedChain: sshSigned)
                     continue
                 }
                 do {
                     let opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256)
                     if opened.problems.isEmpty {
-                        out[q] = SealedEvidenceReport(state: "sealed-opened-match", text: "\(how); opened with \(key.name): every file matches SHA256SUMS and SHA256SUMS the sign-off")
+                        out[q] = SealedEvidenceReport(state: "sealed-opened-match", text: "\(how); opened with \(key.name): every file matches SHA256SUMS and SHA256SUMS the sign-off", sshSignedChain: sshSigned)
                     } else {
                         flag("sealed evidence opened with \(key.name): " + opened.problems.joined(separator: "; "))
                         out[q] = SealedEvidenceReport(state: "sealed-opened-mismatch", text: "\(how); opened with \(key.name): DIFFERS: " + opened.problems.joined(separator: "; "))
@@ -68,20 +86,56 @@ enum SealedEvidenceAudit {
 }
 
 extension EvidenceVault {
-    /// For `attest verify`: the sign-off's sealed evidence without a key; nil when the quarter
-    /// has none and names none. `ok` is false only for a mismatch.
-    static func verifySealed(_ repo: AttestGit.Repository, policy: Policy, message: String,
-                             environment: [String: String]) throws(AttestError) -> (ok: Bool, text: String)? {
+    /// For `attest verify`: the sign-off's sealed evidence without a key and, with `key`, its
+    /// contents (every file against `SHA256SUMS`, `SHA256SUMS` against `Attest-Evidence`, the
+    /// archive against its evidence commit), as `audit --key` checks them; nil when the quarter
+    /// has none and names none and no key was given. `ok` is false for a mismatch, and with a
+    /// key for evidence that is not here to open. A key that does not open the blob is an error
+    /// naming the blob's recipients.
+    static func verifySealed(_ repo: AttestGit.Repository, policy: Policy, message: String, key: Key? = nil,
+                             inspector: SignoffInspector, environment: [String: String]) throws(AttestError) -> (ok: Bool, text: String)? {
         guard let trailers = try? SignoffTrailers.parse(message: message) else { return nil }
         let vault = EvidenceVault(repository: repo, root: repo.workdir ?? "", policy: policy, environment: environment)
-        let ref = EvidenceRef.name(trailers.quarter)
-        switch try vault.state(trailers.quarter, signoffMessage: message, evidenceSHA256: trailers.evidenceSHA256) {
-        case .notSealed: return nil
-        case .disposed(let record): return (true, "sealed evidence disposed of under policy (\(record))")
-        case .refMissing(let blob): return (true, "sealed evidence \(blob.prefix(12)) named, but \(ref) is not here; fetch it: git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'")
-        case .unbound(let blob): return (true, "\(ref) (blob \(blob.prefix(12))) is not bound to this sign-off")
-        case .matches(let blob, let reseals): return (true, "sealed evidence in \(ref): blob \(blob.prefix(12)) as signed\(reseals > 0 ? ", resealed \(reseals) time(s)" : "")")
+        let q = trailers.quarter, ref = EvidenceRef.name(q)
+        let fetch = "git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'"
+        switch try vault.state(q, signoffMessage: message, evidenceSHA256: trailers.evidenceSHA256) {
+        case .notSealed: return key.map { _ in (true, "\(q) has no sealed evidence (no \(ref), no Attest-Sealed-Evidence): --key has nothing to open") }
+        case .disposed(let record): return (true, "sealed evidence disposed of under policy (\(record))" + (key == nil ? "" : "; --key has nothing to open"))
+        case .refMissing(let blob):
+            guard key != nil else { return (true, "sealed evidence \(blob.prefix(12)) named, but \(ref) is not here; fetch it: \(fetch)") }
+            return (false, "sealed evidence \(blob.prefix(12)) named, but \(ref) is not here, so --key cannot open it; fetch it (\(fetch)) and run verify again")
+        case .unbound(let blob): return (true, "\(ref) (blob \(blob.prefix(12))) is not bound to this sign-off" + (key == nil ? "" : "; not opened"))
         case .mismatch(let why): return (false, "evidence-mismatch: sealed evidence: \(why)")
+        case .matches(let blob, let reseals):
+            let how = "sealed evidence in \(ref): blob \(blob.prefix(12)) as signed\(reseals > 0 ? ", resealed \(reseals) time(s)" : "")"
+            let unsigned = try vault.signatureProblems(q, commits: try vault.matchedChain(q, reseals: reseals), inspector: inspector)
+            guard unsigned.isEmpty else { return (false, "evidence-mismatch: \(how), but " + unsigned.joined(separator: "; ")) }
+            guard let key else { return (true, how) }
+            let opened: Opened
+            do { opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256) } catch {
+                throw .failed("\(error.description)\n\(ref) is sealed to: \(try vault.recipientSubjects(q).joined(separator: "; ")); give the key of one of them with --key (and its certificate with --cert)")
+            }
+            guard opened.problems.isEmpty else {
+                return (false, "evidence-mismatch: \(how); opened with \(key.name): " + opened.problems.joined(separator: "; "))
+            }
+            return (true, "\(how); opened with \(key.name): \(opened.files.count) files, every file matches SHA256SUMS and SHA256SUMS the sign-off's Attest-Evidence")
         }
+    }
+
+    /// "CN=Olive Operator (EC P-256, sha256 …)" for each certificate at the tip of `q`'s evidence ref.
+    func recipientSubjects(_ q: Quarter) throws(AttestError) -> [String] {
+        guard let tip = try gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) else { return [] }
+        return try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: tip) }).recipients.map { r in
+            (try? RecipientCertificate.load(pem: r.pem, name: r.name)).map { "\($0.subject) (\($0.keyType), sha256 \($0.fingerprint.prefix(16))…)" } ?? r.name
+        }
+    }
+}
+
+extension SignoffInspector {
+    /// The inspector that judges evidence commits: the allowed signers at `commit` (the audited
+    /// revision), gpg as git's configuration names it.
+    static func forEvidence(_ repo: AttestGit.Repository, policy: Policy, at commit: ObjectID?) throws(AttestError) -> SignoffInspector {
+        SignoffInspector(repository: repo, policy: policy, allowedSigners: try allowedSigners(in: repo, commit: commit, policy: policy),
+                         gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
     }
 }

@@ -40,6 +40,7 @@ struct PacketBuilder {
         for t in tokens {
             files[t.tokenPath] = t.token
             files[t.imprintPath] = t.imprint
+            for v in t.validation { files[t.packetPath(ofValidation: v.path)] = v.data }
         }
         // The packet's own token covers SHA256SUMS, which covers VERIFY.md, which names the
         // token: so a TSA that fails (when tsa.required is false) means writing both again
@@ -141,7 +142,12 @@ struct PacketBuilder {
         var documentPath: String
         var evidence: String
         var valid: Bool
+        /// The token's validation data as stored at the sign-off (`.ltv/YYYY-QN/<digest>.*`,
+        /// docs/tsa.md): the path in the repository and the bytes.
+        var validation: [(path: String, data: Data)] = []
         var tokenPath: String { "tokens/\(quarter).tsr" }
+        /// Where a stored validation file goes in the packet: `tokens/YYYY-QN/<name>`.
+        func packetPath(ofValidation path: String) -> String { "tokens/\(quarter)/" + (path as NSString).lastPathComponent }
         var imprintPath: String { "tokens/\(quarter).imprint" }
     }
 
@@ -159,8 +165,16 @@ struct PacketBuilder {
                   let bytes = try? imprint.bytes() else { continue }
             var valid = false
             if case .valid = so.timestamp { valid = true }
+            let folder = ValidationLayout.folder(documentPath: t.documentPath, quarter: q.quarter.description)
+            let digest = ValidationLayout.digest(of: der)
+            let stored: [String: Data]
+            do { stored = try repository.fileContents(under: folder, inCommit: id) } catch {
+                throw .environment("cannot read \(folder) in sign-off \(id.short): \(error.message)")
+            }
+            let validation = stored.filter { $0.key.hasPrefix(digest + ".") }.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+                .map { (path: folder + "/" + $0.key, data: $0.value) }
             out.append(Token(quarter: q.quarter, commit: so.id, token: der, imprint: bytes, documentPath: t.documentPath,
-                             evidence: t.evidenceSHA256, valid: valid))
+                             evidence: t.evidenceSHA256, valid: valid, validation: validation))
         }
         return out
     }

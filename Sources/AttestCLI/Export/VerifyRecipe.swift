@@ -141,11 +141,13 @@ struct VerifyRecipe {
                 g("log -1 --format='%(trailers:key=Attest-Timestamp,valueonly)' \(id)") + " | base64 -d | cmp - \(q(t.tokenPath)) && echo 'the token is the one in the Attest-Timestamp trailer'",
                 rebuild,
             ]
+            let stored = t.validation.map { v in g("show \(q(id + ":" + v.path))") + " | cmp - \(q(t.packetPath(ofValidation: v.path)))" }
+                + (t.validation.isEmpty ? [] : ["echo \(q("the token's validation data in tokens/\(quarter)/ is the one stored at the sign-off (\(t.validation.count) files)"))"])
             let verifyToken = "openssl ts -verify -in \(q(t.tokenPath)) -token_in -data \(q(t.imprintPath)) -CAfile \(q(caAnchor.packetPath))"
             if t.valid {
                 steps.append(Step(title: "\(quarter): trusted time from the TSA",
-                                  proves: "a TSA whose certificate chains to the CA committed before the sign-off stamped exactly this sign-off at the time printed (\(qr.timeBasis.detail)); the signer could not choose that time.",
-                                  commands: bind + [verifyToken, "openssl ts -reply -in \(q(t.tokenPath)) -token_in -text | grep -E '^(Time stamp|TSA):'"]))
+                                  proves: "a TSA whose certificate chains to the CA committed before the sign-off stamped exactly this sign-off at the time printed (\(qr.timeBasis.detail)); the signer could not choose that time\(t.validation.isEmpty ? "" : "; the TSA's certificate chain and revocation data shipped in tokens/\(quarter)/ are those stored with the token at the sign-off (docs/tsa.md), for checking the token after the TSA's certificate expires")).",
+                                  commands: bind + stored + [verifyToken, "openssl ts -reply -in \(q(t.tokenPath)) -token_in -text | grep -E '^(Time stamp|TSA):'"]))
             } else {
                 steps.append(Step(title: "\(quarter): the timestamp token does not hold",
                                   proves: "the token in the sign-off does not verify for this sign-off's imprint against the committed CA: its time is not trusted.",
@@ -153,6 +155,8 @@ struct VerifyRecipe {
                                   shows: tagged(.untrustedTime)))
             }
         }
+
+        steps += sealedSteps(f)
 
         // The file since the sign-off.
         if flags.contains(.amended) || flags.contains(.deleted) {
@@ -176,18 +180,65 @@ struct VerifyRecipe {
         return steps
     }
 
+    /// The variables the sealed-evidence steps read: a recipient's private key and certificate.
+    static let keyVariables = "AUDITOR_KEY and AUDITOR_CERT"
+
+    /// Sealed evidence (docs/evidence.md): for a sign-off that names a sealed blob, the blob in
+    /// the bundle's evidence ref (anyone can check), then its contents with a recipient's key
+    /// (`openssl cms -decrypt … | tar -x && sha256sum -c SHA256SUMS`, then `SHA256SUMS` against
+    /// `Attest-Evidence`).
+    func sealedSteps(_ f: QuarterFacts) -> [Step] {
+        let qr = f.quarter, quarter = qr.quarter.description
+        guard let so = qr.signoff, let blob = EvidenceVault.trailer(EvidenceVault.sealedTrailer, so.message),
+              let t = (try? SignoffTrailers.parse(message: so.message)) ?? nil else { return [] }
+        let ref = "refs/attest/evidence/\(quarter)", file = "\(quarter).p7m", dir = "work/evidence/\(quarter)"
+        guard run.context.evidenceRefs[qr.quarter] != nil else {
+            return [Step(title: "\(quarter): sealed evidence named, not in the packet",
+                         proves: "the sign-off names sealed evidence \(blob.prefix(12)) (`\(EvidenceVault.sealedTrailer)`), but the repository exported had no \(ref): the report says \(f.sealedState); ask for the evidence ref.",
+                         commands: [g("log -1 --format=%B \(so.id)") + " | git interpret-trailers --parse | grep -Fx \(q("\(EvidenceVault.sealedTrailer): \(blob)"))"])]
+        }
+        let flagged = qr.flags.contains { $0.flag == .evidenceMismatch }
+        let inChain = g("rev-list --first-parent \(ref)") + " | while read -r c; do \(g("rev-parse \"$c:\(file)\"")); done | grep -Fx \(blob)"
+        let named = g("log -1 --format=%B \(so.id)") + " | git interpret-trailers --parse | grep -Fx \(q("\(EvidenceVault.sealedTrailer): \(blob)"))"
+        var steps = [Step(title: "\(quarter): the sealed evidence is the one signed",
+                          proves: "the sign-off names the sealed blob \(blob.prefix(12)) in its `\(EvidenceVault.sealedTrailer)` trailer, and \(ref) in the bundle holds that blob (at its tip, or in the commits its recorded reseals appended): the report's evidence line (\(f.sealedState)). Needs no key.",
+                          commands: [named,
+                                     flagged ? g("log --format='%h %cI %cn <%ce> %s' \(ref)") : inChain + " && echo \(q("\(ref) holds the sealed blob the sign-off names"))"],
+                          shows: flagged ? ["\(quarter) evidence-mismatch"] : [])]
+        if flagged { return steps }
+        // Who sealed and resealed it: each evidence commit's SSH signature, with the shipped allowed signers.
+        if let chain = run.context.sealedEvidence[qr.quarter]?.sshSignedChain, !chain.isEmpty,
+           let signers = anchors.first(where: { $0.commit == f.judging?.rulesFrom && $0.path == f.judging?.allowedSignersFile }) {
+            steps.append(Step(title: "\(quarter): the evidence commits are signed by listed signers",
+                              proves: "each commit of \(ref) from its tip back to the signed blob (the seal\(chain.count > 1 ? " and \(chain.count - 1) reseal\(chain.count == 2 ? "" : "s")" : "")) carries an SSH signature that verifies with a key \(signers.path) at \(signers.commit.prefix(12)) lists: who sealed the evidence, and who gave each later reader access.",
+                              commands: chain.map { c in g("-c gpg.ssh.allowedSignersFile=\"$PWD\"/\(q(signers.packetPath)) verify-commit \(c)") + " 2>&1 | grep -F 'Good \"git\" signature for'" }))
+        }
+        steps.append(Step(title: "\(quarter): the sealed evidence opens and matches the sign-off, with your key",
+                          proves: "with a recipient's key (\(Self.keyVariables), see above), the sealed archive at \(ref)'s tip decrypts with OpenSSL alone, every file in it matches its `SHA256SUMS`, and that `SHA256SUMS` is the one the sign-off's `Attest-Evidence` names: the evidence the quarter was signed on is kept as signed (the report, without a key, says only that the blob is the signed one).",
+                          commands: [": \"${AUDITOR_KEY:?set AUDITOR_KEY to your private key and AUDITOR_CERT to your certificate (a recipient of the sealed evidence)}\" \"${AUDITOR_CERT:?set AUDITOR_CERT to your certificate}\"",
+                                     "mkdir -p \(dir) && \(g("cat-file blob \(ref):\(file)")) > work/evidence/\(file)",
+                                     "openssl cms -decrypt -inform DER -in work/evidence/\(file) -recip \"$AUDITOR_CERT\" -inkey \"$AUDITOR_KEY\" | tar -x -C \(dir) && (cd \(dir) && sha256sum -c SHA256SUMS)",
+                                     "test \"$(sha256sum \(dir)/SHA256SUMS | cut -d' ' -f1)\" = \(t.evidenceSHA256) && echo \(q("SHA256SUMS is the one the sign-off's Attest-Evidence names"))"]))
+        return steps
+    }
+
     func markdown() -> String {
         let r = run.report
         let steps = steps()
         var s = "# Verifying the auditor's packet: \(UTC.day(r.from)) to \(UTC.day(r.to))\n\n"
         s += "Written by attest \(AttestVersion.current) at \(UTC.iso(run.context.generatedAt)) from revision "
-        s += "\(MarkdownReport.text(r.revision)) (`\(r.revisionID)`). The audit's result: **\(r.pass ? "PASS" : "FAIL")**: "
-        s += MarkdownReport.text(ReportParts.summary(r).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") + ". The reports are `audit.html`, `audit.md` and `audit.json`, from one evaluation.\n\n"
+        s += "\(MarkdownReport.text(r.revision)) (`\(r.revisionID)`). The audit's result: **\(ReportParts.passes(r, run.context) ? "PASS" : "FAIL")**: "
+        s += MarkdownReport.text(ReportParts.summaryText(r, run.context)) + ". The reports are `audit.html`, `audit.md` and `audit.json`, from one evaluation.\n\n"
         s += "Everything below needs only git (2.34 or later), OpenSSL and coreutils, and no network. "
         s += "Run the blocks in bash, in order, in the folder that holds this file (the packet extracted with `tar -xzf`), "
         s += "in a fresh copy (step \(steps.firstIndex { $0.title.hasPrefix("The repository") }.map { $0 + 1 } ?? 3) clones into `work/repo`). "
         s += "Every command exits 0 when the claim of its step holds. A step about a flagged fact confirms the flag and prints `confirmed: …`; "
         s += "it prints `MISMATCH: …` and fails when git or OpenSSL says otherwise.\n\n"
+        if steps.contains(where: { $0.title.hasSuffix(", with your key") }) {
+            s += "Sealed evidence: the steps marked \"with your key\" decrypt it with a recipient's key. Before running them, "
+            s += "`export AUDITOR_KEY=path/to/your.key AUDITOR_CERT=path/to/your.pem` (the PEM private key and the certificate the compliance owner sealed to; "
+            s += "the key never leaves your machine). They write the opened files under `work/evidence/`.\n\n"
+        }
         let flagged = steps.enumerated().flatMap { i, st in st.shows.map { ($0, i + 1) } }
         if !flagged.isEmpty {
             s += "## Where the findings show\n\n| Finding in the report | Step that shows it |\n|---|---|\n"
@@ -205,7 +256,7 @@ struct VerifyRecipe {
         s += "## What the packet does not prove\n\n"
         s += "- Git dates are whatever the committer's clock said; only a TSA's time (where a step above checks a token) is beyond the signer's choice.\n"
         s += "- A signature proves which key signed; that the key belongs to the person is what the allowed-signers file, committed in the history, says.\n"
-        s += "- Evidence files are not in the packet: the sign-offs commit their digests (`Attest-Evidence`); sealed evidence, where `refs/attest/evidence/*` exist, is opened by a recipient with `openssl cms -decrypt` and checked with `sha256sum -c` (the evidence vault, issue #18); this recipe only lists those refs.\n"
+        s += "- Evidence files are not in the packet in the clear: the sign-offs commit their digests (`Attest-Evidence`); sealed evidence, where `refs/attest/evidence/*` exist, travels encrypted in the bundle and only a recipient's key opens it (the steps above with your key). A quarter signed without sealed evidence has only its digests.\n"
         return s
     }
 }

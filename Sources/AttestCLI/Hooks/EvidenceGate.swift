@@ -16,6 +16,9 @@ struct EvidenceGate {
     let policy: Policy
     let now: Date
     let environment: [String: String]
+    /// Judges the signatures of evidence commits and disposition records as sign-offs are (the
+    /// push gate's: the server's allowed signers and policy).
+    let inspector: SignoffInspector
 
     /// One refusal line per problem; empty when the push may go on.
     /// `mentioningAttest`: the pushed commits whose message mentions attest (`PushGate.Outcome`);
@@ -33,12 +36,24 @@ struct EvidenceGate {
                 let ends = vault.retentionEnds(q)
                 if now < ends {
                     out.append("\(u.ref): deleting \(q)'s sealed evidence is refused until \(UTC.human(ends)) (evidence.retentionYears = \(policy.evidenceRetentionYears) from the hard close, runbook §5)")
+                } else if let refusal = try dispositionRefusal(q, deleting: u, updates: updates, remote: remote, vault: vault) {
+                    out.append(refusal)
                 }
                 continue
             }
             evidenceInPush.insert(q)
             if !u.old.isZero, repository.contains(u.old), !repository.isAncestor(u.old, of: u.new) {
                 out.append("\(u.ref): \(u.new.short) does not descend from \(u.old.short); the evidence ref's history is append-only (reseal appends a commit), so a rewrite is refused")
+            }
+            // Every pushed evidence commit (a seal, each reseal) signed as a sign-off must be.
+            var pushed: [ObjectID] = []
+            do {
+                try repository.walk(from: [u.new], hiding: u.old.isZero || !repository.contains(u.old) ? [] : [u.old]) { id throws(GitError) in
+                    pushed.append(id); return true
+                }
+            } catch { throw .environment("cannot read the pushed commits of \(u.ref): \(error.description); push refused") }
+            for p in try vault.signatureProblems(q, commits: pushed, inspector: inspector) {
+                out.append("\(p); sign evidence commits as sign-offs are (git config commit.gpgSign true, with a key in \(policy.allowedSignersFile)) and reseal again")
             }
         }
         // Sign-offs in the pushed commits that name a sealed blob: among those the push gate's
@@ -76,6 +91,51 @@ struct EvidenceGate {
             }
         }
         return out
+    }
+
+    /// After the retention: a deletion of `q`'s evidence ref needs the disposition record that
+    /// `attest evidence dispose` commits (`<attest.folder>/dispositions/YYYY-QN.md`), naming the
+    /// ref's last commit, on a branch pushed with the deletion or already there (on the server
+    /// its branches, on the client the remote's as last fetched), in a commit whose signature
+    /// holds as a sign-off's must. nil when it is there; else the refusal.
+    private func dispositionRefusal(_ q: Quarter, deleting u: HookInput.RefUpdate, updates: [HookInput.RefUpdate],
+                                    remote: String?, vault: EvidenceVault) throws(AttestError) -> String? {
+        let path = vault.dispositionPath(q)
+        let branchUpdates = updates.filter { !$0.ref.hasPrefix(EvidenceRef.prefix) && $0.ref.hasPrefix("refs/heads/") }
+        var tips = branchUpdates.filter { !$0.isDeletion }.map(\.new)
+        let glob = remote.map { "refs/remotes/\($0)/*" } ?? "refs/heads/*"
+        let replaced = Set(branchUpdates.map(\.ref))
+        tips += ((try? repository.references(glob: glob)) ?? []).filter { remote != nil || !replaced.contains($0.name) }.map(\.id)
+        let push = "run 'attest evidence dispose --quarter \(q)' and push the branch with the deletion: git push \(remote ?? "origin") <branch> :\(u.ref)"
+        var problems: [String] = []
+        for tip in tips where repository.contains(tip) {
+            guard let data = try? repository.blob(at: path, inCommit: tip) else { continue }
+            let record = String(decoding: data, as: UTF8.self)
+            guard u.old.isZero || record.contains("Evidence ref: \(u.ref), last commit \(u.old.hex)") else {
+                problems.append("\(path) at \(tip.short) records another last commit of \(u.ref) than the one deleted (\(u.old.short))")
+                continue
+            }
+            // The commit that recorded it: the newest one with Attest-Disposed: q and this blob.
+            var recordedBy: ObjectID?
+            do {
+                try repository.walk(from: [tip], hiding: []) { id throws(GitError) in
+                    guard try repository.messageMentionsAttest(id) else { return true }
+                    let raw = try repository.rawCommit(id)
+                    if EvidenceVault.trailer("Attest-Disposed", raw.message) == q.description, try repository.blob(at: path, inCommit: id) == data {
+                        recordedBy = id; return false
+                    }
+                    return true
+                }
+            } catch { throw .environment("cannot read the history of \(tip.short) for \(path): \(error.description); push refused") }
+            guard let by = recordedBy else {
+                problems.append("\(path) at \(tip.short) was not committed by 'attest evidence dispose' (no commit with Attest-Disposed: \(q))")
+                continue
+            }
+            guard let (_, why) = try vault.signatureViolation(by, inspector: inspector) else { return nil }
+            problems.append("the disposition record's commit \(by.short): \(why)")
+        }
+        let found = problems.isEmpty ? "no pushed branch \(remote == nil ? "nor branch on this server" : "nor branch of \(remote!)") holds \(path)" : problems.joined(separator: "; ")
+        return "\(u.ref): deleting \(q)'s sealed evidence after its retention needs its signed disposition record \(path), but \(found); \(push)"
     }
 
     /// `git ls-remote REMOTE REF` has the ref.

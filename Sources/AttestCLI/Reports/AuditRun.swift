@@ -9,21 +9,30 @@ struct AuditRun {
     var facts: AuditFacts
     let report: AuditReport
     let context: ReportContext
+    /// The timestamp renewals (docs/tsa.md, "Renewal"), per quarter with a stored token; every
+    /// format carries them (empty when nothing is stored under `.ltv`).
+    var renewals: [Renewal.Coverage] = []
 
     func render(_ format: AuditCommand.Format) -> String {
+        var text: String
         switch format {
-        case .text: return TextReport.render(report, context)
-        case .json: return JSONReport.render(report, context)
-        case .markdown: return MarkdownReport.render(report, context)
-        case .html: return HTMLReport.render(report, context)
+        case .text: text = TextReport.render(report, context)
+        case .json: text = JSONReport.render(report, context)
+        case .markdown: text = MarkdownReport.render(report, context)
+        case .html: text = HTMLReport.render(report, context)
         }
+        RenewalReport.append(renewals, to: &text, format: format)
+        return text
     }
+
+    /// The period passes and no quarter's trusted time lost its renewal cover.
+    var passes: Bool { ReportParts.passes(report, context) }
 
     /// The quarters' facts, in report order.
     var quarterFacts: [QuarterFacts] { report.quarters.map { QuarterFacts($0, context: context) } }
 
     /// The one line `--out` still prints: "attest audit 2026-01-01..2026-12-31: PASS: …".
-    var verdictLine: String { "attest audit \(UTC.day(report.from))..\(UTC.day(report.to)) at \(report.revisionID.prefix(12)): \(ReportParts.summary(report))" }
+    var verdictLine: String { "attest audit \(UTC.day(report.from))..\(UTC.day(report.to)) at \(report.revisionID.prefix(12)): \(ReportParts.summary(report, context))" }
 
     static func evaluate(_ audit: AuditCommand, repository repo: AttestGit.Repository, context: Context,
                          generatedAt: Date) throws(AttestError) -> AuditRun {
@@ -43,7 +52,9 @@ struct AuditRun {
         let sealed = try SealedEvidenceAudit.apply(&report, repository: repo, policy: facts.policy, key: audit.key, environment: context.environment)
         var context = try ReportContextBuilder(repository: repo, facts: facts).build(report, generatedAt: generatedAt, evidenceRoot: audit.evidenceRoot)
         context.sealedEvidence = sealed
-        return AuditRun(facts: facts, report: report, context: context)
+        let renewals = try RenewalReport.coverage(policy: facts.policy, repository: repo)
+        context.renewalsLost = renewals.filter(\.flagged).map(\.quarter)
+        return AuditRun(facts: facts, report: report, context: context, renewals: renewals)
     }
 }
 

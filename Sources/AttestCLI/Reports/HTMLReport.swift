@@ -54,7 +54,7 @@ enum HTMLReport {
         </head>
         <body>
         <h1>\(e(title))</h1>
-        <p class="result \(r.pass ? "pass" : "fail")">\(r.pass ? "✔ PASS" : "✖ FAIL"): \(e(ReportParts.summary(r).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))</p>
+        <p class="result \(ReportParts.passes(r, x) ? "pass" : "fail")">\(ReportParts.passes(r, x) ? "✔ PASS" : "✖ FAIL"): \(e(ReportParts.summaryText(r, x)))</p>
         <dl class="facts">
         <dt>Period</dt><dd>\(UTC.day(r.from)) to \(UTC.day(r.to)) (UTC, both days included)</dd>
         <dt>Required quarters</dt><dd>\(e(r.quarters.map { $0.quarter.description }.joined(separator: ", ")))</dd>

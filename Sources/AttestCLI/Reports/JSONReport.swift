@@ -16,7 +16,7 @@ enum JSONReport {
             "rev": r.revision,
             "revCommit": r.revisionID,
             "folder": r.folder,
-            "pass": r.pass,
+            "pass": ReportParts.passes(r, x),
             "evidenceChecked": r.evidenceChecked,
             "shallow": r.shallow,
             "commitsWalked": r.commitsWalked,

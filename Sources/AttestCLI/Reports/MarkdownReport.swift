@@ -7,7 +7,7 @@ enum MarkdownReport {
     static func render(_ r: AuditReport, _ x: ReportContext) -> String {
         let facts = r.quarters.map { QuarterFacts($0, context: x) }
         var s = "# \(ReportParts.title(r))\n\n"
-        s += "**\(r.pass ? "PASS" : "FAIL")**: \(text(ReportParts.summary(r).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))\n\n"
+        s += "**\(ReportParts.passes(r, x) ? "PASS" : "FAIL")**: \(text(ReportParts.summaryText(r, x)))\n\n"
         s += "| | |\n|---|---|\n"
         s += "| Period | \(UTC.day(r.from)) to \(UTC.day(r.to)), UTC, both days included |\n"
         s += "| Required quarters | \(r.quarters.map { $0.quarter.description }.joined(separator: ", ")) (target date inside the period) |\n"

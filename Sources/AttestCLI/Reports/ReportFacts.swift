@@ -21,6 +21,9 @@ struct ReportContext {
     var evidenceRefs: [Quarter: String] = [:]
     /// What was checked of each quarter's sealed evidence (SealedEvidenceAudit).
     var sealedEvidence: [Quarter: SealedEvidenceReport] = [:]
+    /// The quarters whose trusted time is no longer proven by a token or a renewal covering it
+    /// (docs/tsa.md, "Renewal"): the period fails, in every format.
+    var renewalsLost: [Quarter] = []
 }
 
 /// A signature that held: the principal(s) the allowed-signers file lists for the key, the

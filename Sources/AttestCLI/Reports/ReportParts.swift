@@ -20,11 +20,22 @@ enum ReportParts {
         "SOC-2 Type II attestation audit, \(UTC.day(r.from)) to \(UTC.day(r.to))"
     }
 
-    static func summary(_ r: AuditReport) -> String {
+    static func summary(_ r: AuditReport, _ x: ReportContext) -> String {
         let failing = r.quarters.filter { !$0.passes }.count
         if r.quarters.isEmpty { return "FAIL: no quarter's target date lies in the period" }
+        if r.pass, !x.renewalsLost.isEmpty {
+            return "FAIL: the trusted time of \(x.renewalsLost.map(\.description).joined(separator: ", ")) is no longer proven by a token or a renewal covering it (timestamp renewals)"
+        }
         return r.pass ? "PASS: all \(r.quarters.count) quarters signed off on time, no flags"
             : "FAIL: \(failing) of \(r.quarters.count) quarters not on time or flagged"
+    }
+
+    /// The period passes: every quarter does, and no quarter's trusted time lost its renewal cover.
+    static func passes(_ r: AuditReport, _ x: ReportContext) -> Bool { r.pass && x.renewalsLost.isEmpty }
+
+    /// The summary without its "PASS: " / "FAIL: " word, for formats that print the word themselves.
+    static func summaryText(_ r: AuditReport, _ x: ReportContext) -> String {
+        summary(r, x).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
     }
 
     static let shallowNote = "this is a shallow clone: commits before its cut-off are not in the repository, so a sign-off or change made there cannot be seen; audit a full clone ('git fetch --unshallow')"

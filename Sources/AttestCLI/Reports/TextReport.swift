@@ -44,7 +44,7 @@ enum TextReport {
             }
         }
         if r.evidenceChecked { s += "\nEvidence folders were checked against the committed digests.\n" }
-        s += "\n" + ReportParts.summary(r) + "\n"
+        s += "\n" + ReportParts.summary(r, x) + "\n"
         return terminalSafe(s)
     }
 
