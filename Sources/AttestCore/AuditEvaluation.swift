@@ -106,11 +106,15 @@ public enum Audit {
             flags.append(FlagDetail(flag: .deleted, commit: nil, detail: "\(file) is not present at the audited revision although \(signoff.shortID) signed it off"))
         }
 
-        // unsigned / bad-signature of the amendments on the signed file's line (the sign-off's
-        // own signature is the judge's `signature` rule above).
+        // The amendments on the signed file's line are judged like sign-offs, by the same judge
+        // (signature, trailers well formed and once each, document), under the policy in force
+        // when each was made; the window rules make no verdict here (the amendment is flagged
+        // `amended` above whatever its time).
         for c in q.commits where c.id != signoff.id && c.changesLineOf.contains(signoff.id) && SignoffClaim.amends(in: c.message) != nil {
-            if let v = SignoffRules.signature(outcome(of: c.signature), policy: policy(for: c, input: input, path: q.path)).violation {
-                flags.append(FlagDetail(flag: c.signature == .none ? .unsigned : .badSignature, commit: c.id, detail: "\(c.shortID): [\(v.rule)] \(v.message)"))
+            let judgedAmendment = SignoffRules.check(facts(of: c, now: input.now), policy: policy(for: c, input: input, path: q.path), window: c.window)
+            for v in judgedAmendment.violations {
+                guard let flag = flag(for: v, signature: c.signature) else { continue }
+                flags.append(FlagDetail(flag: flag, commit: c.id, detail: "\(c.shortID) (amendment): [\(v.rule)] \(v.message)"))
             }
         }
 

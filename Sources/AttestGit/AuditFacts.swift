@@ -149,10 +149,14 @@ public struct AuditFacts {
                 let desc = history.descendants(of: s)
                 for (m, other) in listed.enumerated() where desc[other.touch.index] {
                     commits[m].descendsFrom.insert(c.id)
+                    // It changes the file on the sign-off's line when it differs from a parent on
+                    // that line and no parent on the line has it as it is (the push hooks' rule).
                     let here = try history.fileID(file, atCommit: other.touch.index)
+                    var differs = false, carried = false
                     for p in history.parentIndices(of: other.touch.index) where p == s || desc[p] {
-                        if try history.fileID(file, atCommit: p) != here { commits[m].changesLineOf.insert(c.id); break }
+                        if try history.fileID(file, atCommit: p) != here { differs = true } else { carried = true }
                     }
+                    if differs && !carried { commits[m].changesLineOf.insert(c.id) }
                 }
                 var first: Int?
                 for i in 0..<desc.count where desc[i] {

@@ -170,23 +170,33 @@ struct HookCommand: Command {
         }
     }
 
-    /// On the server, the policy and the allowed signers are those of the default branch (HEAD)
-    /// as already accepted, never those of the commits being pushed.
+    /// On the server, the policy and the allowed signers are those of the record as it stood
+    /// before the push (`ServerRecord.policySource`: the policy ref, else the branch being
+    /// updated, else HEAD for a new ref), never those of the commits being pushed and never the
+    /// built-in defaults; and no update may drop part of the record (`droppedRecord`).
     private func serverGate(_ context: Context, _ repo: Repository, _ updates: [HookInput.RefUpdate], side: String) throws(AttestError) -> Int32 {
-        let head = repo.headCommit
-        var entries: [Policy.Entry] = []
-        if let head {
-            do {
-                if let data = try repo.blob(at: ".attestconfig", inCommit: head) {
-                    entries = try ConfigFile.entries(contents: data, displayName: ".attestconfig@\(head.short)")
-                }
-            } catch { throw .config("cannot read .attestconfig at HEAD: \(error.message)") }
+        let record = ServerRecord(repository: repo, overrides: context.overrides)
+        let err = context.err
+        let dropped = try record.droppedRecord(updates)
+        var groups: [(source: ServerRecord.PolicySource, updates: [HookInput.RefUpdate])] = []
+        for u in updates {
+            let source = try record.policySource(for: u)
+            if let i = groups.firstIndex(where: { $0.source.commit == source.commit }) { groups[i].updates.append(u) } else { groups.append((source, [u])) }
         }
-        let policy = try Policy(entries: entries + context.overrides)
-        let signers = try SignoffInspector.allowedSigners(in: repo, commit: head, policy: policy)
         var existing: [ObjectID] = []
         for glob in ["refs/heads/*", "refs/tags/*"] { existing += ((try? repo.references(glob: glob)) ?? []).map(\.id) }
-        return try gate(context, repo, policy, signers, updates, hide: existing, side: side, trusted: head)
+        var status: Int32 = 0
+        for g in groups {
+            let policy = try record.policy(at: g.source)
+            let signers = try SignoffInspector.allowedSigners(in: repo, commit: g.source.commit, policy: policy)
+            status = max(status, try gate(context, repo, policy, signers, g.updates, hide: existing, side: side, trusted: g.source.commit))
+        }
+        if !dropped.isEmpty {
+            for line in dropped { err.line("\(err.styled("error:", .red)) \(line)") }
+            err.line("\(err.styled("error:", .red)) attest \(side): push refused: the record is append-only (docs/server-hooks.md)")
+            return 1
+        }
+        return status
     }
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
@@ -224,7 +234,11 @@ struct HookCommand: Command {
             guard HookShim.isOurs(existing) else {
                 throw .failed("\(path) exists and was not written by attest; it is left alone. Call attest from it by adding the line: attest hook \(hook) \"$@\" || exit 1" + (hook == "pre-push" || hook == "pre-receive" ? " (stdin must reach attest: save it first if the hook reads it too)" : ""))
             }
-            if existing == shim && !force { context.out.line("attest \(hook) hook already installed at \(path)"); return 0 }
+            if existing == shim && !force {
+                context.out.line("attest \(hook) hook already installed at \(path)")
+                if repo.isBare { try keepReflog(context, repo) }
+                return 0
+            }
             if existing != shim && !force {
                 throw .failed("\(path) is an attest shim calling another attest; rerun with --force to rewrite it")
             }
@@ -239,10 +253,29 @@ struct HookCommand: Command {
             guard rename(tmp, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch { throw .environment("cannot write \(path): \(error.localizedDescription)") }
         context.out.line("installed the attest \(hook) hook at \(path)")
+        if repo.isBare { try keepReflog(context, repo) }
         if let preCommit {
             context.err.line("note: this repository uses pre-commit (\(preCommit.path)): to give every clone the gate, add this under 'repos:' there, run 'attest hook uninstall' and then 'pre-commit install --hook-type pre-push':\n\(PreCommitFramework.snippet)")
         }
         return 0
+    }
+
+    /// A server keeps a reflog of every ref update (`core.logAllRefUpdates = always`; a bare
+    /// repository keeps none by default), so a rewrite refused or not leaves a trace; says how
+    /// to keep it for good and what else hardens the server (docs/server-hooks.md).
+    private func keepReflog(_ context: Context, _ repo: Repository) throws(AttestError) {
+        if repo.configString("core.logAllRefUpdates") != "always" {
+            do { try repo.setLocalConfig("core.logAllRefUpdates", "always") } catch {
+                throw .environment("cannot set core.logAllRefUpdates in \(repo.gitDir)/config: \(error.message); set it by hand: git --git-dir=\(repo.gitDir) config core.logAllRefUpdates always")
+            }
+            context.out.line("set core.logAllRefUpdates = always in \(repo.gitDir)/config: every ref update on this server is now kept in its reflog (git --git-dir=\(repo.gitDir) reflog show --date=iso main)")
+        }
+        if repo.configString("gc.reflogExpire") != "never" || repo.configString("gc.reflogExpireUnreachable") != "never" {
+            context.out.line("to keep the reflog for good (git gc expires it after 90 days): git --git-dir=\(repo.gitDir) config gc.reflogExpire never && git --git-dir=\(repo.gitDir) config gc.reflogExpireUnreachable never")
+        }
+        if repo.configString("receive.denyNonFastForwards") != "true" || repo.configString("receive.fsckObjects") != "true" {
+            context.out.line("to harden the server further (docs/server-hooks.md): git --git-dir=\(repo.gitDir) config receive.denyNonFastForwards true && git --git-dir=\(repo.gitDir) config receive.fsckObjects true")
+        }
     }
 
     /// When the pre-commit framework owns the pre-push hook (it generated the file, or its
