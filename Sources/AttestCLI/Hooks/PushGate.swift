@@ -58,12 +58,13 @@ struct PushGate {
         Repository.setObjectCaching(false)
         defer { Repository.setStrictHashVerification(true); Repository.setObjectCaching(true) }
         do {
-            var walk = try PushWalk(repository: repository, folder: policy.attestationFolder)
+            var walk = try PushWalk(repository: repository, folder: policy.attestationFolder,
+                                    policyPaths: [policy.allowedSignersFile, policy.tsaCAFile, policy.controlsFolder].filter { !$0.isEmpty })
             for c in try walk.run(tips: tips, hiding: hide) {
                 out.pushed += 1
                 walked.append(c.id)
                 if c.mentionsAttest { out.mentioningAttest.append(c.id) }
-                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) } else { changedTrees.append(c) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
             throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
@@ -71,16 +72,13 @@ struct PushGate {
         Repository.setStrictHashVerification(true)
         Repository.setObjectCaching(true)
         // Every pushed commit that changes the policy (.attestconfig, the allowed signers, the
-        // TSA CA, the control files) is judged too: object ids compared, nothing parsed, for
-        // commits whose root tree differs from a parent's.
+        // TSA CA, the control files) is judged too. The walk compared root entries; the paths
+        // themselves are compared here, for those few commits only.
         for c in changedTrees {
             var touches = false
-            for p in c.parents where !touches {
-                let parentTree = repository.contains(p) ? (try? repository.commitLinks(p).tree) : nil
-                if parentTree == c.tree { continue }
-                touches = try policyFiles.changesPolicy(c.id, parent: repository.contains(p) ? p : nil)
+            for p in c.parents where !touches && repository.contains(p) {
+                touches = try policyFiles.changesPolicy(c.id, parent: p)
             }
-            if c.parents.isEmpty { touches = try policyFiles.changesPolicy(c.id, parent: nil) }
             if touches { suspects.append(c.id) }
         }
         if suspects.isEmpty { return out }

@@ -90,7 +90,21 @@ struct SignoffInspector {
         let own = try Policy(entries: try TrustedTime.entries(at: raw.id, repository: repository) + overrides)
         guard let parent = raw.parents.first, repository.contains(parent) else { return own }
         let before = try Policy(entries: try TrustedTime.entries(at: parent, repository: repository) + overrides)
-        return SignoffRules.policyInForce(parent: before, own: own)
+        guard let quarter = SignoffClaim(message: raw.message)?.quarter else { return SignoffRules.policyInForce(parent: before, own: own) }
+        // A change made after the quarter's window opened applies to it only where it is
+        // stricter (issue #15): the baseline is the newest first-parent ancestor dated before
+        // the window opened (a date set back is refused by the hooks and flagged by audit).
+        let opens = Schedule(policy: before).window(for: quarter).opens
+        var b = parent, steps = 0
+        while steps < 100_000, let c = try? repository.rawCommit(b), c.committer.date >= opens {
+            guard let next = c.parents.first, repository.contains(next) else { break }
+            b = next; steps += 1
+        }
+        var baseline = before
+        if b != parent, let c = try? repository.rawCommit(b), c.committer.date < opens {
+            baseline = try Policy(entries: try TrustedTime.entries(at: b, repository: repository) + overrides)
+        }
+        return SignoffRules.policyInForce(parent: SignoffRules.policyInForce(parent: baseline, own: before), own: own)
     }
 
     /// The allowed-signers file as committed in `commit` (nil commit: none).
