@@ -293,6 +293,24 @@ import AttestTestSupport
         #expect(ok.status == 0, "\(ok)")
     }
 
+    @Test func theFirstPushToAnEmptyServerIsJudgedByThePolicyItBrings() {
+        let client = ScratchRepository("empty-server")
+        let server = client.scratch.path + "/server.git"
+        // HEAD names master, as plain `git init --bare` leaves it; the team pushes main.
+        run("git", ["init", "-q", "--bare", "-b", "master", server], environment: client.environment)
+        #expect(attest(["hook", "install"], cwd: server, home: client.home).status == 0)
+        client.git(["remote", "add", "origin", server])
+        client.write(".attestconfig", "[signing]\n\trequired = true\n")
+        client.commitAll("policy", date: "2026-09-01T10:00:00Z")
+        let unsigned = SignoffFixture.commit(in: client, quarter: "2026-Q4", date: Self.inWindow)
+        let r = run("faketime", ["-f", "@\(Self.pushTime)", "git", "push", "origin", "main"], cwd: client.path, environment: client.environment)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("commit \(unsigned.prefix(12)) \(Self.q4): [signature] the commit is not signed and signing.required is true"), "\(r)")
+        client.git(["reset", "-q", "--hard", "HEAD~1"])
+        let ok = run("faketime", ["-f", "@\(Self.pushTime)", "git", "push", "origin", "main"], cwd: client.path, environment: client.environment)
+        #expect(ok.status == 0, "\(ok)")
+    }
+
     // MARK: 5. amendments judged like sign-offs
 
     @Test func amendmentsAreJudgedLikeSignoffs() throws {

@@ -10,12 +10,19 @@ struct HookCommand: Command {
     static let help = """
     Stops pushes that carry a bad attestation, on the client (pre-push) and on the server
     (pre-receive or update). For every pushed commit that touches the attestation folder or
-    mentions attest in its message:
-      - a new sign-off must pass every rule of 'attest verify', and its committer date may not
-        be older than hook.maxSignoffAgeHours (default 48) at push time;
-      - a change to a file that was already signed needs an Attest-Amends trailer naming the
-        sign-off it amends; deleting a signed file is always refused;
-      - no committer date may lie in the future beyond hook.maxSkewMinutes (default 5).
+    the policy (.attestconfig, allowed signers, TSA CA, control files), or mentions attest:
+      - a new sign-off, or an amendment (Attest-Amends), must pass every rule of 'attest
+        verify', and its committer date may not be older than hook.maxSignoffAgeHours
+        (default 48) at push time;
+      - a change to a file that was already signed (a merge: against a parent on the
+        sign-off's line) needs an Attest-Amends trailer naming the sign-off it amends;
+        deleting a signed file is always refused;
+      - a commit that weakens the policy names it: Attest-Policy-Change: <key>: <why>;
+      - no committer date may lie in the future beyond hook.maxSkewMinutes (default 5), or
+        before its parent's.
+    On the server the policy is the record's before the push (hook.policyRef, else the ref
+    updated, else HEAD; never the defaults), and an update that drops a sign-off, an
+    amendment or a policy commit from every branch and tag is refused (append-only).
     A push that touches nothing under the folder is accepted after comparing the folder's
     subtree id in each pushed commit with its parents'. Every refusal names the commit, the
     file, the rule and what to do.
@@ -26,8 +33,9 @@ struct HookCommand: Command {
       update <ref> <old> <new>  one ref, from arguments
       install [--force]         writes a short shim into the hooks folder (core.hooksPath
                                 respected): pre-push in a working repository, pre-receive in a
-                                bare one. A hook attest did not write is never replaced; --force
-                                rewrites attest's own shim. When attest is not found at push
+                                bare one (there also core.logAllRefUpdates = always, and how
+                                to keep the reflog). A hook attest did not write is never
+                                replaced; --force rewrites attest's own shim. When attest is not found at push
                                 time, the shim says what to do and refuses the push (exit 127).
                                 Where pre-commit owns the pre-push hook, install prints the
                                 .pre-commit-config.yaml entry for the hook id attest-push-gate.

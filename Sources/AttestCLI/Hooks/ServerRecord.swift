@@ -75,8 +75,9 @@ struct ServerRecord {
 
     /// The commit whose `.attestconfig` and allowed signers judge an update: the policy ref
     /// when one is configured; else the ref being updated, as it stood before the push; else,
-    /// for a new ref, the server's HEAD. With none of them there is no policy, and the push is
-    /// refused: the built-in defaults never judge a server's push.
+    /// for a new ref, the server's HEAD; on an empty server, the first push's own tip. With none
+    /// of them there is no policy, and the push is refused: the built-in defaults never judge a
+    /// server's push.
     func policySource(for u: HookInput.RefUpdate) throws(AttestError) -> PolicySource {
         if let ref = policyRef {
             guard let id = try? repository.resolveCommit(ref) else {
@@ -90,9 +91,19 @@ struct ServerRecord {
         if let head = repository.headCommit {
             return PolicySource(commit: head, what: "the server's HEAD (\(head.short)), since \(u.ref) is new")
         }
+        // An empty server has no record yet: the first push brings the policy, and is judged
+        // by the .attestconfig at its own tip (still never by the built-in defaults).
+        if !u.isDeletion, isEmpty {
+            return PolicySource(commit: u.new, what: "the first push to an empty server: the policy \(u.ref) brings (\(u.new.short))")
+        }
         let headName = (try? String(contentsOfFile: repository.gitDir + "/HEAD", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "ref: ", with: "") ?? "HEAD"
-        throw .failed("\(u.ref) is new and the server's HEAD names \(headName), which does not exist: there is no .attestconfig to judge the push by, and the built-in defaults are never used (push refused); to fix: point the server's HEAD at the branch that holds the policy (git --git-dir=\(repository.gitDir) symbolic-ref HEAD refs/heads/main), or name the policy ref (git --git-dir=\(repository.gitDir) config hook.policyRef refs/heads/main); on a new, empty server, push the existing history before 'attest hook install'")
+        throw .failed("\(u.ref) is new and the server's HEAD names \(headName), which does not exist: there is no .attestconfig to judge the push by, and the built-in defaults are never used (push refused); to fix: point the server's HEAD at the branch that holds the policy (git --git-dir=\(repository.gitDir) symbolic-ref HEAD refs/heads/main), or name the policy ref (git --git-dir=\(repository.gitDir) config hook.policyRef refs/heads/main)")
+    }
+
+    /// The server has no branch and no tag.
+    var isEmpty: Bool {
+        ["refs/heads/*", "refs/tags/*"].allSatisfy { ((try? repository.references(glob: $0)) ?? []).isEmpty }
     }
 
     /// The policy committed at a source, then `-c`.
