@@ -115,3 +115,21 @@ public enum PolicyChanges {
                              remedy: "recommit with the real clock (git commit --amend --no-edit --reset-author, or rebase with --committer-date-is-author-date off)")
     }
 }
+
+extension PolicyChanges {
+    /// `p` with its rules tightened by `baseline`, the policy as it stood when a quarter's window
+    /// opened (issue #15): requirements on where either has them, the smaller hook limits and
+    /// window days, and the baseline's target hour (a window, once open, does not move). Every
+    /// other setting (tsa.url, paths) is `p`'s.
+    public static func tightened(_ p: Policy, by baseline: Policy) -> Policy {
+        var out = p
+        out.signatureRequired = p.signatureRequired || baseline.signatureRequired
+        out.tsaRequired = p.tsaRequired || baseline.tsaRequired
+        out.hookMaxSkewMinutes = min(p.hookMaxSkewMinutes, baseline.hookMaxSkewMinutes)
+        out.hookMaxSignoffAgeHours = min(p.hookMaxSignoffAgeHours, baseline.hookMaxSignoffAgeHours)
+        out.windowOpenDaysBefore = min(p.windowOpenDaysBefore, baseline.windowOpenDaysBefore)
+        out.windowCloseDaysAfter = min(p.windowCloseDaysAfter, baseline.windowCloseDaysAfter)
+        out.windowTargetHour = baseline.windowTargetHour
+        return out
+    }
+}

@@ -90,7 +90,7 @@ public struct AuditFacts {
             var b = parent
             while historyTime(b) >= opens, let next = history.parentIndices(of: b).first { b = next }
             let baseline = historyTime(b) < opens ? policy(at: b).0 : atParent
-            return SignoffRules.policyInForce(parent: SignoffRules.policyInForce(parent: baseline, own: atParent), own: own)
+            return SignoffRules.policyInForce(parent: PolicyChanges.tightened(atParent, by: baseline), own: own)
         }
 
         func detail(_ i: Int) throws -> CommitDetails {

@@ -109,7 +109,7 @@ struct SignoffInspector {
         }
         guard b != parent, let c = try? repository.rawCommit(b), c.committer.date < opens else { return before }
         let baseline = try Policy(entries: try TrustedTime.entries(at: b, repository: repository) + overrides)
-        return SignoffRules.policyInForce(parent: baseline, own: before)
+        return PolicyChanges.tightened(before, by: baseline)
     }
 
     /// The allowed-signers file as committed in `commit` (nil commit: none).
