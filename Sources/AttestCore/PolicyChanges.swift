@@ -99,12 +99,20 @@ public enum PolicyChanges {
     }
 
     /// The hooks' rule: a commit that weakens the policy names each weakening in a trailer.
-    public static func violation(_ unnamed: [PolicyKeyChange]) -> RuleViolation? {
-        guard !unnamed.isEmpty else { return nil }
+    /// The file named is that of the first weakening under `policy` (the commit's own).
+    public static func violation(_ unnamed: [PolicyKeyChange], policy: Policy = Policy()) -> RuleViolation? {
+        guard let first = unnamed.first else { return nil }
+        let file: String
+        switch first.key {
+        case "signing.allowedSigners": file = policy.allowedSignersFile
+        case "tsa.caFile": file = policy.tsaCAFile.isEmpty ? ".attestconfig" : policy.tsaCAFile
+        case "controls.folder": file = policy.controlsFolder
+        default: file = ".attestconfig"
+        }
         let what = unnamed.map(\.line).joined(separator: "; ")
         return RuleViolation(rule: "policy-weakened", message: "this commit weakens the policy (\(what)) without an \(trailer) trailer naming it",
-                             remedy: "a weaker rule is recorded on purpose: say which and why in the commit (git commit --amend --trailer '\(trailer): \(unnamed[0].key): <why>'); it applies only to quarters whose window opens after it reaches the record",
-                             file: ".attestconfig")
+                             remedy: "a weaker rule is recorded on purpose: say which and why in the commit (git commit --amend --trailer '\(trailer): \(first.key): <why>'); it applies only to quarters whose window opens after it reaches the record",
+                             file: file)
     }
 
     /// The hooks' and audit's order rule for a commit that touches the policy or the folder: its

@@ -196,14 +196,14 @@ import AttestTestSupport
         let add = w.client.commitAll("one more signer", date: "2026-09-03T10:00:00Z")
         let r = w.push(at: "2026-09-03 10:05:00")
         #expect(r.status != 0)
-        #expect(r.stderr.contains("commit \(add.prefix(12)) .attestconfig: [policy-weakened] this commit weakens the policy (signing.allowedSigners 1 grant → adds 1 signer key (mallory@example.com))"), "\(r)")
+        #expect(r.stderr.contains("commit \(add.prefix(12)) .attest/allowed_signers: [policy-weakened] this commit weakens the policy (signing.allowedSigners 1 grant → adds 1 signer key (mallory@example.com))"), "\(r)")
         w.client.git(["reset", "-q", "--hard", "HEAD~1"])
 
         w.client.git(["rm", "-q", "controls/cc7.2-monitoring.md"])
         let drop = w.client.commitAll("fewer controls", date: "2026-09-03T10:00:00Z")
         let d = w.push(at: "2026-09-03 10:05:00")
         #expect(d.status != 0)
-        #expect(d.stderr.contains("commit \(drop.prefix(12)) .attestconfig: [policy-weakened] this commit weakens the policy (controls.folder 2 control files → removes cc7.2-monitoring.md)"), "\(d)")
+        #expect(d.stderr.contains("commit \(drop.prefix(12)) controls: [policy-weakened] this commit weakens the policy (controls.folder 2 control files → removes cc7.2-monitoring.md)"), "\(d)")
         w.client.git(["commit", "-q", "--amend", "-m", "fewer controls\n\nAttest-Policy-Change: controls.folder: monitoring moved to the vendor's SOC-2"],
                      env: ["GIT_COMMITTER_DATE": "2026-09-03T10:00:00Z"])
         #expect(w.push(at: "2026-09-03 10:05:00").status == 0)

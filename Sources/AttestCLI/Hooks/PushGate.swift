@@ -124,7 +124,8 @@ struct PushGate {
             policyChanges = []
             found.append(RuleViolation(rule: "policy-unreadable", message: error.description, remedy: "commit a .attestconfig that 'attest -c' accepts (see 'attest help config'), and an allowed-signers file in OpenSSH format", file: ".attestconfig"))
         }
-        if let v = PolicyChanges.violation(PolicyChanges.unnamed(policyChanges, message: raw.message)) { found.append(v) }
+        if let v = PolicyChanges.violation(PolicyChanges.unnamed(policyChanges, message: raw.message),
+                                           policy: (try? policyFiles.policy(at: id)) ?? policy) { found.append(v) }
         // An amendment is judged like a sign-off, by the same judge: signature, window, and
         // every trailer well formed, exactly once (it carries Attest-Amends besides them).
         if isSignoff || amends != nil {
