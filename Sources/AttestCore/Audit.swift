@@ -38,7 +38,8 @@ public enum AuditFlag: String, Sendable, Codable, CaseIterable {
     case duplicateSignoff = "duplicate-signoff"
     /// With `--evidence-root`: the evidence folder's digests differ from the committed ones.
     case evidenceMismatch = "evidence-mismatch"
-    /// The window keys of `.attestconfig` changed during the period.
+    /// The policy changed during the period (by its place in history, not its date): a window
+    /// key, a requirement turned off, the allowed signers, the TSA CA, the control files.
     case policyChanged = "policy-changed"
     /// The sign-off's RFC 3161 token does not hold (another CA, another imprint, corrupted),
     /// or it has none and `tsa.required` is true: its time cannot be trusted.
@@ -164,16 +165,29 @@ public struct QuarterHistory: Sendable {
 public struct PolicyChange: Sendable, Equatable {
     public struct KeyChange: Sendable, Equatable {
         public var key: String, old: String, new: String
-        public init(key: String, old: String, new: String) { self.key = key; self.old = old; self.new = new }
+        /// Whether the change weakens the rule, when the git layer decided it (signers, CA,
+        /// control files); nil: decided from the values (`Audit.weakened`).
+        public var weakens: Bool?
+        public init(key: String, old: String, new: String, weakens: Bool? = nil) { self.key = key; self.old = old; self.new = new; self.weakens = weakens }
     }
     public var commit: String
     public var committer: AuditPerson
     public var author: AuditPerson
     public var subject: String
     public var changes: [KeyChange]
+    /// When the change entered history at the earliest: the latest committer time of it and
+    /// its ancestors (issue #15: a policy change is placed by the graph, never by its own
+    /// claimed date). nil in hand-built facts: the committer time.
+    public var historyTime: Date?
+    /// The latest committer time among its parents (a date set back is a date anomaly).
+    public var latestParentCommitterTime: Date?
+    /// Its `Attest-Policy-Change` trailers.
+    public var named: [String] = []
     public init(commit: String, committer: AuditPerson, author: AuditPerson, subject: String, changes: [KeyChange]) {
         self.commit = commit; self.committer = committer; self.author = author; self.subject = subject; self.changes = changes
     }
+    /// When it entered history (`historyTime`, else the committer time).
+    public var placed: Date { historyTime ?? committer.time }
 }
 
 /// Digests recomputed from an evidence folder `YYYY-QN/` under `--evidence-root`.

@@ -106,11 +106,15 @@ public enum Audit {
             flags.append(FlagDetail(flag: .deleted, commit: nil, detail: "\(file) is not present at the audited revision although \(signoff.shortID) signed it off"))
         }
 
-        // unsigned / bad-signature of the amendments on the signed file's line (the sign-off's
-        // own signature is the judge's `signature` rule above).
+        // The amendments on the signed file's line are judged like sign-offs, by the same judge
+        // (signature, trailers well formed and once each, document), under the policy in force
+        // when each was made; the window rules make no verdict here (the amendment is flagged
+        // `amended` above whatever its time).
         for c in q.commits where c.id != signoff.id && c.changesLineOf.contains(signoff.id) && SignoffClaim.amends(in: c.message) != nil {
-            if let v = SignoffRules.signature(outcome(of: c.signature), policy: policy(for: c, input: input, path: q.path)).violation {
-                flags.append(FlagDetail(flag: c.signature == .none ? .unsigned : .badSignature, commit: c.id, detail: "\(c.shortID): [\(v.rule)] \(v.message)"))
+            let judgedAmendment = SignoffRules.check(facts(of: c, now: input.now), policy: policy(for: c, input: input, path: q.path), window: c.window)
+            for v in judgedAmendment.violations {
+                guard let flag = flag(for: v, signature: c.signature) else { continue }
+                flags.append(FlagDetail(flag: flag, commit: c.id, detail: "\(c.shortID) (amendment): [\(v.rule)] \(v.message)"))
             }
         }
 
@@ -189,6 +193,7 @@ public enum Audit {
     /// Whether a policy change makes a rule weaker: a wider window, a requirement turned off.
     static func weakened(_ change: PolicyChange) -> Bool {
         change.changes.contains { k in
+            if let w = k.weakens { return w }
             switch k.key {
             case "signing.required", "tsa.required": return k.old == "true" && k.new == "false"
             case "window.openDaysBefore", "window.closeDaysAfter", "hook.maxSkewMinutes", "hook.maxSignoffAgeHours":
@@ -203,11 +208,23 @@ public enum Audit {
     static func attributePolicyChanges(_ input: AuditInput, to quarters: inout [QuarterReport]) {
         guard !quarters.isEmpty else { return }
         let end = UTC.startOfDay(input.to).addingTimeInterval(86400)
-        for change in input.policyChanges where change.committer.time >= UTC.startOfDay(input.from) && change.committer.time < end {
-            let i = quarters.firstIndex { $0.window.closes >= change.committer.time } ?? quarters.count - 1
+        // Placed by history (`PolicyChange.placed`), never by the date the commit claims.
+        for change in input.policyChanges where change.placed >= UTC.startOfDay(input.from) && change.placed < end {
+            let i = quarters.firstIndex { $0.window.closes >= change.placed } ?? quarters.count - 1
             let what = change.changes.map { "\($0.key) \($0.old) → \($0.new)" }.joined(separator: ", ")
+            let short = String(change.commit.prefix(12))
+            var when = UTC.human(change.committer.time)
+            if change.placed > change.committer.time { when += ", entered history after \(UTC.human(change.placed))" }
+            var weak = ""
+            if weakened(change) {
+                weak = change.named.isEmpty ? " (it weakens a rule); no \(PolicyChanges.trailer) trailer names it"
+                    : " (it weakens a rule); \(PolicyChanges.trailer): \(change.named.joined(separator: "; "))"
+            }
             quarters[i].flags.append(FlagDetail(flag: .policyChanged, commit: change.commit,
-                                                detail: "\(String(change.commit.prefix(12))) (\(UTC.human(change.committer.time)), \(change.author.name), \"\(change.subject)\") changed the policy: \(what)\(weakened(change) ? " (it weakens a rule)" : ""); each quarter is judged by the policy in force when it was signed"))
+                                                detail: "\(short) (\(when), \(change.author.name), \"\(change.subject)\") changed the policy: \(what)\(weak); each quarter is judged by the policy in force when it was signed, and a change applies only to quarters whose window opens after it"))
+            if let p = change.latestParentCommitterTime, let v = PolicyChanges.committerOrder(committerDate: change.committer.time, parentDates: [p]) {
+                quarters[i].flags.append(FlagDetail(flag: .dateAnomaly, commit: change.commit, detail: "\(short) (a policy commit): [\(v.rule)] \(v.message)"))
+            }
         }
     }
 }

@@ -48,6 +48,9 @@ public struct Policy: Sendable, Equatable {
     // Sealed evidence (issue #18, docs/evidence.md)
     public var evidenceRecipients = ".attest/recipients/*.pem"
     public var evidenceRetentionYears = 7
+    // The record against an adversary with push access (issue #15, docs/server-hooks.md)
+    public var controlsFolder = "controls"
+    public var hookPolicyRef = ""
 
     public init() {}
 
@@ -152,6 +155,9 @@ public struct Policy: Sendable, Equatable {
         int("status.warnDays", 0...31, \.statusWarnDays, "status: an unsigned quarter is due-soon this many days before its hard close"),
         path("evidence.recipients", \.evidenceRecipients, "recipient certificates (PEM, RSA or EC P-256) sealed evidence is encrypted to; a '*' in the file name is a glob; none: not sealed", allowEmpty: true),
         int("evidence.retentionYears", 1...100, \.evidenceRetentionYears, "years after a quarter's hard close before its sealed evidence may be disposed of"),
+        // issue #15: the control-files folder (policy by history) and where the server reads policy.
+        path("controls.folder", \.controlsFolder, "the folder of control files; adding or removing one changes the attestation's scope (a policy change)"),
+        text("hook.policyRef", \.hookPolicyRef, "pre-receive: the ref whose .attestconfig is the server's policy (empty: the branch being updated, as it stood before the push); set on the server with git config"),
     ]
 
     /// The keys that decide the windows; `audit` reports a change to any of them.

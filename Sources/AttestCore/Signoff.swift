@@ -53,7 +53,10 @@ public struct SignoffTrailers: Sendable, Equatable {
     /// `Attest-Quarter` trailer (not a sign-off); throws when it is a sign-off that is malformed.
     public static func parse(message: String) throws(AttestError) -> SignoffTrailers? {
         let t = Trailers.parse(message)
-        guard let q = t.first(where: { $0.key == "Attest-Quarter" })?.value else { return nil }
+        let quarters = t.filter { $0.key == "Attest-Quarter" }.map(\.value)
+        guard let q = quarters.first else { return nil }
+        // Exactly one of each: two quarters in one commit would sign whichever a reader takes.
+        guard quarters.count == 1 else { throw .failed("trailer Attest-Quarter appears \(quarters.count) times (\(quarters.joined(separator: ", "))); a sign-off attests one quarter") }
         func one(_ key: String) throws(AttestError) -> String {
             let values = t.filter { $0.key == key }.map(\.value)
             guard values.count == 1, let v = values.first, !v.isEmpty else {

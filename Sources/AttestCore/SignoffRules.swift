@@ -190,6 +190,9 @@ public enum SignoffRules {
         let trailers = claim?.trailers
         if let claim, let problem = claim.trailerProblem {
             v.append(RuleViolation(rule: "message", message: problem, remedy: make))
+        } else if claim == nil, SignoffClaim.amends(in: f.message) != nil {
+            v.append(RuleViolation(rule: "message", message: "the amendment has Attest-Amends but no Attest-Quarter trailer: an amendment carries every sign-off trailer (Attest-Quarter, Attest-Result, Attest-Document, Attest-Evidence), once each, and is judged like a sign-off",
+                                   remedy: "make amendments with 'attest sign --amends TEXT', which writes the trailers"))
         } else if claim == nil {
             v.append(RuleViolation(rule: "message", message: "the sign-off message has no Attest-Quarter trailer", remedy: make))
         }

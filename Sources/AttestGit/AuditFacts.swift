@@ -29,11 +29,16 @@ public struct AuditFacts {
         let base = try policy(blob: tipConfig, reader: reader, overrides: overrides, displayName: ".attestconfig at \(revision)")
 
         let history: FolderHistory
-        do { history = try FolderHistory.walk(repo, from: tip.hex, folder: base.attestationFolder, progress: progress) } catch {
+        do {
+            history = try FolderHistory.walk(repo, from: tip.hex, folder: base.attestationFolder,
+                                             policyPaths: [base.allowedSignersFile, base.tsaCAFile, base.controlsFolder].filter { !$0.isEmpty },
+                                             progress: progress)
+        } catch {
             throw .environment("reading history from \(revision): \(error.description)")
         }
         do {
-            var input = try Builder(history: history, base: base, overrides: overrides, sha256: sha256)
+            var input = try Builder(history: history, base: base, overrides: overrides, sha256: sha256,
+                                    files: PolicyFiles(repository: repo, overrides: overrides))
                 .build(revision: revision, from: from, to: to)
             input.shallow = history.isShallow
             return AuditFacts(input: input, policy: base, history: history)
@@ -60,8 +65,32 @@ public struct AuditFacts {
         var policies: [ObjectID: (Policy, String?)] = [:]
         var details: [Int: CommitDetails] = [:]
 
-        init(history: FolderHistory, base: Policy, overrides: [Policy.Entry], sha256: @escaping (Data) -> String) {
-            self.history = history; self.base = base; self.overrides = overrides; self.sha256 = sha256
+        let files: PolicyFiles
+        private var times: [Int64]?
+
+        init(history: FolderHistory, base: Policy, overrides: [Policy.Entry], sha256: @escaping (Data) -> String, files: PolicyFiles) {
+            self.history = history; self.base = base; self.overrides = overrides; self.sha256 = sha256; self.files = files
+        }
+
+        /// When commit `i` entered history at the earliest (`FolderHistory.historyTimes`).
+        func historyTime(_ i: Int) -> Int64 {
+            if times == nil { times = history.historyTimes() }
+            return times![i]
+        }
+
+        /// The policy in force for a commit of quarter `q` made on top of `parent`: the parent's,
+        /// but a change that entered history after the quarter's window opened applies only
+        /// where it is stricter (issue #15: a rule weakened within the window, or after the
+        /// sign-off, never helps that quarter). The baseline is the newest commit on the
+        /// parent's first-parent line that entered history before the window opened.
+        func inForce(parent: Int?, own: Policy, quarter q: Quarter) -> Policy {
+            guard let parent else { return own }
+            let atParent = policy(at: parent).0
+            let opens = Int64(Schedule(policy: atParent).window(for: q).opens.timeIntervalSince1970)
+            var b = parent
+            while historyTime(b) >= opens, let next = history.parentIndices(of: b).first { b = next }
+            let baseline = historyTime(b) < opens ? policy(at: b).0 : atParent
+            return SignoffRules.policyInForce(parent: PolicyChanges.tightened(atParent, by: baseline), own: own)
         }
 
         func detail(_ i: Int) throws -> CommitDetails {
@@ -129,8 +158,7 @@ public struct AuditFacts {
                 let d = try detail(t.index)
                 // The policy in force when it was made: its parent's, tightened by its own.
                 let (own, problem) = policy(at: t.index)
-                let parentPolicy = history.parentIndices(of: t.index).first.map { policy(at: $0).0 }
-                let inForce = SignoffRules.policyInForce(parent: parentPolicy ?? own, own: own)
+                let inForce = self.inForce(parent: history.parentIndices(of: t.index).first, own: own, quarter: q)
                 var document: Data?
                 if change != .deleted, let blob = try history.fileID(file, atCommit: t.index) { document = try history.blob(blob) }
                 let parentTimes = history.parentIndices(of: t.index).map { history.committerTime(at: $0) }
@@ -149,10 +177,14 @@ public struct AuditFacts {
                 let desc = history.descendants(of: s)
                 for (m, other) in listed.enumerated() where desc[other.touch.index] {
                     commits[m].descendsFrom.insert(c.id)
+                    // It changes the file on the sign-off's line when it differs from a parent on
+                    // that line and no parent on the line has it as it is (the push hooks' rule).
                     let here = try history.fileID(file, atCommit: other.touch.index)
+                    var differs = false, carried = false
                     for p in history.parentIndices(of: other.touch.index) where p == s || desc[p] {
-                        if try history.fileID(file, atCommit: p) != here { commits[m].changesLineOf.insert(c.id); break }
+                        if try history.fileID(file, atCommit: p) != here { differs = true } else { carried = true }
                     }
+                    if differs && !carried { commits[m].changesLineOf.insert(c.id) }
                 }
                 var first: Int?
                 for i in 0..<desc.count where desc[i] {
@@ -171,31 +203,45 @@ public struct AuditFacts {
                                   windowAtRevision: schedule.window(for: q))
         }
 
-        /// Commits that changed a window key of `.attestconfig` (a merge only when it differs
+        /// Commits that changed the policy: a window key of `.attestconfig`, a rule made weaker,
+        /// the allowed signers, the TSA CA, the control files (a merge only where it differs
         /// from every parent: otherwise the change is reported on the commit that made it).
+        /// Each is placed by its history time, with its `Attest-Policy-Change` trailers.
         func policyChanges() throws -> [PolicyChange] {
-            var byCommit: [Int: [Int?]] = [:]
-            for (c, p) in history.configChanges() { byCommit[c, default: []].append(p) }
+            let candidates = history.policyCandidates().sorted { historyTime($0) != historyTime($1) ? historyTime($0) < historyTime($1) : $0 > $1 }
             var out: [PolicyChange] = []
-            for (c, parents) in byCommit.sorted(by: { history.committerTime(at: $0.key) < history.committerTime(at: $1.key) }) {
-                let all = history.parentIndices(of: c)
-                if all.count > 1 && parents.count < all.count { continue }
-                let mine = windowValues(at: c)
-                let theirs = parents.first.flatMap { $0 }.map(windowValues) ?? windowValues(of: Policy())
-                var changes = Policy.windowKeys.compactMap { k -> PolicyChange.KeyChange? in
-                    mine[k] == theirs[k] ? nil : PolicyChange.KeyChange(key: k, old: theirs[k] ?? "", new: mine[k] ?? "")
+            for c in candidates {
+                let parents = history.parentIndices(of: c)
+                var keys: [PolicyChange.KeyChange] = []
+                let windowKeysOnly = { [self] () -> [PolicyChange.KeyChange] in
+                    let mine = windowValues(at: c), theirs = parents.first.map(windowValues(at:)) ?? windowValues(of: Policy())
+                    return Policy.windowKeys.compactMap { k in mine[k] == theirs[k] ? nil : PolicyChange.KeyChange(key: k, old: theirs[k] ?? "", new: mine[k] ?? "") }
                 }
-                // A requirement turned off (signing, TSA, the hooks' limits) is reported too.
-                let before = parents.first.flatMap { $0 }.map { policy(at: $0).0 } ?? Policy()
-                for w in SignoffRules.weakenings(from: before, to: policy(at: c).0) {
-                    let parts = w.components(separatedBy: " ")
-                    guard parts.count == 4, !Policy.windowKeys.contains(parts[0]) else { continue }
-                    changes.append(PolicyChange.KeyChange(key: parts[0], old: parts[1], new: parts[3]))
+                if parents.isEmpty {
+                    // A root commit: its window keys against the defaults.
+                    keys = windowKeysOnly()
+                } else {
+                    let changes: [PolicyKeyChange]
+                    do { changes = try files.changes(history.id(at: c), parents: parents.map { history.id(at: $0) }) } catch {
+                        if case .environment = error { throw error }
+                        // An .attestconfig of the past that does not parse: its window keys as written
+                        // (the sign-offs under it say their policy could not be read).
+                        changes = windowKeysOnly().map { PolicyKeyChange(key: $0.key, old: $0.old, new: $0.new, weakens: false) }
+                    }
+                    // Adding or removing a control file changes the scope: always reported.
+                    let reported: Set<String> = ["controls.folder"]
+                    keys = changes.filter { Policy.windowKeys.contains($0.key) || $0.weakens || reported.contains($0.key) }.map {
+                        PolicyChange.KeyChange(key: $0.key, old: $0.old, new: $0.new, weakens: Policy.windowKeys.contains($0.key) ? nil : $0.weakens)
+                    }
                 }
-                guard !changes.isEmpty else { continue }
+                guard !keys.isEmpty else { continue }
                 let d = try detail(c)
-                out.append(PolicyChange(commit: d.id, committer: person(d.committer), author: person(d.author),
-                                        subject: String(d.message.split(separator: "\n").first ?? ""), changes: changes))
+                var change = PolicyChange(commit: d.id, committer: person(d.committer), author: person(d.author),
+                                          subject: String(d.message.split(separator: "\n").first ?? ""), changes: keys)
+                change.historyTime = Date(timeIntervalSince1970: TimeInterval(historyTime(c)))
+                change.latestParentCommitterTime = parents.map { history.committerTime(at: $0) }.max().map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                change.named = PolicyChanges.named(in: d.message)
+                out.append(change)
             }
             return out
         }

@@ -32,6 +32,8 @@ public final class FolderHistory {
     let configBlob: [Int32]
     let trees: [ObjectID]
     let configBlobs: [ObjectID]
+    /// Per commit, which tuple of policy root entries it has (`TreeResolver.policyRoot`).
+    var policyRoot: [Int32] = []
 
     let reader: ObjectReader
     let indexByID: ObjectIDTable
@@ -135,6 +137,42 @@ public final class FolderHistory {
             let ps = parents(of: i)
             if ps.isEmpty { if configBlob[i] != -1 { out.append((i, nil)) }; continue }
             for p in ps where configBlob[Int(p)] != configBlob[i] { out.append((i, Int(p))) }
+        }
+        return out
+    }
+
+    /// Every commit whose `.attestconfig` or policy root entries (the walk's `policyPaths`)
+    /// differ from a parent's: candidates for a policy change, compared precisely by the caller.
+    public func policyCandidates() -> [Int] {
+        var out: [Int] = []
+        for i in 0..<ids.count {
+            let ps = parents(of: i)
+            if ps.isEmpty { if configBlob[i] != -1 { out.append(i) }; continue }
+            if ps.contains(where: { configBlob[Int($0)] != configBlob[i] || (!policyRoot.isEmpty && policyRoot[Int($0)] != policyRoot[i]) }) { out.append(i) }
+        }
+        return out
+    }
+
+    /// Per commit, the latest committer time of it and all its ancestors: when it entered
+    /// history at the earliest, whatever its own date claims (a commit made after its parent
+    /// is no older than the parent).
+    public func historyTimes() -> [Int64] {
+        var out = [Int64](repeating: Int64.min, count: ids.count)
+        // Parents are discovered after a child, but not always after every child: post-order.
+        var stack: [(Int, Bool)] = []
+        for root in 0..<ids.count where out[root] == Int64.min {
+            stack.append((root, false))
+            while let (i, expanded) = stack.popLast() {
+                if out[i] != Int64.min { continue }
+                if expanded {
+                    var t = committerTimes[i]
+                    for p in parents(of: i) { t = max(t, out[Int(p)]) }
+                    out[i] = t
+                    continue
+                }
+                stack.append((i, true))
+                for p in parents(of: i) where out[Int(p)] == Int64.min { stack.append((Int(p), false)) }
+            }
         }
         return out
     }

@@ -12,12 +12,15 @@ extension FolderHistory {
     /// trees for the folder's path and `.attestconfig`, with its own pack reader and repository
     /// handle, so nothing is shared but the hand-off. (With libgit2 reading the packs, two
     /// threads were slower than one: its pack windows sit behind one global lock.)
-    public static func walk(_ repo: Repository, from rev: String, folder: String,
+    /// `policyPaths` (the allowed-signers file, the TSA CA, the control-files folder) are
+    /// watched by their first component (`policyRootChanges`).
+    public static func walk(_ repo: Repository, from rev: String, folder: String, policyPaths: [String] = [],
                             progress: ((Int) -> Void)? = nil) throws(GitError) -> FolderHistory {
         let tip = try repo.resolveCommit(rev)
         let reader = try ObjectReader(repo)
         let resolver = TreeResolver(reader: try ObjectReader(try Repository.open(gitDir: repo.gitDir)),
-                                    components: folder.split(separator: "/").map { Array($0.utf8) })
+                                    components: folder.split(separator: "/").map { Array($0.utf8) },
+                                    policyNames: policyPaths.compactMap { $0.split(separator: "/").first.map { Array($0.utf8) } })
         let handoff = TreeHandoff()
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread { resolver.run(handoff); done.signal() }
@@ -82,6 +85,7 @@ extension FolderHistory {
                               shallow: !shallow.isEmpty,
                               committerTimes: times, folderTree: resolver.folderTree, configBlob: resolver.configBlob,
                               trees: resolver.trees, configBlobs: resolver.blobs, reader: reader, indexByID: index)
+        h.policyRoot = resolver.policyRoot
         try h.findTouching()
         return h
     }
@@ -130,6 +134,12 @@ final class TreeResolver: @unchecked Sendable {
     let configName = Array(".attestconfig".utf8)
     var folderTree: [Int32] = []
     var configBlob: [Int32] = []
+    /// The root entries that hold policy besides `.attestconfig` (issue #15: the first component
+    /// of the allowed-signers file, the TSA CA, the control-files folder), found in the same
+    /// lookup; per commit, an index of the tuple of their ids (equal index: nothing changed).
+    let policyNames: [[UInt8]]
+    var policyRoot: [Int32] = []
+    private var policyIndex: [[ObjectID?]: Int32] = [:]
     var trees: [ObjectID] = []
     var blobs: [ObjectID] = []
     private var treeIndex: [ObjectID: Int32] = [:]
@@ -140,8 +150,8 @@ final class TreeResolver: @unchecked Sendable {
     private var _failure: GitError?
     var failure: GitError? { failureLock.lock(); defer { failureLock.unlock() }; return _failure }
 
-    init(reader: ObjectReader, components: [[UInt8]]) {
-        self.reader = reader; self.components = components
+    init(reader: ObjectReader, components: [[UInt8]], policyNames: [[UInt8]] = []) {
+        self.reader = reader; self.components = components; self.policyNames = policyNames
         levelCache = .init(repeating: [:], count: max(components.count, 1))
     }
 
@@ -169,9 +179,17 @@ final class TreeResolver: @unchecked Sendable {
     }
 
     func resolve(_ root: ObjectID) throws(GitError) {
-        let found = try reader.entries(named: components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)],
-                                       inTree: root)
-        let config = found[0], first = found.count > 1 ? found[1] : nil
+        let found = try reader.entries(named: (components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)])
+                                       + policyNames.map { ($0, false) }, inTree: root)
+        let config = found[0], first = components.isEmpty ? nil : found[1]
+        if !policyNames.isEmpty {
+            let key = Array(found.suffix(policyNames.count))
+            if let k = policyIndex[key] { policyRoot.append(k) } else {
+                let k = Int32(policyIndex.count)
+                policyIndex[key] = k
+                policyRoot.append(k)
+            }
+        }
         var current = first
         var level = 1
         while let t = current, level < components.count {

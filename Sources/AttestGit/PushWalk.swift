@@ -18,6 +18,9 @@ public struct PushWalk {
         public let mentionsAttest: Bool
         /// The folder's subtree differs from that of some parent (a root commit: the folder exists).
         public let touchesFolder: Bool
+        /// `.attestconfig`, or a root entry holding one of the policy paths, differs from that
+        /// of some parent (a root commit: false; nothing before it).
+        public let touchesPolicy: Bool
     }
 
     private struct Node {
@@ -35,6 +38,7 @@ public struct PushWalk {
     static let releaseEvery = 512
     private let repository: Repository
     private let folder: [[UInt8]]
+    private let policyNames: [[UInt8]]
     private let reader: ObjectReader
     private let graph: CommitGraph?
     private var nodes: [Node] = []
@@ -46,9 +50,14 @@ public struct PushWalk {
 
     /// A walk over `repository` (opened from the environment in a hook, so a receive
     /// quarantine is seen) that compares the subtree at `folder` (`docs/attestation-log`).
-    public init(repository: Repository, folder: String) throws(GitError) {
+    /// `policyPaths` (the allowed-signers file, the TSA CA, the control-files folder) are
+    /// watched by their first component, beside `.attestconfig`.
+    public init(repository: Repository, folder: String, policyPaths: [String] = []) throws(GitError) {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
+        var names: [[UInt8]] = []
+        for p in policyPaths { if let c = p.split(separator: "/").first.map({ Array($0.utf8) }), !names.contains(c) { names.append(c) } }
+        policyNames = names
         reader = try ObjectReader(repository, releaseEvery: Self.releaseEvery)
         graph = CommitGraph.open(repository)
     }
@@ -59,7 +68,7 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), releaseEvery: Self.releaseEvery), components: folder)
+        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), releaseEvery: Self.releaseEvery), components: folder, policyNames: policyNames)
         handoff = TreeHandoff()
         let handoff = self.handoff
         let done = DispatchSemaphore(value: 0)
@@ -109,14 +118,17 @@ public struct PushWalk {
             let n = nodes[i]
             let mine = resolver.folderTree[i]
             var touches = n.parents.isEmpty && mine >= 0
-            for p in n.parents where !touches {
+            var policy = false
+            for p in n.parents {
                 guard let j = index[p] else {
                     throw GitError(operation: "read commit \(p.short), parent of \(n.id.short)", code: GIT_ENOTFOUND.rawValue,
                                    message: "not in the object store")
                 }
-                touches = resolver.folderTree[Int(j)] != mine
+                touches = touches || resolver.folderTree[Int(j)] != mine
+                policy = policy || resolver.configBlob[Int(j)] != resolver.configBlob[i]
+                    || (!policyNames.isEmpty && resolver.policyRoot[Int(j)] != resolver.policyRoot[i])
             }
-            out.append(Commit(id: n.id, tree: n.tree, parents: n.parents, mentionsAttest: n.mentions, touchesFolder: touches))
+            out.append(Commit(id: n.id, tree: n.tree, parents: n.parents, mentionsAttest: n.mentions, touchesFolder: touches, touchesPolicy: policy))
         }
         return out
     }

@@ -11,7 +11,9 @@ import AttestTestSupport
     @Test func theWindowIsThePolicyAtTheSignoffAndTheChangeIsReported() throws {
         let repo = T.baseRepository()
         repo.write(".attestconfig", "[window]\n\tcloseDaysAfter = 30\n")
-        let widen = repo.commitAll("policy: a longer window", date: "2026-01-05T09:00:00Z")
+        // Before the Q1 window opens (2025-12-27): it applies to Q1 (issue #15: a change made
+        // after a window opened applies to that quarter only where it is stricter).
+        let widen = repo.commitAll("policy: a longer window", date: "2025-12-20T09:00:00Z")
         // Late under the default policy; the file states the window of the policy in force.
         let wide = Schedule(openDaysBefore: 5, closeDaysAfter: 30, targetHour: 10)
         SignoffFixture.commit(in: repo, quarter: "2026-Q1", date: "2026-01-20T10:00:00Z",
@@ -27,7 +29,8 @@ import AttestTestSupport
         #expect((q["verdictDetail"] as? String)?.contains("window from the policy at the sign-off commit") == true)
         #expect(q["flags"] as? [String] == ["policy-changed"])
         let details = try #require(q["flagDetails"] as? [[String: Any]])
-        #expect(details.compactMap { $0["commit"] as? String } == [widen, narrow])
+        // The widening entered history before the period: only the narrowing is in it.
+        #expect(details.compactMap { $0["commit"] as? String } == [narrow])
         let changes = try #require(doc["policyChanges"] as? [[String: Any]])
         #expect(changes.count == 2)
         #expect((changes[0]["changes"] as? [[String: String]]) == [["key": "window.closeDaysAfter", "old": "5", "new": "30"]])

@@ -79,8 +79,16 @@ final class PushWorld: @unchecked Sendable {
         #expect(r.status != 0)
         #expect(r.stderr.contains("error: commit \(edit.prefix(12)) \(Self.file): [signed-file-changed] \(Self.file) was signed (\(signed.prefix(12))) and this commit changes it without an Attest-Amends trailer"), "\(r)")
         #expect(r.stderr.contains("Attest-Amends: \(signed)"))
-        // With the trailer naming the sign-off, the amendment goes through.
+        // A hand-made amendment with Attest-Amends alone is judged like a sign-off (issue #15):
+        // refused, it carries none of the other trailers.
         w.client.git(["commit", "-q", "--amend", "-m", "fix a typo\n\nAttest-Amends: \(signed)"], env: ["GIT_COMMITTER_DATE": "2026-10-04T08:00:00Z"])
+        let bare = w.push(at: "2026-10-04 09:00:00")
+        #expect(bare.status != 0)
+        #expect(bare.stderr.contains("[message] the amendment has Attest-Amends but no Attest-Quarter trailer"), "\(bare)")
+        // An amendment with every trailer and Attest-Amends naming the sign-off goes through.
+        w.client.git(["reset", "-q", "--hard", "HEAD~1"])
+        SignoffFixture.commit(in: w.client, quarter: "2026-Q4", date: "2026-10-04T08:00:00Z",
+                              text: SignoffFixture.document(quarter: try! Quarter(parsing: "2026-Q4")) + "\ntypo fixed\n", amends: signed)
         let ok = w.push(at: "2026-10-04 09:00:00")
         #expect(ok.status == 0, "\(ok)")
     }

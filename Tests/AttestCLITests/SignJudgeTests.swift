@@ -64,10 +64,13 @@ final class JudgeWorld: @unchecked Sendable {
     }
 
     /// Commits a change with plain git at a chosen date.
-    func commit(_ file: String, _ text: String, date: String) {
+    /// `policyChange`: the commit weakens the policy on purpose (a new signer, another TSA CA)
+    /// and says so in an `Attest-Policy-Change` trailer, as the hooks require (issue #15).
+    func commit(_ file: String, _ text: String, date: String, policyChange: String? = nil) {
         c.write(file, text)
         c.git(["add", file])
-        c.git(["commit", "-q", "--no-gpg-sign", "-m", "change \(file)"], env: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date])
+        let message = "change \(file)" + (policyChange.map { "\n\nAttest-Policy-Change: \($0)" } ?? "")
+        c.git(["commit", "-q", "--no-gpg-sign", "-m", message], env: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date])
     }
 }
 
@@ -109,12 +112,14 @@ final class JudgeWorld: @unchecked Sendable {
     @Test func keyNotAnAllowedSigner() throws {
         let w = W("judge-key", config: "[signing]\n\trequired = true\n", allowedSigners: "")
         let stranger = SignoffFixture.sshKey(in: w.c.repo, name: "stranger")
-        w.commit(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: stranger, principal: "stranger@example.com") + "\n", date: "2026-09-03T10:00:00Z")
+        w.commit(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: stranger, principal: "stranger@example.com") + "\n", date: "2026-09-03T10:00:00Z",
+                 policyChange: "signing.allowedSigners: the stranger signs")
         let key = w.signWithSSH()
         try refused(w, at: "2026-10-03 12:00:00", rule: "signature", "is not in .attest/allowed_signers")
         // The fix: the owners list the operator's key (and push it: the server trusts the
         // allowed signers it already has, never those of the push it judges).
-        w.commit(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: key) + "\n", date: "2026-10-03T11:00:00Z")
+        w.commit(".attest/allowed_signers", SignoffFixture.allowedSignersLine(key: key) + "\n", date: "2026-10-03T11:00:00Z",
+                 policyChange: "signing.allowedSigners: the operator signs")
         let warned = w.sign(at: "2026-10-03 11:30:00")
         #expect(warned.stderr.contains("warning: .attest/allowed_signers at HEAD differs from refs/remotes/origin/main"), "\(warned)")
         w.c.git(["reset", "-q", "--soft", "HEAD~1"])
@@ -149,7 +154,8 @@ final class JudgeWorld: @unchecked Sendable {
         // The fix: a TSA whose clock is right, its CA committed.
         let right = try TestTSA(label: "Right TSA", at: "2026-10-05 12:00:00")
         defer { right.stop() }
-        w.commit(".attest/tsa/ca.pem", try String(contentsOfFile: right.caFile, encoding: .utf8), date: "2026-10-05T11:00:00Z")
+        w.commit(".attest/tsa/ca.pem", try String(contentsOfFile: right.caFile, encoding: .utf8), date: "2026-10-05T11:00:00Z",
+                 policyChange: "tsa.caFile: the TSA whose clock is right")
         w.commit(".attestconfig", w.c.read(".attestconfig").replacingOccurrences(of: wrong.url, with: right.url), date: "2026-10-05T11:01:00Z")
         #expect(w.push(at: "2026-10-05 11:05:00").status == 0)  // the new CA reaches the server first
         accepted(w, at: "2026-10-05 12:00:00", pushAt: "2026-10-05 12:05:00")

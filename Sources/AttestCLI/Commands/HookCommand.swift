@@ -9,12 +9,19 @@ struct HookCommand: Command {
     static let help = """
     Stops pushes that carry a bad attestation, on the client (pre-push) and on the server
     (pre-receive or update). For every pushed commit that touches the attestation folder or
-    mentions attest in its message:
-      - a new sign-off must pass every rule of 'attest verify', and its committer date may not
-        be older than hook.maxSignoffAgeHours (default 48) at push time;
-      - a change to a file that was already signed needs an Attest-Amends trailer naming the
-        sign-off it amends; deleting a signed file is always refused;
-      - no committer date may lie in the future beyond hook.maxSkewMinutes (default 5).
+    the policy (.attestconfig, allowed signers, TSA CA, control files), or mentions attest:
+      - a new sign-off, or an amendment (Attest-Amends), must pass every rule of 'attest
+        verify', and its committer date may not be older than hook.maxSignoffAgeHours
+        (default 48) at push time;
+      - a change to a file that was already signed (a merge: against a parent on the
+        sign-off's line) needs an Attest-Amends trailer naming the sign-off it amends;
+        deleting a signed file is always refused;
+      - a commit that weakens the policy names it: Attest-Policy-Change: <key>: <why>;
+      - no committer date may lie in the future beyond hook.maxSkewMinutes (default 5), or
+        before its parent's.
+    On the server the policy is the record's before the push (hook.policyRef, else the ref
+    updated, else HEAD; never the defaults), and an update that drops a sign-off, an
+    amendment or a policy commit from every branch and tag is refused (append-only).
     A push that touches nothing under the folder is accepted after comparing the folder's
     subtree id in each pushed commit with its parents'. Every refusal names the commit, the
     file, the rule and what to do.
@@ -25,8 +32,9 @@ struct HookCommand: Command {
       update <ref> <old> <new>  one ref, from arguments
       install [--force]         writes a short shim into the hooks folder (core.hooksPath
                                 respected): pre-push in a working repository, pre-receive in a
-                                bare one. A hook attest did not write is never replaced; --force
-                                rewrites attest's own shim. When attest is not found at push
+                                bare one (there also core.logAllRefUpdates = always, and how
+                                to keep the reflog). A hook attest did not write is never
+                                replaced; --force rewrites attest's own shim. When attest is not found at push
                                 time, the shim says what to do and refuses the push (exit 127).
                                 Where pre-commit owns the pre-push hook, install prints the
                                 .pre-commit-config.yaml entry for the hook id attest-push-gate.
@@ -174,23 +182,33 @@ struct HookCommand: Command {
         }
     }
 
-    /// On the server, the policy and the allowed signers are those of the default branch (HEAD)
-    /// as already accepted, never those of the commits being pushed.
+    /// On the server, the policy and the allowed signers are those of the record as it stood
+    /// before the push (`ServerRecord.policySource`: the policy ref, else the branch being
+    /// updated, else HEAD for a new ref), never those of the commits being pushed and never the
+    /// built-in defaults; and no update may drop part of the record (`droppedRecord`).
     private func serverGate(_ context: Context, _ repo: Repository, _ updates: [HookInput.RefUpdate], side: String) throws(AttestError) -> Int32 {
-        let head = repo.headCommit
-        var entries: [Policy.Entry] = []
-        if let head {
-            do {
-                if let data = try repo.blob(at: ".attestconfig", inCommit: head) {
-                    entries = try ConfigFile.entries(contents: data, displayName: ".attestconfig@\(head.short)")
-                }
-            } catch { throw .config("cannot read .attestconfig at HEAD: \(error.message)") }
+        let record = ServerRecord(repository: repo, overrides: context.overrides)
+        let err = context.err
+        let dropped = try record.droppedRecord(updates)
+        var groups: [(source: ServerRecord.PolicySource, updates: [HookInput.RefUpdate])] = []
+        for u in updates {
+            let source = try record.policySource(for: u)
+            if let i = groups.firstIndex(where: { $0.source.commit == source.commit }) { groups[i].updates.append(u) } else { groups.append((source, [u])) }
         }
-        let policy = try Policy(entries: entries + context.overrides)
-        let signers = try SignoffInspector.allowedSigners(in: repo, commit: head, policy: policy)
         var existing: [ObjectID] = []
         for glob in ["refs/heads/*", "refs/tags/*"] { existing += ((try? repo.references(glob: glob)) ?? []).map(\.id) }
-        return try gate(context, repo, policy, signers, updates, hide: existing, side: side, trusted: head)
+        var status: Int32 = 0
+        for g in groups {
+            let policy = try record.policy(at: g.source)
+            let signers = try SignoffInspector.allowedSigners(in: repo, commit: g.source.commit, policy: policy)
+            status = max(status, try gate(context, repo, policy, signers, g.updates, hide: existing, side: side, trusted: g.source.commit))
+        }
+        if !dropped.isEmpty {
+            for line in dropped { err.line("\(err.styled("error:", .red)) \(line)") }
+            err.line("\(err.styled("error:", .red)) attest \(side): push refused: the record is append-only (docs/server-hooks.md)")
+            return 1
+        }
+        return status
     }
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
@@ -228,7 +246,11 @@ struct HookCommand: Command {
             guard HookShim.isOurs(existing) else {
                 throw .failed("\(path) exists and was not written by attest; it is left alone. Call attest from it by adding the line: attest hook \(hook) \"$@\" || exit 1" + (hook == "pre-push" || hook == "pre-receive" ? " (stdin must reach attest: save it first if the hook reads it too)" : ""))
             }
-            if existing == shim && !force { context.out.line("attest \(hook) hook already installed at \(path)"); return 0 }
+            if existing == shim && !force {
+                context.out.line("attest \(hook) hook already installed at \(path)")
+                if repo.isBare { try keepReflog(context, repo) }
+                return 0
+            }
             if existing != shim && !force {
                 throw .failed("\(path) is an attest shim calling another attest; rerun with --force to rewrite it")
             }
@@ -243,10 +265,29 @@ struct HookCommand: Command {
             guard rename(tmp, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch { throw .environment("cannot write \(path): \(error.localizedDescription)") }
         context.out.line("installed the attest \(hook) hook at \(path)")
+        if repo.isBare { try keepReflog(context, repo) }
         if let preCommit {
             context.err.line("note: this repository uses pre-commit (\(preCommit.path)): to give every clone the gate, add this under 'repos:' there, run 'attest hook uninstall' and then 'pre-commit install --hook-type pre-push':\n\(PreCommitFramework.snippet)")
         }
         return 0
+    }
+
+    /// A server keeps a reflog of every ref update (`core.logAllRefUpdates = always`; a bare
+    /// repository keeps none by default), so a rewrite refused or not leaves a trace; says how
+    /// to keep it for good and what else hardens the server (docs/server-hooks.md).
+    private func keepReflog(_ context: Context, _ repo: Repository) throws(AttestError) {
+        if repo.configString("core.logAllRefUpdates") != "always" {
+            do { try repo.setLocalConfig("core.logAllRefUpdates", "always") } catch {
+                throw .environment("cannot set core.logAllRefUpdates in \(repo.gitDir)/config: \(error.message); set it by hand: git --git-dir=\(repo.gitDir) config core.logAllRefUpdates always")
+            }
+            context.out.line("set core.logAllRefUpdates = always in \(repo.gitDir)/config: every ref update on this server is now kept in its reflog (git --git-dir=\(repo.gitDir) reflog show --date=iso main)")
+        }
+        if repo.configString("gc.reflogExpire") != "never" || repo.configString("gc.reflogExpireUnreachable") != "never" {
+            context.out.line("to keep the reflog for good (git gc expires it after 90 days): git --git-dir=\(repo.gitDir) config gc.reflogExpire never && git --git-dir=\(repo.gitDir) config gc.reflogExpireUnreachable never")
+        }
+        if repo.configString("receive.denyNonFastForwards") != "true" || repo.configString("receive.fsckObjects") != "true" {
+            context.out.line("to harden the server further (docs/server-hooks.md): git --git-dir=\(repo.gitDir) config receive.denyNonFastForwards true && git --git-dir=\(repo.gitDir) config receive.fsckObjects true")
+        }
     }
 
     /// When the pre-commit framework owns the pre-push hook (it generated the file, or its

@@ -152,7 +152,7 @@ struct SignCommand: Command {
 
         // The policy that will judge this sign-off: the one committed at its parent, tightened by
         // the working tree's and -c (SignoffRules.policyInForce), as verify and the hooks apply it.
-        let parentPolicy = try Policy(entries: try TrustedTime.entries(at: preflight.head, repository: repo) + context.overrides)
+        let parentPolicy = try SignoffInspector.parentPolicy(at: preflight.head, quarter: files.quarter, repository: repo, overrides: context.overrides)
         let policy = SignoffRules.policyInForce(parent: parentPolicy, own: files.policy)
         let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
         let evidenceCheck = Self.evidenceFolderExists(files.evidenceFolder) ? EvidenceFolder.check(files.evidenceFolder) : nil

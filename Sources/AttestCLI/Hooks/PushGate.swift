@@ -16,10 +16,12 @@ struct PushGate {
     let policy: Policy
     let now: Date
     let inspector: SignoffInspector
+    let policyFiles: PolicyFiles
 
     init(repository: Repository, policy: Policy, now: Date, allowedSigners: AllowedSigners?, gpgProgram: String) {
         self.repository = repository; self.policy = policy; self.now = now
         inspector = SignoffInspector(repository: repository, policy: policy, allowedSigners: allowedSigners, gpgProgram: gpgProgram)
+        policyFiles = PolicyFiles(repository: repository, overrides: [])
     }
 
     struct Rejection: Sendable {
@@ -47,6 +49,8 @@ struct PushGate {
         }
         var out = Outcome()
         var suspects: [ObjectID] = []
+        var changedTrees: [PushWalk.Commit] = []
+        var walked: [ObjectID] = []
         // The fast path reads each commit and root tree once and compares ids, as git rev-list
         // does: no re-hashing of each object read, no object cache. Everything judged below is
         // read with both back on.
@@ -54,18 +58,33 @@ struct PushGate {
         Repository.setObjectCaching(false)
         defer { Repository.setStrictHashVerification(true); Repository.setObjectCaching(true) }
         do {
-            var walk = try PushWalk(repository: repository, folder: policy.attestationFolder)
+            var walk = try PushWalk(repository: repository, folder: policy.attestationFolder,
+                                    policyPaths: [policy.allowedSignersFile, policy.tsaCAFile, policy.controlsFolder].filter { !$0.isEmpty })
             for c in try walk.run(tips: tips, hiding: hide) {
                 out.pushed += 1
+                walked.append(c.id)
                 if c.mentionsAttest { out.mentioningAttest.append(c.id) }
-                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
             throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
         }
         Repository.setStrictHashVerification(true)
         Repository.setObjectCaching(true)
+        // Every pushed commit that changes the policy (.attestconfig, the allowed signers, the
+        // TSA CA, the control files) is judged too. The walk compared root entries; the paths
+        // themselves are compared here, for those few commits only.
+        for c in changedTrees {
+            var touches = false
+            for p in c.parents where !touches && repository.contains(p) {
+                touches = try policyFiles.changesPolicy(c.id, parent: p)
+            }
+            if touches { suspects.append(c.id) }
+        }
         if suspects.isEmpty { return out }
+        // Newest first, as the walk found them.
+        let order = Dictionary(walked.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        suspects.sort { order[$0, default: 0] < order[$1, default: 0] }
         let tracker: FolderTracker
         do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
             throw .environment("cannot read the pushed commits: \(error.description); \(Self.unreadableRemedy)")
@@ -84,15 +103,32 @@ struct PushGate {
         var found: [RuleViolation] = []
         let isSignoff = SignoffClaim(message: raw.message) != nil
         let amends = SignoffClaim.amends(in: raw.message)
-        let changes: [FolderTracker.Change]
+        let changes: [(change: FolderTracker.Change, against: [ObjectID])]
         do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
-        for change in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
-            let signedBy = try history.signOffs(of: change.path, reachableFrom: raw.parents)
+        for (change, against) in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
+            // A change of what a sign-off signed: the file differs from a parent on the sign-off's
+            // line (the sign-off or a descendant of it), and no parent on that line has it as the
+            // commit does (a merge bringing an amendment in along the line is not a new change).
+            let signedBy = try history.signOffs(of: change.path, reachableFrom: raw.parents).filter { s in
+                let line = raw.parents.filter { repository.contains($0) && repository.isAncestor(s, of: $0) }
+                return line.contains(where: against.contains) && line.allSatisfy(against.contains)
+            }
             if let v = SignoffRules.amendment(path: change.path, deleted: change.kind == .deleted, signedBy: signedBy.map(\.hex), amends: amends) {
                 found.append(v)
             }
         }
-        if isSignoff {
+        // The policy by history: a weakening names itself; its date is not set back.
+        let policyChanges: [PolicyKeyChange]
+        do { policyChanges = try policyFiles.changes(id, parents: raw.parents) } catch {
+            if case .environment = error { throw error }
+            policyChanges = []
+            found.append(RuleViolation(rule: "policy-unreadable", message: error.description, remedy: "commit a .attestconfig that 'attest -c' accepts (see 'attest help config'), and an allowed-signers file in OpenSSH format", file: ".attestconfig"))
+        }
+        if let v = PolicyChanges.violation(PolicyChanges.unnamed(policyChanges, message: raw.message),
+                                           policy: (try? policyFiles.policy(at: id)) ?? policy) { found.append(v) }
+        // An amendment is judged like a sign-off, by the same judge: signature, window, and
+        // every trailer well formed, exactly once (it carries Attest-Amends besides them).
+        if isSignoff || amends != nil {
             // The policy in force when it was signed, tightened by the hook's own (a push is judged now).
             let inForce = SignoffRules.policyInForce(parent: try SignoffInspector.policyInForce(for: raw, repository: repository, overrides: []), own: policy)
             let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: nil), policy: inForce)
@@ -101,23 +137,36 @@ struct PushGate {
             if let v = SignoffRules.pushAge(committerDate: raw.committer.date, now: now, policy: policy) {
                 found.append(RuleViolation(rule: v.rule, message: v.message, remedy: v.remedy, file: file))
             }
-        } else if !changes.isEmpty, let v = SignoffRules.future(committerDate: raw.committer.date, now: now, policy: policy) {
-            found.append(RuleViolation(rule: v.rule, message: v.message, remedy: v.remedy, file: changes.first?.path))
+        } else if !changes.isEmpty || !policyChanges.isEmpty {
+            let file = changes.first?.change.path ?? ".attestconfig"
+            if let v = SignoffRules.future(committerDate: raw.committer.date, now: now, policy: policy) {
+                found.append(RuleViolation(rule: v.rule, message: v.message, remedy: v.remedy, file: file))
+            }
+            // A sign-off's own order is the judge's committer-order rule.
+            var parentDates: [Date] = []
+            for p in raw.parents where repository.contains(p) { parentDates.append(try inspector.commit(p).committer.date) }
+            if let v = PolicyChanges.committerOrder(committerDate: raw.committer.date, parentDates: parentDates) {
+                found.append(RuleViolation(rule: v.rule, message: v.message, remedy: v.remedy, file: file))
+            }
         }
         return found.map { Rejection(commit: id, violation: $0) }
     }
 
-    /// The files under the folder that this commit changes: against its only parent, or for a
-    /// merge, those that differ from every parent (a file taken unchanged from one side is not
-    /// a change of the merge, as `git log` sees it).
-    private func folderChanges(_ raw: RawCommit, tracker: FolderTracker) throws(GitError) -> [FolderTracker.Change] {
-        guard let first = raw.parents.first else { return try tracker.changes(from: nil, to: raw.id) }
-        var changes = try tracker.changes(from: repository.contains(first) ? first : nil, to: raw.id)
-        for p in raw.parents.dropFirst() where repository.contains(p) {
-            let other = Set(try tracker.changes(from: p, to: raw.id).map(\.path))
-            changes.removeAll { !other.contains($0.path) }
+    /// The files under the folder that this commit changes, each with the parents it differs
+    /// from. A merge changes a file against a parent even when it takes it unchanged from
+    /// another: what matters is the line of history a sign-off is on (audit's "changes the
+    /// line of"), so a merge that swaps a signed file for a side branch's is a change of it.
+    private func folderChanges(_ raw: RawCommit, tracker: FolderTracker) throws(GitError) -> [(change: FolderTracker.Change, against: [ObjectID])] {
+        guard !raw.parents.isEmpty else { return try tracker.changes(from: nil, to: raw.id).map { ($0, []) } }
+        var out: [(change: FolderTracker.Change, against: [ObjectID])] = []
+        for p in raw.parents {
+            let present = repository.contains(p)
+            for c in try tracker.changes(from: present ? p : nil, to: raw.id) {
+                if let i = out.firstIndex(where: { $0.change.path == c.path }) { if present { out[i].against.append(p) } }
+                else { out.append((c, present ? [p] : [])) }
+            }
         }
-        return changes
+        return out
     }
 
     /// What to do when a commit the gate must read is not there or not readable.

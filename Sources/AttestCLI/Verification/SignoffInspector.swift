@@ -85,12 +85,31 @@ struct SignoffInspector {
     }
 
     /// The policy that judges a sign-off commit (`SignoffRules.policyInForce`): `.attestconfig`
-    /// at its first parent, tightened by its own where stricter, each with `-c` on top.
+    /// at its first parent (`parentPolicy`), tightened by its own where stricter, each with `-c`
+    /// on top.
     static func policyInForce(for raw: RawCommit, repository: Repository, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
         let own = try Policy(entries: try TrustedTime.entries(at: raw.id, repository: repository) + overrides)
         guard let parent = raw.parents.first, repository.contains(parent) else { return own }
-        let before = try Policy(entries: try TrustedTime.entries(at: parent, repository: repository) + overrides)
+        let before = try parentPolicy(at: parent, quarter: SignoffClaim(message: raw.message)?.quarter, repository: repository, overrides: overrides)
         return SignoffRules.policyInForce(parent: before, own: own)
+    }
+
+    /// The policy at a sign-off's parent, as it applies to the quarter: a change made after the
+    /// quarter's window opened applies to it only where it is stricter (issue #15). The
+    /// baseline is the newest first-parent ancestor dated before the window opened (a date set
+    /// back is refused by the hooks and flagged by audit); `sign` asks the same of HEAD.
+    static func parentPolicy(at parent: ObjectID, quarter: Quarter?, repository: Repository, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
+        let before = try Policy(entries: try TrustedTime.entries(at: parent, repository: repository) + overrides)
+        guard let quarter else { return before }
+        let opens = Schedule(policy: before).window(for: quarter).opens
+        var b = parent, steps = 0
+        while steps < 100_000, let c = try? repository.rawCommit(b), c.committer.date >= opens {
+            guard let next = c.parents.first, repository.contains(next) else { break }
+            b = next; steps += 1
+        }
+        guard b != parent, let c = try? repository.rawCommit(b), c.committer.date < opens else { return before }
+        let baseline = try Policy(entries: try TrustedTime.entries(at: b, repository: repository) + overrides)
+        return PolicyChanges.tightened(before, by: baseline)
     }
 
     /// The allowed-signers file as committed in `commit` (nil commit: none).
