@@ -104,7 +104,10 @@ struct SignCommand: Command {
         let now = Date(timeIntervalSince1970: context.now.timeIntervalSince1970.rounded(.down))
         let files = try QuarterFiles(context: context, quarter: quarter, evidence: evidence)
         let repo = files.repository
-        var preflight = try repo.signoffPreflight()
+        // Temporary folders a killed run left (TempFolders), then the repository's state.
+        let scratch = TempFolders.repositoryBase(gitDir: repo.gitDir)
+        TempFolders.sweep(scratch)
+        var preflight = try repo.signoffPreflight(watching: [files.documentPath])
 
         guard let bytes = FileManager.default.contents(atPath: files.documentFullPath) else {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
@@ -182,7 +185,7 @@ struct SignCommand: Command {
         let env = context.environment
         let signer: ((Data) throws(AttestError) -> String)? = signing.enabled
             ? { (payload: Data) throws(AttestError) -> String in
-                try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env)
+                try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env, scratch: scratch)
             } : nil
 
         // Trusted time (docs/tsa.md): the token for the commit-to-be, before anything is written.

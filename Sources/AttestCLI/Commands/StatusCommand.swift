@@ -30,6 +30,10 @@ struct StatusCommand: Command {
       --check   for cron and CI: print only the quarters that need action (due-soon, overdue,
                 or a sign-off that breaks a rule) and exit 1 when there is one
 
+    A stale lock (.git/index.lock, .git/refs/heads/BRANCH.lock) or a signed file whose index
+    entry is behind HEAD (a crash mid-sign) comes first, as 'interrupted: ...' with the one
+    command that mends it; it needs action (--check exits 1; --json 'interrupted').
+
     Exit codes: 0 printed (with --check: nothing needs action); 1 with --check, a quarter needs
     action; 2 bad policy value.
 
@@ -72,7 +76,12 @@ struct StatusCommand: Command {
             return Row(window: w, state: state, found: found,
                        next: Self.nextCommand(w, state, found, now: now, policy: policy, root: root, branch: lookup.branch))
         }
-        let needsAction = rows.contains(where: \.needsAction)
+        // A crash mid-sign (or a killed git command): stale locks, a signed file whose index
+        // entry is behind HEAD (docs/status.md, "After a crash").
+        let interrupted = (try? context.repository())?
+            .interruptedState(watching: rows.map { "\(policy.attestationFolder)/\($0.window.quarter).md" })
+            .flatMap { $0.isEmpty ? nil : $0 }
+        let needsAction = rows.contains(where: \.needsAction) || interrupted != nil
 
         if json {
             func obj(_ w: Window) -> [String: Any] {
@@ -89,11 +98,13 @@ struct StatusCommand: Command {
                 "schemaVersion": 1, "now": UTC.iso(now), "warnDays": policy.statusWarnDays,
                 "open": open.map(obj) ?? NSNull(), "next": obj(next), "last": obj(last),
                 "quarters": quarters, "check": needsAction,
+                "interrupted": interrupted.map { ["locks": $0.locks, "behind": $0.behind, "message": $0.message(), "command": $0.command()] as Any } ?? NSNull(),
             ]))
             return check && needsAction ? 1 : 0
         }
 
         let out = context.out
+        if let interrupted { out.line(out.styled("interrupted", .red) + ": \(interrupted.message())") }
         if check {
             for r in rows where r.needsAction { out.line("\(r.window.quarter) \(r.state.rawValue): \(Self.describe(r, now: now)); next: \(r.next)") }
             return needsAction ? 1 : 0
