@@ -23,7 +23,13 @@ public enum TempFolders {
             throw .environment("cannot create the temporary folder \(base): \(String(cString: strerror(errno)))")
         }
         var template = Array("\(base)/\(label).\(getpid()).XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
+        var made = mkdtemp(&template)
+        if made == nil && errno == ENOENT { // another run removed the empty base meanwhile
+            mkdir(base, 0o700)
+            template = Array("\(base)/\(label).\(getpid()).XXXXXX".utf8CString)
+            made = mkdtemp(&template)
+        }
+        guard let made else {
             throw .environment("cannot create a temporary folder in \(base): \(String(cString: strerror(errno)))")
         }
         let path = String(cString: made)

@@ -31,7 +31,7 @@ import Glibc
         _ = FileManager.default.createFile(atPath: wrapper, contents: Data("""
         #!/bin/sh
         # Signs as ssh-keygen does, slowly; touches the marker when the signature is made.
-        sleep 0.15
+        sleep 0.05
         ssh-keygen "$@"
         rc=$?
         : > '\(marker)'
@@ -196,8 +196,10 @@ import Glibc
                 } else {
                     #expect(c.git(["diff", "--cached", "--quiet", "HEAD"], check: false).status == 0, "kill \(i): mended")
                 }
-                let after = c.attest(["status"], at: "2026-10-03 12:05:00")
-                #expect(!after.stdout.contains("interrupted"), "kill \(i): \(after)")
+                if outcomes[outcome, default: 0] <= 3 { // status once more, for the first few of each kind
+                    let after = c.attest(["status"], at: "2026-10-03 12:05:00")
+                    #expect(!after.stdout.contains("interrupted"), "kill \(i): \(after)")
+                }
             }
         }
         print("kill loop outcomes: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
