@@ -93,17 +93,23 @@ public final class Connection: @unchecked Sendable {
         let how = uri
             ? "write postgresql://user:password@host:port/dbname with the password percent-encoded (/ as %2F, @ as %40, : as %3A, % as %25)"
             : "write keyword=value pairs separated by spaces, quoting a value that holds spaces or quotes (password='it\\'s')"
-        return "the connection string does not parse (\(kind)); it is not shown, since it may hold a password: \(how)"
+        return "the connection string does not parse: \(kind). It is not shown, since it may hold a password; \(how)"
     }
 
-    /// libpq's message with every value the connection string set replaced by `<keyword>`,
-    /// longest first (a value of one or two characters, which cannot hide a password's half,
-    /// is left unless it is the password).
+    /// libpq's message with every value the connection string set replaced by `<keyword>`: the
+    /// value, and each piece of it libpq or the server may quote alone (a host of a
+    /// comma-separated list, a word of `options`, `key=value` halves), longest first. Pieces of
+    /// one or two characters, which cannot hide a password's half, are left, unless they are
+    /// the password.
     static func withoutValues(_ message: String, _ given: [(keyword: String, value: String)]) -> String {
+        var pieces: [(text: String, keyword: String)] = []
+        for (keyword, value) in given where !value.isEmpty {
+            if keyword == "password" || value.count >= 3 { pieces.append((value, keyword)) }
+            for part in value.split(whereSeparator: { ", \t\n=:;".contains($0) }) where part.count >= 3 { pieces.append((String(part), keyword)) }
+        }
         var s = message
-        for (keyword, value) in given.sorted(by: { $0.value.count > $1.value.count })
-        where value.count >= 3 || (keyword == "password" && !value.isEmpty) {
-            s = s.replacingOccurrences(of: value, with: "<\(keyword)>")
+        for p in pieces.sorted(by: { $0.text.count > $1.text.count }) {
+            s = s.replacingOccurrences(of: p.text, with: "<\(p.keyword)>")
         }
         return s
     }

@@ -176,14 +176,16 @@ struct CollectCommand: Command {
         folder = ([real(folder)] + tail).joined(separator: "/")
         guard folder.hasPrefix(top + "/") else { return nil } // outside the working tree: nothing for git to commit
         let relative = String(folder.dropFirst(top.count + 1))
+        let root = evidenceRoot.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        // The folder the .gitignore line covers: the evidence root, or the --out folder.
+        let scope = relative == root || relative.hasPrefix(root + "/") ? root : relative
         let tracked: String?
-        do { tracked = try repo.trackedFile(under: relative) } catch { throw .environment("cannot read the index: \(error.message)") }
+        do { tracked = try repo.trackedFile(under: scope) } catch { throw .environment("cannot read the index: \(error.message)") }
         if let tracked {
-            throw .failed("git tracks \(tracked) in the evidence folder \(relative): evidence holds personal data and stays out of git. Untrack it with 'git rm -r --cached \(relative)' and commit (it stays in earlier commits: ask whoever owns the repository whether history must be rewritten); nothing was collected")
+            throw .failed("git tracks \(tracked) in the evidence folder \(scope): evidence holds personal data and stays out of git. Untrack it with 'git rm -r --cached \(scope)' and commit (it stays in earlier commits: ask whoever owns the repository whether history must be rewritten); nothing was collected")
         }
         if try isIgnored(relative, repo: repo) { return nil }
-        let root = evidenceRoot.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        return (relative == root || relative.hasPrefix(root + "/") ? "/\(root)/" : "/\(relative)/", relative, top)
+        return ("/\(scope)/", relative, top)
     }
 
     static func isIgnored(_ relative: String, repo: Repository) throws(AttestError) -> Bool {
