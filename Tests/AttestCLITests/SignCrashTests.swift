@@ -16,7 +16,7 @@ import Glibc
     /// A rendered quarter on top of a 60,000-file commit (made with git fast-import: one blob,
     /// 240 folders of 250 files; the index is read into place with read-tree, the working tree
     /// holds only the compliance files), signed over SSH through a slow `gpg.ssh.program`.
-    static func bigRepo(_ label: String, files: Int = 60_000) -> (ComplianceRepo, wrapper: String, marker: String) {
+    static func bigRepo(_ label: String, files: Int = 60_000, whileSigning: String = "") -> (ComplianceRepo, wrapper: String, marker: String) {
         let c = ComplianceRepo(label)
         c.evidence()
         var stream = "blob\nmark :1\ndata 6\nfiller\ncommit refs/heads/main\nmark :2\ncommitter Olive Operator <olive@example.com> 1788000000 +0000\ndata 13\nbulk content\nfrom \(c.head())\n"
@@ -31,6 +31,7 @@ import Glibc
         _ = FileManager.default.createFile(atPath: wrapper, contents: Data("""
         #!/bin/sh
         # Signs as ssh-keygen does, slowly; touches the marker when the signature is made.
+        \(whileSigning)
         sleep 0.05
         ssh-keygen "$@"
         rc=$?
@@ -216,5 +217,104 @@ import Glibc
         #expect(final.status == 0, "\(final)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).isEmpty)
         #expect(c.git(["status", "--porcelain", "--", Self.doc]).stdout.isEmpty)
+    }
+
+    /// A rendered quarter in a small repository.
+    static func rendered(_ label: String) -> ComplianceRepo {
+        let c = ComplianceRepo(label)
+        c.evidence()
+        #expect(c.attest(["render", "--quarter", "2026-Q4"], at: "2026-10-02 09:30:00").status == 0)
+        return c
+    }
+
+    /// A stale `refs/heads/main.lock` is named, with the command, never "main moved (it was X,
+    /// it is now X)": found by the preflight, and when it appears while sign works (made by
+    /// the signing program), refused at the compare-and-swap with the index lock released.
+    @Test func staleRefLockIsNamedWithItsCommand() throws {
+        let c = Self.rendered("signcrash-reflock")
+        let lock = c.path + "/.git/refs/heads/main.lock"
+        _ = FileManager.default.createFile(atPath: lock, contents: Data())
+        let head = c.head()
+        let r = c.attest(["sign", "--quarter", "2026-Q4"], at: Self.signAt)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains(".git/refs/heads/main.lock exists") && r.stderr.contains("mend it with: rm -f .git/refs/heads/main.lock\n"), "\(r)")
+        #expect(!r.stderr.contains("moved while"), "\(r)")
+        let status = c.attest(["status", "--check"], at: Self.signAt)
+        #expect(status.status == 1 && status.stdout.contains("interrupted: .git/refs/heads/main.lock exists"), "\(status)")
+        unlink(lock)
+
+        let key = SignoffFixture.sshKey(in: c.repo)
+        let wrapper = c.repo.home + "/locking-ssh-keygen"
+        _ = FileManager.default.createFile(atPath: wrapper, contents: Data("#!/bin/sh\n: > '\(lock)'\nexec ssh-keygen \"$@\"\n".utf8), attributes: [.posixPermissions: 0o755])
+        c.git(["config", "gpg.format", "ssh"]); c.git(["config", "user.signingKey", key]); c.git(["config", "commit.gpgSign", "true"])
+        c.git(["config", "gpg.ssh.program", wrapper])
+        let index = try Data(contentsOf: URL(fileURLWithPath: c.path + "/.git/index"))
+        let during = c.attest(["sign", "--quarter", "2026-Q4"], at: Self.signAt)
+        #expect(during.status == 1, "\(during)")
+        #expect(during.stderr.contains("refs/heads/main.lock exists: a git command is moving main, or one was killed") && during.stderr.contains("rm -f /"), "\(during)")
+        #expect(!during.stderr.contains("moved while"), "\(during)")
+        #expect(c.head() == head)
+        #expect(!Self.exists(c.path + "/.git/index.lock"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: c.path + "/.git/index")) == index)
+    }
+
+    /// What the old publishing order left after a kill (the branch moved, the index not): the
+    /// signed file staged for deletion, or staged at its older version. Status (also --check
+    /// and --json), verify and sign say so with the one command; the command mends it.
+    @Test func signedFileBehindTheIndexIsNamedWithItsCommand() throws {
+        let c = Self.rendered("signcrash-behind")
+        #expect(c.attest(["sign", "--quarter", "2026-Q4"], at: Self.signAt).status == 0)
+        c.git(["rm", "-q", "--cached", Self.doc])
+        let status = c.attest(["status"], at: "2026-10-04 00:00:00")
+        #expect(status.stdout.contains("interrupted: the index is behind HEAD for \(Self.doc)") && status.stdout.contains("mend it with: git reset -q -- \(Self.doc)\n"), "\(status)")
+        #expect(c.attest(["status", "--check"], at: "2026-10-04 00:00:00").status == 1)
+        let json = c.attest(["status", "--json"], at: "2026-10-04 00:00:00")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let interrupted = try #require(obj["interrupted"] as? [String: Any])
+        #expect(interrupted["command"] as? String == "git reset -q -- \(Self.doc)")
+        #expect(interrupted["behind"] as? [String] == [Self.doc])
+        let verify = c.attest(["verify"], at: "2026-10-04 00:00:00")
+        #expect(verify.status == 0 && verify.stderr.contains("warning: the index is behind HEAD for \(Self.doc)"), "\(verify)")
+        let amend = c.attest(["sign", "--quarter", "2026-Q4", "--amends", "typo"], at: "2026-10-04 00:00:00")
+        #expect(amend.status == 1 && amend.stderr.contains("mend it with: git reset -q -- \(Self.doc)"), "\(amend)")
+
+        let mend = run("/bin/sh", ["-c", "git reset -q -- \(Self.doc)"], cwd: c.path, environment: c.repo.environment)
+        #expect(mend.status == 0)
+        #expect(c.git(["status", "--porcelain", "--", Self.doc]).stdout.isEmpty)
+        #expect(!c.attest(["status"], at: "2026-10-04 00:00:00").stdout.contains("interrupted"))
+
+        // Staged at the version before the sign-off, the working file HEAD's: behind as well.
+        let signed = try String(contentsOfFile: c.path + "/" + Self.doc, encoding: .utf8)
+        c.write(Self.doc, signed + "older\n")
+        c.git(["add", Self.doc])
+        c.write(Self.doc, signed)
+        #expect(c.attest(["status"], at: "2026-10-04 00:00:00").stdout.contains("mend it with: git reset -q -- \(Self.doc)"))
+        // An edit staged on purpose (the working file differs too) is not a crash.
+        c.write(Self.doc, signed + "an amendment in progress\n")
+        c.git(["add", Self.doc])
+        #expect(!c.attest(["status"], at: "2026-10-04 00:00:00").stdout.contains("interrupted"))
+    }
+
+    /// A `git add` that runs while sign publishes (on a 60,000-file repository, started by the
+    /// signing program the moment `index.lock` appears) fails on the lock, loudly, instead of
+    /// being read before sign's index update and silently undone by it; run again afterwards,
+    /// it succeeds and both the sign-off and the added file are in the index.
+    @Test func concurrentGitAddIsNotUndone() throws {
+        let (c, _, _) = Self.bigRepo("signcrash-add", whileSigning: """
+        ( i=0; while [ ! -e .git/index.lock ] && [ $i -lt 3000000 ]; do i=$((i+1)); done
+          git add extra.txt 2> "$HOME/add-error"; echo $? > "$HOME/add-status" ) </dev/null >/dev/null 2>&1 &
+        """)
+        c.write("extra.txt", "staged while signing\n")
+        let r = c.attest(["sign", "--quarter", "2026-Q4"], at: Self.signAt)
+        #expect(r.status == 0, "\(r)")
+        let status = c.repo.home + "/add-status"
+        for _ in 0..<500 where !Self.exists(status) { usleep(20_000) }
+        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let error = (try? String(contentsOfFile: c.repo.home + "/add-error", encoding: .utf8)) ?? ""
+        #expect(code == "128" && error.contains("index.lock': File exists"), "git add while sign held the lock: exit \(code ?? "?"), \(error)")
+        #expect(c.git(["diff", "--cached", "--quiet", "HEAD"], check: false).status == 0)
+        c.git(["add", "extra.txt"])
+        #expect(c.git(["diff", "--cached", "--name-only", "HEAD"]).stdout == "extra.txt\n")
+        #expect(c.git(["diff", "--quiet", "HEAD", "--", Self.doc], check: false).status == 0)
     }
 }
