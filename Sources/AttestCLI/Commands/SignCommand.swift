@@ -14,8 +14,9 @@ struct SignCommand: Command {
     whatever else is staged stays staged), message 'ops(compliance): QN YYYY SOC-2 attestation
     sign-off' with the Attest-* trailers, author and committer the git identity at the system
     clock's time, signed as 'git commit -S' would when commit.gpgSign is true (gpg.format,
-    user.signingKey, gpg.program, gpg.ssh.program). The branch is moved only if nothing else
-    moved it meanwhile.
+    user.signingKey, gpg.program, gpg.ssh.program). The index entry is written first, under
+    index.lock held from read to write, then the branch is moved only if nothing else moved it
+    meanwhile, then the lock is committed: a kill leaves the old state or the new commit.
 
     Checked before anything is written, each refusal saying what to do:
       - the file parses (docs/attestation-log/README.md), its Quarter matches its name and its
@@ -26,7 +27,9 @@ struct SignCommand: Command {
       - the window: before it opens, always refused; after the hard close, refused unless
         --late --reason TEXT (recorded as Attest-Late, never reported as on time);
       - the file changed since HEAD; no sign-off for the quarter on the branch yet (unless
-        --amends); HEAD on a branch; no merge or rebase in progress; no .git/index.lock;
+        --amends); HEAD on a branch; no merge or rebase in progress; no stale lock
+        (.git/index.lock, .git/refs/heads/BRANCH.lock) and the file not behind HEAD in the
+        index, each named with the one command that mends it (docs/sign.md, After a crash);
       - every rule of 'attest verify' and the push hooks (docs/verify.md), on the commit about
         to be written: first on a draft (before the TSA and the key are asked), then on the
         signed, stamped commit object itself, under the policy in force at HEAD (tightened by
