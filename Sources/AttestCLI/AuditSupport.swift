@@ -36,10 +36,13 @@ enum EvidenceScan {
 }
 
 /// Writes a file through a temporary file in the same folder and a rename: never half-written.
+/// The file is created with `mode` (0644 for a report; 0600 for one holding personal data,
+/// docs/audit.md and docs/export.md), whatever the umask lets through beyond it: the umask can
+/// only take permissions away (under umask 000 an audit report is 0644, never 0666).
 enum AtomicFile {
-    static func write(_ text: String, to path: String) throws(AttestError) { try write(Data(text.utf8), to: path) }
+    static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(AttestError) { try write(Data(text.utf8), to: path, mode: mode) }
 
-    static func write(_ bytes: Data, to path: String) throws(AttestError) {
+    static func write(_ bytes: Data, to path: String, mode: mode_t = 0o644) throws(AttestError) {
         // Not a regular file (/dev/null, /dev/stdout, a pipe): write through it, never replace it.
         var st = stat()
         if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
@@ -50,16 +53,29 @@ enum AtomicFile {
         }
         let dir = (path as NSString).deletingLastPathComponent
         let tmp = (dir.isEmpty ? "." : dir) + "/.\((path as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp"
-        do {
-            try bytes.write(to: URL(fileURLWithPath: tmp))
-            guard rename(tmp, path) == 0 else {
-                let e = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: tmp)
-                throw AttestError.environment("cannot write \(path): \(e)")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw .environment("cannot write \(path): \(String(cString: strerror(errno))); check the folder exists and is writable")
+        }
+        let ok: Bool = bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
             }
-        } catch let e as AttestError { throw e } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw .environment("cannot write \(path): \(error.localizedDescription); check the folder exists and is writable")
+            return true
+        }
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        guard ok else {
+            unlink(tmp)
+            throw .environment("cannot write \(path): \(reason)")
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = String(cString: strerror(errno))
+            unlink(tmp)
+            throw .environment("cannot write \(path): \(e)")
         }
     }
 }

@@ -8,11 +8,14 @@ import Glibc
 /// Writes a quarter's evidence folder so that it proves itself: the seven step files,
 /// `results.json` and `SHA256SUMS` (`sha256sum -c` format, covering the other eight files).
 ///
-/// Nothing is half-written: everything goes into a fresh temporary folder beside the target
-/// (`.<name>.tmp-XXXXXX`, mode 0700, files 0600, each fsynced), which is then renamed into
+/// Nothing is half-written: everything goes into a fresh temporary folder in the evidence
+/// root's one place for them (`<root>/.attest-tmp/<name>.<pid>.XXXXXX`, TempFolders; mode
+/// 0700, files 0600, each fsynced), which is then renamed into
 /// place with `renameat2(RENAME_NOREPLACE)`. An existing folder is refused unless `force`, which
 /// swaps the new folder in with `renameat2(RENAME_EXCHANGE)` — one atomic step — and then
 /// removes the old one. On failure the temporary folder is removed and the target is untouched.
+/// A run that is killed leaves its temporary folder (after an exchange, holding the old
+/// evidence); the next run removes it (`TempFolders.sweep`).
 public enum EvidenceFolderWriter {
     public static let sumsFile = "SHA256SUMS"
     public static let resultsFile = "results.json"
@@ -29,14 +32,15 @@ public enum EvidenceFolderWriter {
         do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
             throw .environment("cannot create \(parent): \(error.localizedDescription)")
         }
-        var template = Array((parent + "/." + name + ".tmp-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw .environment("cannot create a temporary folder in \(parent): \(String(cString: strerror(errno)))")
-        }
-        let tmp = String(cString: made)
+        let scratch = TempFolders.evidenceBase(root: parent)
+        TempFolders.sweep(scratch)
+        sweepLegacy(parent)
+        let tmp = try TempFolders.make(in: scratch, label: name.replacingOccurrences(of: ".", with: "_"))
         var keepTmp = false
-        defer { if !keepTmp { try? FileManager.default.removeItem(atPath: tmp) } }
-        chmod(tmp, 0o700)
+        defer {
+            if !keepTmp { try? FileManager.default.removeItem(atPath: tmp) }
+            rmdir(scratch) // only when empty: no other run is using it
+        }
 
         // Files are written first and fsynced together at the end: one journal commit carries
         // them all, instead of one commit per file.
@@ -96,6 +100,17 @@ public enum EvidenceFolderWriter {
         }
         syncPath(parent)
         return results
+    }
+
+    /// Temporary folders of earlier versions (`.<name>.tmp-XXXXXX` beside the target), removed
+    /// once they are an hour old: they name no process, so a younger one may still be in use.
+    static func sweepLegacy(_ parent: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names where name.hasPrefix(".") && name.range(of: #"^\..+\.tmp-[A-Za-z0-9]{6}$"#, options: .regularExpression) != nil {
+            var st = stat()
+            guard lstat(parent + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, time(nil) - st.st_mtim.tv_sec > 3600 else { continue }
+            try? FileManager.default.removeItem(atPath: parent + "/" + name)
+        }
     }
 
     static func exists(_ path: String) -> Bool {

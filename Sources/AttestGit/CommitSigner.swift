@@ -57,12 +57,13 @@ extension Repository {
 public enum CommitSigner {
     /// The armored signature of `payload`, without its trailing newline (libgit2 1.5.1 adds
     /// its own when it writes the `gpgsig` header). `committer` (`Name <email>`) is gpg's key
-    /// when `user.signingKey` is unset, as in git.
+    /// when `user.signingKey` is unset, as in git. `scratch` is the place for the temporary
+    /// folder ssh-keygen signs in (TempFolders; `<git dir>/attest-tmp`), swept by the next run.
     public static func sign(_ payload: Data, config: SigningConfig, committer: String,
-                            environment: [String: String]? = nil) throws(AttestError) -> String {
+                            environment: [String: String]? = nil, scratch: String? = nil) throws(AttestError) -> String {
         let signature: String
         switch config.format {
-        case .ssh: signature = try signSSH(payload, config: config, environment: environment)
+        case .ssh: signature = try signSSH(payload, config: config, environment: environment, scratch: scratch)
         case .openpgp, .x509: signature = try signGPG(payload, config: config, committer: committer, environment: environment)
         }
         var s = signature
@@ -80,7 +81,7 @@ public enum CommitSigner {
         return r.stdoutText
     }
 
-    static func signSSH(_ payload: Data, config: SigningConfig, environment: [String: String]?) throws(AttestError) -> String {
+    static func signSSH(_ payload: Data, config: SigningConfig, environment: [String: String]?, scratch: String?) throws(AttestError) -> String {
         let home = environment?["HOME"] ?? ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         var key = config.key
         if key == nil, let command = config.defaultKeyCommand, !command.isEmpty {
@@ -94,10 +95,9 @@ public enum CommitSigner {
         guard var signingKey = key else {
             throw .environment("commit.gpgSign is true and gpg.format is ssh, but user.signingKey is not set; run 'git config user.signingKey ~/.ssh/id_ed25519.pub'")
         }
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("attest-sign-\(UUID().uuidString)")
-        do { try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700]) } catch {
-            throw .environment("cannot create a temporary folder for signing: \(error.localizedDescription)")
-        }
+        let base = scratch ?? FileManager.default.temporaryDirectory.path + "/attest-tmp-\(getuid())"
+        TempFolders.sweep(base)
+        let tmp = URL(fileURLWithPath: try TempFolders.make(in: base, label: "attest-sign"))
         defer { try? FileManager.default.removeItem(at: tmp) }
         var literal = false
         var keyFile: String

@@ -1,5 +1,8 @@
 import Foundation
 import AttestCore
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CGit2
 
 /// What `attest sign` learned of the repository before doing anything: the branch `HEAD` is on
@@ -35,9 +38,10 @@ public struct PushState: Sendable {
 
 extension Repository {
     /// The refusals that need no document: a bare repository, an unborn or detached `HEAD`, a
-    /// merge, rebase, cherry-pick, revert or bisect in progress, and `index.lock` present.
-    /// Each message says what to do.
-    public func signoffPreflight() throws(AttestError) -> SignoffPreflight {
+    /// merge, rebase, cherry-pick, revert or bisect in progress, a stale lock (`index.lock`,
+    /// `refs/heads/<branch>.lock`) or a file of `watching` whose index entry is behind HEAD
+    /// (InterruptedState). Each message says what to do.
+    public func signoffPreflight(watching: [String] = []) throws(AttestError) -> SignoffPreflight {
         guard !isBare, workdir != nil else { throw .environment("this is a bare repository; run attest sign in a working tree") }
         let state = git_repository_state(pointer)
         if state != GIT_REPOSITORY_STATE_NONE.rawValue {
@@ -46,8 +50,8 @@ extension Repository {
         if git_repository_head_detached(pointer) == 1 {
             throw .failed("HEAD is detached; check out the branch the sign-off belongs on (git switch main) and run attest sign again")
         }
-        if FileManager.default.fileExists(atPath: gitDir + "/index.lock") {
-            throw .failed("\(gitDir)/index.lock exists: another git process is running, or one crashed; wait for it, or remove the file if no git command is running")
+        if let state = interruptedState(watching: watching), !state.isEmpty {
+            throw .failed("cannot sign: \(state.message())")
         }
         var ref: OpaquePointer?
         do { try check(git_reference_lookup(&ref, pointer, "HEAD"), "read HEAD") } catch {
@@ -183,41 +187,132 @@ extension Repository {
         }
     }
 
-    /// Moves the branch from `preflight.head` to the sign-off commit by compare-and-swap, and sets
-    /// the index entry of its file to the committed blob with the working file's stat data, so
-    /// `git status` shows it clean. Other index entries (whatever else is staged) are left alone.
+    /// Publishes the sign-off, index first and ref second, so that a kill at any instant leaves
+    /// either the old state or the new commit with a consistent index (docs/sign.md, "After a
+    /// crash"):
+    ///  1. the validation files (if any) are written to the working tree;
+    ///  2. `index.lock` is created (`O_EXCL`) and held across the read-modify-write: the index
+    ///     is read under it, the file's entry set to the committed blob with the working file's
+    ///     stat data (other entries, whatever else is staged, left alone), and the new index
+    ///     written into the lock and fsynced; a concurrent `git add` fails on the lock instead
+    ///     of being undone;
+    ///  3. the branch is moved from `preflight.head` by compare-and-swap;
+    ///  4. the lock is committed (renamed over `index`).
+    /// A kill before 3 leaves HEAD and the index as they were (and `index.lock`, which sign,
+    /// status and verify name with the command that removes it); a kill between 3 and 4 leaves
+    /// the new index complete in the lock, mended by the same command.
     ///
-    /// Refused, with nothing moved: the branch no longer at `preflight.head` (another commit came
-    /// in: run sign again).
+    /// Refused, with nothing moved and the lock released: the branch no longer at
+    /// `preflight.head` (another commit came in: run sign again), or its ref locked.
+    /// The index is built in a temporary folder in `<git dir>/attest-tmp` (TempFolders).
     public func publishSignoff(_ s: UnpublishedSignoff) throws(AttestError) {
         let preflight = s.preflight
-        var headOID = (preflight.replaces ?? preflight.head).oid
-        var commitID = s.id.oid
-        var ref: OpaquePointer?
-        let moved = git_reference_create_matching(&ref, pointer, preflight.branch, &commitID, 1, &headOID, "commit: \(s.subject)")
-        if moved == GIT_EMODIFIED.rawValue || moved == GIT_ELOCKED.rawValue || moved == GIT_EEXISTS.rawValue {
-            let now = (try? resolveCommit(preflight.branch))?.short ?? "another commit"
-            throw .failed("\(preflight.branchName) moved while attest sign was working (it was \((preflight.replaces ?? preflight.head).short), it is now \(now)): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
-        }
-        do { try check(moved, "move \(preflight.branch) to the sign-off commit") } catch { throw .environment("git: \(error.description)") }
-        git_reference_free(ref)
-
+        let scratch = try TempFolders.make(in: TempFolders.repositoryBase(gitDir: gitDir), label: "attest-sign")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let workdir = self.workdir ?? ""
+        var entries: [(path: String, blob: git_oid, mode: git_filemode_t)] = []
         do {
             for f in s.validationFiles {
-                let full = (workdir ?? "") + "/" + f.path
+                let full = workdir + "/" + f.path
                 try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try f.contents.write(to: URL(fileURLWithPath: full))
                 var id = git_oid()
                 let rc = f.contents.withUnsafeBytes { p in git_blob_create_from_buffer(&id, pointer, p.baseAddress, p.count) }
                 try check(rc, "write \(f.path) into the object store")
-                try updateIndexEntry(path: f.path, blob: id, mode: GIT_FILEMODE_BLOB)
+                entries.append((f.path, id, GIT_FILEMODE_BLOB))
             }
         } catch {
-            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but its validation files could not be written to the working tree and the index (\(error)); run 'git checkout HEAD -- \(((s.validationFiles.first?.path ?? "") as NSString).deletingLastPathComponent)'")
+            throw .environment("the validation files of the sign-off could not be written to the working tree (\(error)); nothing was signed: check the folder \(((s.validationFiles.first?.path ?? "") as NSString).deletingLastPathComponent) and run attest sign again")
         }
-        let mode = s.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
-        do { try updateIndexEntry(path: s.path, blob: s.blob.oid, mode: mode) } catch {
-            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but the index entry of \(s.path) could not be updated (\(error)); run 'git reset -q -- \(s.path)' so git status shows it clean")
+        entries.append((s.path, s.blob.oid, s.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
+
+        let lockPath = gitDir + "/index.lock"
+        let lock = Glibc.open(lockPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard lock >= 0 else {
+            if errno == EEXIST, let state = interruptedState(watching: [s.path]) {
+                throw .failed("nothing was signed: \(state.message())")
+            }
+            throw .environment("cannot create \(lockPath): \(String(cString: strerror(errno))); nothing was signed")
+        }
+        var committed = false
+        defer {
+            close(lock)
+            if !committed { unlink(lockPath) }
+        }
+        do {
+            try writeIndex(into: lock, lockPath: lockPath, entries: entries, scratch: scratch)
+        } catch {
+            throw .environment("cannot write the index (\(error)); nothing was signed")
+        }
+
+        var headOID = (preflight.replaces ?? preflight.head).oid
+        var commitID = s.id.oid
+        var ref: OpaquePointer?
+        let moved = git_reference_create_matching(&ref, pointer, preflight.branch, &commitID, 1, &headOID, "commit: \(s.subject)")
+        if moved == GIT_ELOCKED.rawValue {
+            throw .failed("nothing was signed: \(commonDir)/\(preflight.branch).lock exists: a git command is moving \(preflight.branchName), or one was killed (\(preflight.branchName) is at \((try? resolveCommit(preflight.branch))?.short ?? "?")). If no git command is running, remove it with: rm -f \(commonDir)/\(preflight.branch).lock, then run attest sign again")
+        }
+        if moved == GIT_EMODIFIED.rawValue || moved == GIT_EEXISTS.rawValue {
+            let now = (try? resolveCommit(preflight.branch))?.short ?? "another commit"
+            throw .failed("\(preflight.branchName) moved while attest sign was working (it was \((preflight.replaces ?? preflight.head).short), it is now \(now)): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
+        }
+        do { try check(moved, "move \(preflight.branch) to the sign-off commit") } catch { throw .environment("git: \(error.description); nothing was signed") }
+        git_reference_free(ref)
+
+        guard rename(lockPath, gitDir + "/index") == 0 else {
+            let reason = String(cString: strerror(errno))
+            committed = true // the lock holds the new index: leave it for the command below
+            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but the index could not be put in place (\(reason)); run: rm -f \(lockPath) && git reset -q -- \(entries.map(\.path).joined(separator: " "))")
+        }
+        committed = true
+        let dir = Glibc.open(gitDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    /// The index with `entries` set, written into the held lock (`fd`) and fsynced: the index
+    /// is copied into `scratch`, changed there by libgit2 (which keeps every other entry and
+    /// the extensions it knows), and its bytes written to the lock.
+    private func writeIndex(into fd: Int32, lockPath: String, entries: [(path: String, blob: git_oid, mode: git_filemode_t)],
+                            scratch: String) throws {
+        let copy = scratch + "/index"
+        let current = gitDir + "/index"
+        if FileManager.default.fileExists(atPath: current) {
+            try FileManager.default.copyItem(atPath: current, toPath: copy)
+        }
+        var index: OpaquePointer?
+        try check(git_index_open(&index, copy), "read the index")
+        defer { git_index_free(index) }
+        let workdir = self.workdir ?? ""
+        for e in entries { try setEntry(index, path: e.path, blob: e.blob, mode: e.mode, full: workdir + "/" + e.path) }
+        try check(git_index_write(index), "write the new index")
+        guard let bytes = FileManager.default.contents(atPath: copy) else { throw GitError(operation: "read \(copy)", code: -1, message: "cannot read") }
+        let ok: Bool = bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return fsync(fd) == 0
+        }
+        guard ok else { throw GitError(operation: "write \(lockPath)", code: -1, message: String(cString: strerror(errno))) }
+    }
+
+    /// Sets one index entry to `blob`, with the working file's stat data.
+    private func setEntry(_ index: OpaquePointer?, path: String, blob: git_oid, mode: git_filemode_t, full: String) throws {
+        var st = stat()
+        try path.withCString { cpath in
+            var e = git_index_entry()
+            e.id = blob
+            e.mode = mode.rawValue
+            e.path = cpath
+            if lstat(full, &st) == 0 {
+                e.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: st.st_ctim.tv_nsec))
+                e.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec))
+                e.dev = UInt32(truncatingIfNeeded: st.st_dev); e.ino = UInt32(truncatingIfNeeded: st.st_ino)
+                e.uid = st.st_uid; e.gid = st.st_gid; e.file_size = UInt32(truncatingIfNeeded: st.st_size)
+            }
+            try check(git_index_add(index, &e), "stage \(path)")
         }
     }
 
@@ -255,29 +350,5 @@ extension Repository {
         try check(git_commit_create_with_signature(&commitID, pointer, buf.ptr, signature, nil), "write the commit")
         return UnpublishedSignoff(preflight: preflight, id: ObjectID(commitID), path: path, blob: ids.blob,
                                   executable: ids.executable, subject: String(message.prefix { $0 != "\n" }), validationFiles: validationFiles)
-    }
-
-    /// Sets one index entry to `blob`, with the working file's stat data.
-    private func updateIndexEntry(path: String, blob: git_oid, mode: git_filemode_t) throws {
-        var index: OpaquePointer?
-        try check(git_repository_index(&index, pointer), "open the index")
-        defer { git_index_free(index) }
-        try check(git_index_read(index, 1), "read the index")
-        var st = stat()
-        let full = (workdir ?? "") + "/" + path
-        try path.withCString { cpath in
-            var e = git_index_entry()
-            e.id = blob
-            e.mode = mode.rawValue
-            e.path = cpath
-            if lstat(full, &st) == 0 {
-                e.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: st.st_ctim.tv_nsec))
-                e.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec))
-                e.dev = UInt32(truncatingIfNeeded: st.st_dev); e.ino = UInt32(truncatingIfNeeded: st.st_ino)
-                e.uid = st.st_uid; e.gid = st.st_gid; e.file_size = UInt32(truncatingIfNeeded: st.st_size)
-            }
-            try check(git_index_add(index, &e), "stage \(path)")
-        }
-        try check(git_index_write(index), "write the index")
     }
 }

@@ -12,9 +12,21 @@ public final class Connection: @unchecked Sendable {
 
     /// Connects with a conninfo string or URI; when nil, `ATTEST_DATABASE_URL`, and when that
     /// is unset too, libpq's own environment (`PGHOST`, `PGSERVICE`, `~/.pgpass`, …).
+    ///
+    /// No part of the string is ever echoed (docs/collect.md, "Connection strings"): a string
+    /// that libpq cannot parse is reported by the kind of mistake only, never with libpq's
+    /// message (which quotes it); a connection failure gives libpq's message with every value
+    /// the string set replaced by its keyword (`<host>`, `<password>`), so a password that a
+    /// typo moved into another keyword is not shown either.
     public init(conninfo: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresError) {
         let info = conninfo ?? environment["ATTEST_DATABASE_URL"] ?? ""
-        let secrets = Connection.passwords(in: info)
+        let given: [(keyword: String, value: String)]
+        switch Connection.parse(info) {
+        case .failure(let reason):
+            throw PostgresError(kind: .connection, sqlstate: nil, message: reason, detail: nil, hint: nil)
+        case .success(let values): given = values
+        }
+        let secrets = given.filter { $0.keyword == "password" }.map(\.value)
         guard let c = PQconnectdb(info) else {
             throw PostgresError(kind: .connection, sqlstate: nil, message: "libpq could not allocate a connection", detail: nil, hint: nil)
         }
@@ -22,7 +34,8 @@ public final class Connection: @unchecked Sendable {
             let raw = PQerrorMessage(c).map { String(cString: $0) } ?? "unknown error"
             PQfinish(c)
             throw PostgresError(kind: .connection, sqlstate: nil,
-                                message: Connection.redact(raw.trimmingCharacters(in: .whitespacesAndNewlines), secrets: secrets, conninfo: info),
+                                message: Connection.redact(Connection.withoutValues(raw.trimmingCharacters(in: .whitespacesAndNewlines), given),
+                                                           secrets: secrets, conninfo: info),
                                 detail: nil, hint: nil)
         }
         self.conn = c
@@ -31,6 +44,74 @@ public final class Connection: @unchecked Sendable {
         try execute("SET TimeZone = 'UTC'")
         try execute("SET DateStyle = 'ISO, YMD'")
         try execute("SET IntervalStyle = 'iso_8601'")
+    }
+
+    enum Parsed {
+        case success([(keyword: String, value: String)])
+        case failure(String)
+    }
+
+    /// The keywords and values a conninfo string or URI sets (URI values percent-decoded), or,
+    /// when libpq cannot parse it, a message naming the kind of mistake and how to write the
+    /// string, with none of its tokens: libpq's own message is never passed on.
+    static func parse(_ conninfo: String) -> Parsed {
+        var err: UnsafeMutablePointer<CChar>?
+        guard let opts = PQconninfoParse(conninfo, &err) else {
+            let libpq = err.map { String(cString: $0) } ?? ""
+            if let err { PQfreemem(err) }
+            return .failure(unparsable(libpq, uri: conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://")))
+        }
+        if let err { PQfreemem(err) }
+        defer { PQconninfoFree(opts) }
+        var found: [(keyword: String, value: String)] = []
+        var p = opts
+        while let kw = p.pointee.keyword {
+            if let v = p.pointee.val { found.append((String(cString: kw), String(cString: v))) }
+            p += 1
+        }
+        return .success(found)
+    }
+
+    /// Why a string does not parse, from the fixed start of libpq's message (its quoted parts,
+    /// which are pieces of the string, are dropped with the rest of it).
+    static func unparsable(_ libpq: String, uri: Bool) -> String {
+        let kinds: [(String, String)] = [
+            ("missing \"=\" after", "a word without '=' (a value with a space must be quoted: password='a b')"),
+            ("unterminated quoted string", "an unterminated quoted value"),
+            ("invalid connection option", "a keyword libpq does not know"),
+            ("invalid percent-encoded token", "an invalid percent-encoding (% must be followed by two hex digits; % itself is %25)"),
+            ("forbidden value %00", "%00 in a percent-encoded value"),
+            ("invalid URI query parameter", "an unknown URI query parameter"),
+            ("extra key/value separator", "two '=' in one URI query parameter"),
+            ("unexpected spaces", "a space in the URI"),
+            ("end of string reached when looking for matching", "an unclosed '[' in the URI host"),
+            ("IPv6 host address may not be empty", "an empty '[]' host in the URI"),
+            ("unexpected character", "an unexpected character in the URI host"),
+            ("invalid URI propagated", "a URI that does not parse"),
+        ]
+        let kind = kinds.first { libpq.contains($0.0) }?.1 ?? "a mistake libpq cannot parse"
+        let how = uri
+            ? "write postgresql://user:password@host:port/dbname with the password percent-encoded (/ as %2F, @ as %40, : as %3A, % as %25)"
+            : "write keyword=value pairs separated by spaces, quoting a value that holds spaces or quotes (password='it\\'s')"
+        return "the connection string does not parse: \(kind). It is not shown, since it may hold a password; \(how)"
+    }
+
+    /// libpq's message with every value the connection string set replaced by `<keyword>`: the
+    /// value, and each piece of it libpq or the server may quote alone (a host of a
+    /// comma-separated list, a word of `options`, `key=value` halves), longest first. Pieces of
+    /// one or two characters, which cannot hide a password's half, are left, unless they are
+    /// the password.
+    static func withoutValues(_ message: String, _ given: [(keyword: String, value: String)]) -> String {
+        var pieces: [(text: String, keyword: String)] = []
+        for (keyword, value) in given where !value.isEmpty {
+            if keyword == "password" || value.count >= 3 { pieces.append((value, keyword)) }
+            for part in value.split(whereSeparator: { ", \t\n=:;".contains($0) }) where part.count >= 3 { pieces.append((String(part), keyword)) }
+        }
+        var s = message
+        for p in pieces.sorted(by: { $0.text.count > $1.text.count }) {
+            s = s.replacingOccurrences(of: p.text, with: "<\(p.keyword)>")
+        }
+        return s
     }
 
     deinit { PQfinish(conn) }
@@ -108,22 +189,6 @@ public final class Connection: @unchecked Sendable {
             s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1***@")
         }
         return s
-    }
-
-    /// The password values a conninfo string or URI carries.
-    static func passwords(in conninfo: String) -> [String] {
-        var found: [String] = []
-        var err: UnsafeMutablePointer<CChar>?
-        if let opts = PQconninfoParse(conninfo, &err) {
-            var p = opts
-            while let kw = p.pointee.keyword {
-                if String(cString: kw) == "password", let v = p.pointee.val { found.append(String(cString: v)) }
-                p += 1
-            }
-            PQconninfoFree(opts)
-        }
-        if let err { PQfreemem(err) }
-        return found
     }
 }
 

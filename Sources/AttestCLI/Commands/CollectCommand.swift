@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestPostgres
 import AttestControls
+import AttestGit
 
 /// `attest collect`: runbook steps 1–7 against PostgreSQL and the pg_audit exports, into an
 /// evidence folder that proves itself (issue #3, docs/collect.md).
@@ -114,6 +115,11 @@ struct CollectCommand: Command {
             throw .usage("evidence folder \(target) already exists; pass --force to replace it, or --out DIR")
         }
 
+        // Evidence holds personal data: git must ignore it. Checked before the database is asked;
+        // a missing .gitignore line is written once the evidence is collected, before it is written.
+        let repo = try? context.repository()
+        let ignore = try repo.flatMap { r throws(AttestError) in try CollectCommand.ignoreNeeded(target, evidenceRoot: policy.evidenceRoot, repo: r) }
+
         let inputs = CollectInputs(quarter: quarter, window: schedule.window(for: quarter), asOf: asOf, policy: policy,
                                    documentRoot: documentRoot, pgauditLogs: logs, pgauditSink: sink)
         let collected: Collector.Collected
@@ -124,10 +130,9 @@ struct CollectCommand: Command {
             throw .environment("cannot collect from the database: \(error.description); check --db, ATTEST_DATABASE_URL or PGHOST/PGSERVICE (nothing was written)")
         }
 
-        let createsRoot = out == nil && !FileManager.default.fileExists(atPath: evidenceRoot)
+        if let ignore, let repo { try CollectCommand.addIgnore(ignore, repo: repo, err: context.err) }
         let results = try EvidenceFolderWriter.write(quarter: quarter, asOf: asOf, collected: collected, to: target, force: force,
                                                tool: "attest \(AttestVersion.current)")
-        if createsRoot, let root { CollectCommand.ignore(policy.evidenceRoot, root: root) }
 
         if json {
             context.out.write(String(decoding: results.encoded(), as: UTF8.self))
@@ -157,13 +162,60 @@ struct CollectCommand: Command {
         throw .usage("no attestation window is open at \(UTC.human(now)): \(last.quarter) closed \(UTC.human(last.closes)), \(next.quarter) opens \(UTC.human(next.opens)); pass --quarter YYYY-QN")
     }
 
-    /// Adds `/<evidenceRoot>/` to the repository's .gitignore unless a line already covers it.
-    static func ignore(_ evidenceRoot: String, root: String) {
-        let path = root + "/.gitignore"
-        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let forms = [evidenceRoot, evidenceRoot + "/", "/" + evidenceRoot, "/" + evidenceRoot + "/"]
-        if existing.split(separator: "\n").contains(where: { forms.contains($0.trimmingCharacters(in: .whitespaces)) }) { return }
-        let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + "/\(evidenceRoot)/\n"
-        try? text.write(toFile: path, atomically: true, encoding: .utf8)
+    /// What git must ignore so that the evidence folder `target` stays out of it: nil when
+    /// `target` is outside the working tree or already ignored (`git check-ignore`'s rules,
+    /// read through libgit2), else the .gitignore line to add: `/<evidenceRoot>/`, or for an
+    /// `--out` folder elsewhere in the tree `/<its path>/`. Checked on every run. Refused, before
+    /// anything is collected, when git already tracks files in it (docs/collect.md, "Keeping
+    /// evidence out of git").
+    static func ignoreNeeded(_ target: String, evidenceRoot: String, repo: Repository) throws(AttestError) -> (entry: String, folder: String, top: String)? {
+        guard let workdir = repo.workdir else { return nil }
+        func real(_ p: String) -> String { ((p as NSString).resolvingSymlinksInPath as NSString).standardizingPath }
+        let top = real(workdir)
+        // The folder may not exist yet: resolve its nearest existing ancestor.
+        var folder = (target as NSString).standardizingPath, tail: [String] = []
+        while !FileManager.default.fileExists(atPath: folder) && folder != "/" {
+            tail.insert((folder as NSString).lastPathComponent, at: 0)
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        folder = ([real(folder)] + tail).joined(separator: "/")
+        guard folder.hasPrefix(top + "/") else { return nil } // outside the working tree: nothing for git to commit
+        let relative = String(folder.dropFirst(top.count + 1))
+        let root = evidenceRoot.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        // The folder the .gitignore line covers: the evidence root, or the --out folder.
+        let scope = relative == root || relative.hasPrefix(root + "/") ? root : relative
+        let tracked: String?
+        do { tracked = try repo.trackedFile(under: scope) } catch { throw .environment("cannot read the index: \(error.message)") }
+        if let tracked {
+            throw .failed("git tracks \(tracked) in the evidence folder \(scope): evidence holds personal data and stays out of git. Untrack it with 'git rm -r --cached \(scope)' and commit (it stays in earlier commits: ask whoever owns the repository whether history must be rewritten); nothing was collected")
+        }
+        if try isIgnored(relative, repo: repo) { return nil }
+        return ("/\(scope)/", relative, top)
+    }
+
+    static func isIgnored(_ relative: String, repo: Repository) throws(AttestError) -> Bool {
+        do { return try repo.isIgnored(relative + "/") } catch { throw .environment("cannot read git's ignore rules: \(error.message); nothing was written") }
+    }
+
+    /// Appends the line to the top-level .gitignore and checks git now ignores the folder;
+    /// stops (the evidence not written) when the file cannot be written or a later rule
+    /// still un-ignores the folder.
+    static func addIgnore(_ need: (entry: String, folder: String, top: String), repo: Repository, err: Output) throws(AttestError) {
+        let path = need.top + "/.gitignore"
+        var existing = ""
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .environment("cannot read \(path), so \(need.folder) cannot be kept out of git; add the line '\(need.entry)' to it yourself and collect again; the evidence was not written")
+            }
+            existing = String(decoding: data, as: UTF8.self)
+        }
+        let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + "\(need.entry)\n"
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw .environment("cannot write \(path) (\(error.localizedDescription)), so \(need.folder) cannot be kept out of git; add the line '\(need.entry)' to it yourself and collect again; the evidence was not written")
+        }
+        guard try isIgnored(need.folder, repo: repo) else {
+            throw .failed("\(need.folder) is still not ignored by git after adding '\(need.entry)' to .gitignore: a rule un-ignores it ('git check-ignore -v --no-index \(need.folder)/SHA256SUMS' names it). Remove that rule and collect again; the evidence was not written")
+        }
+        err.line("added '\(need.entry)' to .gitignore: the evidence holds personal data and stays out of git (commit .gitignore)")
     }
 }

@@ -66,7 +66,8 @@ struct ExportCommand: Command {
         }
         let packet = try PacketBuilder(repository: repo, run: run, policy: run.facts.policy, environment: context.environment,
                                    warn: { context.err.line($0) }).build()
-        try AtomicFile.write(packet.archive, to: outFile)
+        // 0600: the packet carries the whole history and the sealed evidence (docs/export.md).
+        try AtomicFile.write(packet.archive, to: outFile, mode: 0o600)
         context.out.line(run.verdictLine)
         context.out.line("packet: \(outFile) (\(packet.files) files, \(packet.archive.count) bytes, sha256 \((try? SHA256.hex(of: packet.archive)) ?? "?"))\(packet.stamped ? "; SHA256SUMS time-stamped" : "")")
         return run.passes ? 0 : 1

@@ -13,8 +13,9 @@ struct SignCommand: Command {
     whatever else is staged stays staged), message 'ops(compliance): QN YYYY SOC-2 attestation
     sign-off' with the Attest-* trailers, author and committer the git identity at the system
     clock's time, signed as 'git commit -S' would when commit.gpgSign is true (gpg.format,
-    user.signingKey, gpg.program, gpg.ssh.program). The branch is moved only if nothing else
-    moved it meanwhile.
+    user.signingKey, gpg.program, gpg.ssh.program). The index entry is written first, under
+    index.lock held from read to write, then the branch is moved only if nothing else moved it
+    meanwhile, then the lock is committed: a kill leaves the old state or the new commit.
 
     Checked before anything is written, each refusal saying what to do:
       - the file parses (docs/attestation-log/README.md), its Quarter matches its name and its
@@ -25,7 +26,9 @@ struct SignCommand: Command {
       - the window: before it opens, always refused; after the hard close, refused unless
         --late --reason TEXT (recorded as Attest-Late, never reported as on time);
       - the file changed since HEAD; no sign-off for the quarter on the branch yet (unless
-        --amends); HEAD on a branch; no merge or rebase in progress; no .git/index.lock;
+        --amends); HEAD on a branch; no merge or rebase in progress; no stale lock
+        (.git/index.lock, .git/refs/heads/BRANCH.lock) and the file not behind HEAD in the
+        index, each named with the one command that mends it (docs/sign.md, After a crash);
       - every rule of 'attest verify' and the push hooks (docs/verify.md), on the commit about
         to be written: first on a draft (before the TSA and the key are asked), then on the
         signed, stamped commit object itself, under the policy in force at HEAD (tightened by
@@ -103,7 +106,10 @@ struct SignCommand: Command {
         let now = Date(timeIntervalSince1970: context.now.timeIntervalSince1970.rounded(.down))
         let files = try QuarterFiles(context: context, quarter: quarter, evidence: evidence)
         let repo = files.repository
-        var preflight = try repo.signoffPreflight()
+        // Temporary folders a killed run left (TempFolders), then the repository's state.
+        let scratch = TempFolders.repositoryBase(gitDir: repo.gitDir)
+        TempFolders.sweep(scratch)
+        var preflight = try repo.signoffPreflight(watching: [files.documentPath])
 
         guard let bytes = FileManager.default.contents(atPath: files.documentFullPath) else {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
@@ -182,7 +188,7 @@ struct SignCommand: Command {
         let env = context.environment
         let signer: ((Data) throws(AttestError) -> String)? = signing.enabled
             ? { (payload: Data) throws(AttestError) -> String in
-                try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env)
+                try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env, scratch: scratch)
             } : nil
 
         // Trusted time (docs/tsa.md): the token for the commit-to-be, before anything is written.

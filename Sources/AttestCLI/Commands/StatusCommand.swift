@@ -21,6 +21,10 @@ struct StatusCommand: Command {
 
     A sign-off is judged as verify judges it; one that breaks a rule is said so, with the way to
     see why (attest verify).
+
+    A stale lock (.git/index.lock, .git/refs/heads/BRANCH.lock) or a signed file whose index
+    entry is behind HEAD (a crash mid-sign) comes first, as 'interrupted: ...' with the one
+    command that mends it; it needs action (--check exits 1; --json 'interrupted').
     """
     static let helpFooter = """
     Exit codes: 0 printed (with --check: nothing needs action); 1 with --check, a quarter needs
@@ -33,7 +37,7 @@ struct StatusCommand: Command {
     static let json = Flag("json", help: """
         {schemaVersion, now, warnDays, open, next, last, quarters: [{quarter, state, opens, closes, \
         secondsToHardClose, signoff: {commit, time, result, late, onUpstream, upstream, holds, violations} \
-        or null, next}], check} (docs/status.md)
+        or null, next}], check, interrupted: {locks, behind, message, command} or null} (docs/status.md)
         """)
     static let check = Flag("check", help: """
         for cron and CI: print only the quarters that need action (due-soon, overdue, or a sign-off \
@@ -74,7 +78,12 @@ struct StatusCommand: Command {
             return Row(window: w, state: state, found: found,
                        next: Self.nextCommand(w, state, found, now: now, policy: policy, root: root, branch: lookup.branch))
         }
-        let needsAction = rows.contains(where: \.needsAction)
+        // A crash mid-sign (or a killed git command): stale locks, a signed file whose index
+        // entry is behind HEAD (docs/status.md, "After a crash").
+        let interrupted = (try? context.repository())?
+            .interruptedState(watching: rows.map { "\(policy.attestationFolder)/\($0.window.quarter).md" })
+            .flatMap { $0.isEmpty ? nil : $0 }
+        let needsAction = rows.contains(where: \.needsAction) || interrupted != nil
 
         if json {
             func obj(_ w: Window) -> [String: Any] {
@@ -91,11 +100,13 @@ struct StatusCommand: Command {
                 "schemaVersion": 1, "now": UTC.iso(now), "warnDays": policy.statusWarnDays,
                 "open": open.map(obj) ?? NSNull(), "next": obj(next), "last": obj(last),
                 "quarters": quarters, "check": needsAction,
+                "interrupted": interrupted.map { ["locks": $0.locks, "behind": $0.behind, "message": $0.message(), "command": $0.command()] as Any } ?? NSNull(),
             ]))
             return check && needsAction ? 1 : 0
         }
 
         let out = context.out
+        if let interrupted { out.line(out.styled("interrupted", .red) + ": \(interrupted.message())") }
         if check {
             for r in rows where r.needsAction { out.line("\(r.window.quarter) \(r.state.rawValue): \(Self.describe(r, now: now)); next: \(r.next)") }
             return needsAction ? 1 : 0

@@ -93,7 +93,8 @@ struct TimestampCommand: Command {
         let env = context.environment
         let signer: ((Data) throws(AttestError) -> String)? = signingConfig.enabled
             ? { (payload: Data) throws(AttestError) -> String in
-                try CommitSigner.sign(payload, config: signingConfig, committer: "\(who.name) <\(who.email)>", environment: env)
+                try CommitSigner.sign(payload, config: signingConfig, committer: "\(who.name) <\(who.email)>", environment: env,
+                                      scratch: TempFolders.repositoryBase(gitDir: repo.gitDir))
             } : nil
         // The renewal's imprint text is its own record, beside its token (left out of the imprint like every file it adds).
         let record = folder + "/" + ValidationLayout.digest(of: first.token) + ".imprint.txt"

@@ -81,6 +81,10 @@ struct VerifyCommand: Command {
                                          gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
         let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, inspector: inspector, environment: context.environment)
+        // The commit is judged whatever the working tree's state; a crash mid-sign is said (docs/verify.md).
+        if let state = repo.interruptedState(watching: report.trailers.map { [$0.documentPath] } ?? []), !state.isEmpty {
+            context.err.line("warning: \(state.message())")
+        }
         if json {
             context.out.line(Self.json(report, sealed: sealed))
         } else {

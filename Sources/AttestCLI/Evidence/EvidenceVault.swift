@@ -71,8 +71,9 @@ struct EvidenceVault {
         guard signing.enabled else { return nil }
         let who = try repository.committerIdentity()
         let env = environment
+        let scratch = TempFolders.repositoryBase(gitDir: repository.gitDir)
         return { (payload: Data) throws(AttestError) -> String in
-            try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env)
+            try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env, scratch: scratch)
         }
     }
 
