@@ -1,8 +1,10 @@
 /// The one markdown construct the attestation file's facts live in: a GFM pipe table row,
 /// `| a | b |`. Writing and reading use the same escaping, so any value survives a round trip:
 ///
-/// - `\` becomes `\\`, `|` becomes `\|`, `<` becomes `\<` (GFM backslash escapes, shown as the
-///   character itself by any markdown viewer);
+/// - `\` becomes `\\`, `|` becomes `\|`, `<` becomes `\<`, and the characters that would start
+///   formatting, a code span, a link or an entity (`*`, `_`, `~`, `` ` ``, `[`, `]`, `&`) are escaped
+///   the same way (GFM backslash escapes, shown as the character itself by any markdown viewer, so
+///   the text a viewer shows is the value: the attestation parser reads what cmark-gfm renders);
 /// - a line break (LF, CR or CRLF) becomes `<br>`, which viewers show as a break in the cell.
 ///
 /// Reading undoes exactly that: `\` before ASCII punctuation is dropped, `<br>` is a line break.
@@ -15,6 +17,7 @@ public enum MarkdownCell {
             case "\\": out += "\\\\"
             case "|": out += "\\|"
             case "<": out += "\\<"
+            case "*", "_", "~", "`", "[", "]", "&": out += "\\"; out.unicodeScalars.append(ch)
             case "\r": out += "<br>"
             case "\n": if !previousCR { out += "<br>" }
             default: out.unicodeScalars.append(ch)
