@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "AttestMarkdown", dependencies: ["CCmarkGFM", "AttestCore"]),
         .target(name: "AttestGit", dependencies: ["CGit2", "CNoGitTLS", "CZlib", "AttestCore"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
-        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib"]),
+        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib", "AttestCore"]),
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
         // repository documents and the pg_audit log reader.
         .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto"]),

@@ -69,6 +69,9 @@ struct CollectCommand: Command {
         sink = arguments.value("pgaudit-sink")
         if sink != nil && !logs.isEmpty { throw .usage("--pgaudit-sink and --pgaudit-log are alternatives; give one") }
         if logs.filter({ $0 == "-" }).count > 1 { throw .usage("--pgaudit-log - (standard input) can be given once") }
+        for log in logs where log != "-" { // a FIFO or /dev/zero would be read without end (docs/limits.md)
+            if let (fd, _) = try RegularFile.open(log, what: "--pgaudit-log", missingIsNil: true) { close(fd) }
+        }
         if logs.contains("-") && isatty(0) != 0 {
             throw .usage("--pgaudit-log - reads standard input, which is a terminal; pipe the export in (aggregator-cli ... | attest collect --pgaudit-log -)")
         }

@@ -166,6 +166,7 @@ struct HookCommand: Command {
             input += chunk
         }
         do { return try f(input) } catch {
+            if error.message.hasSuffix("smaller pushes") { throw .failed("\(error.description) (push refused)") }
             throw .failed("\(error.description); git writes this input itself, so the hook is being fed something else (push refused)")
         }
     }

@@ -106,7 +106,8 @@ struct SignCommand: Command {
         let repo = files.repository
         var preflight = try repo.signoffPreflight()
 
-        guard let bytes = FileManager.default.contents(atPath: files.documentFullPath) else {
+        guard let bytes = try RegularFile.read(files.documentFullPath, what: "the attestation file", maxBytes: RegularFile.Limit.attestationFile,
+                                               followSymlinks: false, missingIsNil: true) else {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
         }
         let doc = try AttestationDocument.parse(String(decoding: bytes, as: UTF8.self), path: files.documentPath)

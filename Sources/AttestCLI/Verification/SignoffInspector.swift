@@ -31,10 +31,13 @@ struct SignoffInspector {
         var text: String?, digest: String?
         if let path = SignoffRules.documentPath(in: raw.message) {
             do {
-                if let data = try repository.blob(at: path, inCommit: raw.id) {
+                if let data = try repository.blob(at: path, inCommit: raw.id, maxBytes: RegularFile.Limit.attestationFile) {
                     text = String(decoding: data, as: UTF8.self)
                     digest = try? SHA256.hex(of: data)
                 }
+            } catch where error.isRefusal {
+                // Too large, or a symbolic link: the commit is refused (exit 1), not the environment.
+                throw .failed("\(error.operation): \(error.message)")
             } catch { throw .environment("cannot read \(path) in \(raw.id.short): \(error.message)") }
         }
         var parentDates: [Date] = []
@@ -108,8 +111,8 @@ struct SignoffInspector {
     static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
         if let root = repository.workdir {
             let path = root + "/" + policy.allowedSignersFile
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                return try AllowedSigners(parsing: text, path: policy.allowedSignersFile)
+            if let data = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) {
+                return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: policy.allowedSignersFile)
             }
         }
         return try allowedSigners(in: repository, commit: repository.headCommit, policy: policy)
@@ -146,23 +149,39 @@ enum OpenPGP {
 
 /// Recomputes an evidence folder's digests (`verify --evidence DIR`).
 enum EvidenceFolder {
+    /// Problems of SHA256SUMS listed one by one; past this many, only counted (docs/limits.md).
+    static let listedMismatches = 20
+
     static func check(_ folder: String) -> EvidenceCheck {
         let sums = folder + "/SHA256SUMS"
-        let manifest = try? SHA256.hex(ofFile: sums)
+        var manifest: String?
         var mismatches: [String] = []
-        if let text = try? String(contentsOfFile: sums, encoding: .utf8) {
+        var unlisted = 0
+        func mismatch(_ m: String) { if mismatches.count < listedMismatches { mismatches.append(m) } else { unlisted += 1 } }
+        let data: Data?
+        do { data = try RegularFile.read(sums, what: "the evidence manifest", maxBytes: RegularFile.Limit.manifest, missingIsNil: true) } catch {
+            data = nil
+            mismatches.append(error.description)
+        }
+        if let data {
+            manifest = try? SHA256.hex(of: data)
+            let text = String(decoding: data, as: UTF8.self)
             for (i, line) in text.split(separator: "\n").enumerated() {
                 let parts = line.split(separator: " ", maxSplits: 1)
-                guard parts.count == 2, Hex.isSHA256(String(parts[0])) else { mismatches.append("line \(i + 1) is not '<sha256>  <file>'"); continue }
+                guard parts.count == 2, Hex.isSHA256(String(parts[0])) else { mismatch("line \(i + 1) is not '<sha256>  <file>'"); continue }
                 var name = String(parts[1])
                 if name.hasPrefix(" ") || name.hasPrefix("*") { name.removeFirst() }
                 guard !name.isEmpty, !name.contains("/"), name != "..", name != "." else {
-                    mismatches.append("line \(i + 1) names '\(name)', not a file of the folder"); continue
+                    mismatch("line \(i + 1) names '\(name)', not a file of the folder"); continue
                 }
-                guard let got = try? SHA256.hex(ofFile: folder + "/" + name) else { mismatches.append("\(name) is missing"); continue }
-                if got != String(parts[0]) { mismatches.append("\(name) has SHA-256 \(got), SHA256SUMS says \(parts[0])") }
+                let got: String
+                do { got = try SHA256.hex(ofFile: folder + "/" + name) } catch {
+                    mismatch(FileManager.default.fileExists(atPath: folder + "/" + name) ? error.message : "\(name) is missing"); continue
+                }
+                if got != String(parts[0]) { mismatch("\(name) has SHA-256 \(got), SHA256SUMS says \(parts[0])") }
             }
         }
+        if unlisted > 0 { mismatches.append("and \(unlisted) more line\(unlisted == 1 ? "" : "s") that do not hold (the first \(listedMismatches) are listed)") }
         var steps: [Int: String] = [:]
         for c in Controls.all {
             if let d = try? SHA256.hex(ofFile: folder + "/" + c.evidenceFile) { steps[c.step] = d }
