@@ -15,6 +15,8 @@ let package = Package(
         // zlib: gzip'd pg_audit exports (AttestControls) and pack files in the audit's history walk (AttestGit).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // cmark-gfm: the attestation file is read as GitHub renders it (issue #15; AttestMarkdown).
+        // libcurl: bounded HTTP for the TSA, CRLs and OCSP (a write callback that stops at the bound; issue #15).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCmarkGFM", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
         // Keeps libgit2 from parsing the system CA bundle at init (see its one C file).
@@ -25,7 +27,7 @@ let package = Package(
         .target(name: "AttestMarkdown", dependencies: ["CCmarkGFM", "AttestCore"]),
         .target(name: "AttestGit", dependencies: ["CGit2", "CNoGitTLS", "CZlib", "AttestCore"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
-        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib", "AttestCore"]),
+        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib", "CCurl", "AttestCore"]),
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
         // repository documents and the pg_audit log reader.
         .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto"]),

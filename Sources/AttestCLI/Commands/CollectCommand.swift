@@ -140,7 +140,7 @@ struct CollectCommand: Command {
                 }
                 let pad = String(repeating: " ", count: max(0, 7 - s.status.rawValue.count))
                 o.line("Step \(s.step)  \(s.control.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
-                for f in s.findings { o.line("        - \(f.detail)") }
+                for f in Listing.bounded(s.findings.map(\.detail), noun: "findings", more: "; all are in \(s.evidenceFile) and results.json") { o.line("        - \(f)") }
             }
             o.line("\(quarter): \(results.tally.sentence)")
             o.line("evidence: \(target)")

@@ -103,7 +103,7 @@ struct RenderCommand: Command {
         let problems = doc.signingProblems()
         if !problems.isEmpty {
             context.out.line("before 'attest sign' accepts it:")
-            for p in problems { context.out.line("  \(p)") }
+            for p in Listing.bounded(problems) { context.out.line("  \(p)") }
         } else {
             context.out.line("review it, then run: attest sign --quarter \(files.quarter)")
         }

@@ -149,15 +149,10 @@ enum OpenPGP {
 
 /// Recomputes an evidence folder's digests (`verify --evidence DIR`).
 enum EvidenceFolder {
-    /// Problems of SHA256SUMS listed one by one; past this many, only counted (docs/limits.md).
-    static let listedMismatches = 20
-
     static func check(_ folder: String) -> EvidenceCheck {
         let sums = folder + "/SHA256SUMS"
         var manifest: String?
         var mismatches: [String] = []
-        var unlisted = 0
-        func mismatch(_ m: String) { if mismatches.count < listedMismatches { mismatches.append(m) } else { unlisted += 1 } }
         let data: Data?
         do { data = try RegularFile.read(sums, what: "the evidence manifest", maxBytes: RegularFile.Limit.manifest, missingIsNil: true) } catch {
             data = nil
@@ -168,20 +163,20 @@ enum EvidenceFolder {
             let text = String(decoding: data, as: UTF8.self)
             for (i, line) in text.split(separator: "\n").enumerated() {
                 let parts = line.split(separator: " ", maxSplits: 1)
-                guard parts.count == 2, Hex.isSHA256(String(parts[0])) else { mismatch("line \(i + 1) is not '<sha256>  <file>'"); continue }
+                guard parts.count == 2, Hex.isSHA256(String(parts[0])) else { mismatches.append("line \(i + 1) is not '<sha256>  <file>'"); continue }
                 var name = String(parts[1])
                 if name.hasPrefix(" ") || name.hasPrefix("*") { name.removeFirst() }
                 guard !name.isEmpty, !name.contains("/"), name != "..", name != "." else {
-                    mismatch("line \(i + 1) names '\(name)', not a file of the folder"); continue
+                    mismatches.append("line \(i + 1) names '\(name)', not a file of the folder"); continue
                 }
                 let got: String
                 do { got = try SHA256.hex(ofFile: folder + "/" + name) } catch {
-                    mismatch(FileManager.default.fileExists(atPath: folder + "/" + name) ? error.message : "\(name) is missing"); continue
+                    mismatches.append(FileManager.default.fileExists(atPath: folder + "/" + name) ? error.message : "\(name) is missing"); continue
                 }
-                if got != String(parts[0]) { mismatch("\(name) has SHA-256 \(got), SHA256SUMS says \(parts[0])") }
+                if got != String(parts[0]) { mismatches.append("\(name) has SHA-256 \(got), SHA256SUMS says \(parts[0])") }
             }
         }
-        if unlisted > 0 { mismatches.append("and \(unlisted) more line\(unlisted == 1 ? "" : "s") that do not hold (the first \(listedMismatches) are listed)") }
+        mismatches = Listing.bounded(mismatches, noun: "problems of SHA256SUMS")
         var steps: [Int: String] = [:]
         for c in Controls.all {
             if let d = try? SHA256.hex(ofFile: folder + "/" + c.evidenceFile) { steps[c.step] = d }
