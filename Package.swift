@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Library targets do the work; `attest` is one thin file. Only the three C shims'
-// direct dependents import C, and they do so with `internal import`.
+// Library targets do the work; `attest` is one thin file. Only the C shims' direct
+// dependents import C, and they do so with `internal import`.
 let package = Package(
     name: "attest",
     products: [
@@ -14,9 +14,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // zlib: gzip'd pg_audit exports (AttestControls) and pack files in the audit's history walk (AttestGit).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // cmark-gfm: the attestation file is read as GitHub renders it (issue #15; AttestMarkdown).
         // libcurl: bounded HTTP for the TSA, CRLs and OCSP (a write callback that stops at the bound; issue #15).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // cmark-gfm: the attestation file is read as GitHub renders it (issue #15; AttestMarkdown).
         .systemLibrary(name: "CCmarkGFM", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
         // Keeps libgit2 from parsing the system CA bundle at init (see its one C file).
@@ -36,7 +36,7 @@ let package = Package(
 
         // Fixtures shared by the test targets: scratch folders and repositories,
         // the throwaway PostgreSQL cluster, running the built binary.
-        .target(name: "AttestTestSupport", dependencies: ["AttestCore", "AttestMarkdown"], path: "Tests/AttestTestSupport"),
+        .target(name: "AttestTestSupport", dependencies: ["AttestCore"], path: "Tests/AttestTestSupport"),
         .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore", "AttestMarkdown", "AttestTestSupport"]),
         .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "CNoGitTLS", "AttestTestSupport"]),
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
