@@ -82,7 +82,8 @@ A cell's value is the text cmark-gfm renders in it, trimmed of surrounding space
 resolved, a code span is its text (a digest may be written as `` `…` ``), a link is its text
 (e-mail addresses and URLs are linked by the autolink extension and read as written), `<br>` is a
 line break. So that any value survives a round trip, render writes `\` as `\\`, `|` as `\|`,
-`<` as `\<`, each of `*` `_` `~` `` ` `` `[` `]` `&` with a backslash before it, and a line break
+`<` as `\<`, each of `*` `~` `` ` `` `[` `]` `&` (and `_` except inside a word, where it never
+formats: `customer_audit_events` stays as written) with a backslash before it, and a line break
 as `<br>`; a viewer shows each as the character itself.
 
 ## What `attest sign` requires besides a readable file

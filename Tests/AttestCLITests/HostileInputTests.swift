@@ -57,6 +57,23 @@ import AttestTestSupport
         #expect(html.components(separatedBy: "<table>").count == 4, "three tables rendered, the fourth hidden")
     }
 
+    /// The same file committed by hand and pushed: the server's pre-receive hook and verify refuse it.
+    @Test func hiddenTablesArePushedAndRefusedByTheServer() throws {
+        let w = PushWorld(.server)
+        let q = try Quarter(parsing: "2026-Q4")
+        let honest = SignoffFixture.document(quarter: q)
+        let text = honest.replacingOccurrences(of: "| Result | clean |", with: "| Result | qualified |")
+            .replacingOccurrences(of: "| Field | Value |", with: "| Fiеld | Value |") + "\n<!--\n" + honest + "-->\n"
+        let id = SignoffFixture.commit(in: w.client, quarter: "2026-Q4", date: "2026-10-02T09:30:00Z", text: text)
+        let line = lineCount(text[..<text.range(of: "<!--")!.lowerBound].description)
+        let push = w.push(at: "2026-10-03 12:00:00")
+        #expect(push.status != 0, "\(push)")
+        #expect(push.stderr.contains("\(Self.doc):\(line): an HTML comment ('<!--')"), "\(push)")
+        #expect(w.serverMain != id)
+        let v = boundedAttest(["verify", id], cwd: w.client.path, home: w.client.home, at: Self.signTime)
+        #expect(v.result.status == 1 && v.result.stdout.contains("an HTML comment"), "\(v)")
+    }
+
     @Test func aSymlinkedDocumentIsRefusedBySignAndByTheServer() throws {
         let c = rendered("hostile-link")
         let text = c.read(Self.doc)

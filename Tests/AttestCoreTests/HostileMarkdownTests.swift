@@ -100,7 +100,7 @@ import AttestMarkdown
 
     /// The oracle: cmark-gfm's own HTML of the rendered default template holds each value attest reads.
     @Test func valuesAreWhatCmarkGfmRenders() throws {
-        let value = "a * b _c_ `d` ~~e~~ [f](g) &amp; <br> | \\ end"
+        let value = "a * b _c_ customer_audit_events `d` ~~e~~ [f](g) &amp; <br> | \\ end"
         var rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | \(c.step == 6 ? "finding" : "pass") | `\(SampleDocument.digest)` |" }
         let text = SampleDocument.text(stepRows: rows, findingRows: ["| 6 | \(MarkdownCell.escape(value)) | #482 | no |"])
         let doc = try AttestationDocument.parse(text, path: path)
@@ -116,5 +116,17 @@ import AttestMarkdown
         let escaped = value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
         #expect(html.contains("<td>\(escaped)</td>"), "\(html)")
+    }
+}
+
+/// Text listings of problems are bounded (docs/limits.md).
+@Suite struct ListingTests {
+    @Test func aLongListIsCutAndCounted() {
+        let items = (1...120_000).map { "row \($0) is bad" }
+        let shown = Listing.bounded(items, noun: "bad rows")
+        #expect(shown.count == 21)
+        #expect(shown[19] == "row 20 is bad")
+        #expect(shown[20] == "… and 119980 more bad rows (the first 20 of 120000 are listed)")
+        #expect(Listing.bounded(Array(items.prefix(20))) == Array(items.prefix(20)))
     }
 }
