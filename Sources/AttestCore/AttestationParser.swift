@@ -60,14 +60,16 @@ private struct Parser {
         }
     }
 
+    /// Cyrillic and Greek letters a reader takes for Latin ones.
+    static let lookAlike: [Character: Character] = [
+        "а": "a", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "о": "o", "р": "p", "ѕ": "s", "ԁ": "d",
+        "х": "x", "у": "y", "ԛ": "q", "ԝ": "w", "ѵ": "v", "ɡ": "g", "ⅼ": "l", "ı": "i",
+        "α": "a", "ε": "e", "ι": "i", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "ν": "v", "κ": "k", "η": "n",
+    ]
+
     /// Folds what a reader's eye does not tell apart: case, spacing and punctuation, compatibility
-    /// forms, and the Cyrillic and Greek letters that look like Latin ones.
+    /// forms, and the look-alike letters.
     static func skeleton(_ s: String) -> String {
-        let lookAlike: [Character: Character] = [
-            "а": "a", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "о": "o", "р": "p", "ѕ": "s", "ԁ": "d",
-            "х": "x", "у": "y", "ԛ": "q", "ԝ": "w", "ѵ": "v", "ɡ": "g", "ⅼ": "l", "ı": "i",
-            "α": "a", "ε": "e", "ι": "i", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "ν": "v", "κ": "k", "η": "n",
-        ]
         let folded = s.precomposedStringWithCompatibilityMapping.lowercased()
         return String(folded.compactMap { c -> Character? in
             if let l = lookAlike[c] { return l }
