@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Library targets do the work; `attest` is one thin file. Only the three C shims'
-// direct dependents import C, and they do so with `internal import`.
+// Library targets do the work; `attest` is one thin file. Only the C shims' direct
+// dependents import C, and they do so with `internal import`.
 let package = Package(
     name: "attest",
     products: [
@@ -14,24 +14,30 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // zlib: gzip'd pg_audit exports (AttestControls) and pack files in the audit's history walk (AttestGit).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libcurl: bounded HTTP for the TSA, CRLs and OCSP (a write callback that stops at the bound; issue #15).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // cmark-gfm: the attestation file is read as GitHub renders it (issue #15; AttestMarkdown).
+        .systemLibrary(name: "CCmarkGFM", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
         // Keeps libgit2 from parsing the system CA bundle at init (see its one C file).
         .target(name: "CNoGitTLS"),
 
         .target(name: "AttestCore"),
+        // The only importer of CCmarkGFM: markdown tables and HTML as plain values for AttestCore.
+        .target(name: "AttestMarkdown", dependencies: ["CCmarkGFM", "AttestCore"]),
         .target(name: "AttestGit", dependencies: ["CGit2", "CNoGitTLS", "CZlib", "AttestCore"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
-        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib"]),
+        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib", "CCurl", "AttestCore"]),
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
         // repository documents and the pg_audit log reader.
         .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto"]),
-        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls"]),
+        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown"]),
         .executableTarget(name: "attest", dependencies: ["AttestCLI"]),
 
         // Fixtures shared by the test targets: scratch folders and repositories,
         // the throwaway PostgreSQL cluster, running the built binary.
         .target(name: "AttestTestSupport", dependencies: ["AttestCore"], path: "Tests/AttestTestSupport"),
-        .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore", "AttestTestSupport"]),
+        .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore", "AttestMarkdown", "AttestTestSupport"]),
         .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "CNoGitTLS", "AttestTestSupport"]),
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
         .testTarget(name: "AttestCryptoTests", dependencies: ["AttestCrypto", "AttestTestSupport"]),

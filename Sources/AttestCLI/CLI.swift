@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestMarkdown
 
 /// The entry point: global options, dispatch to a command, errors to exit codes.
 public enum CLI {
@@ -29,6 +30,7 @@ public enum CLI {
                             out: Output? = nil, err: Output? = nil) -> Int32 {
         let out = out ?? Output(fileDescriptor: 1, environment: environment)
         let err = err ?? Output(fileDescriptor: 2, environment: environment)
+        CommonMark.install() // attestation files are read as cmark-gfm renders them (issue #15)
         var args = arguments[...]
         var overrides: [Policy.Entry] = []
 

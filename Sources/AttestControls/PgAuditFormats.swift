@@ -23,7 +23,7 @@ enum LogFormat: Int, CaseIterable, Sendable {
 
 /// Why a line that carries `AUDIT: ` could not be read.
 enum Unreadable: Int, CaseIterable, Sendable {
-    case noTimestamp, unknownZone, noYear, badJSON, jsonNoTime, badCSV, fewFields, auditType, overLong, binary
+    case noTimestamp, unknownZone, noYear, badJSON, jsonNoTime, badCSV, fewFields, auditType, overLong, binary, impossibleTime
 
     var text: String {
         switch self {
@@ -37,6 +37,7 @@ enum Unreadable: Int, CaseIterable, Sendable {
         case .auditType: return "pgaudit audit type is neither SESSION nor OBJECT"
         case .overLong: return "line longer than 256 KiB"
         case .binary: return "binary data (NUL bytes)"
+        case .impossibleTime: return "a date, time or offset that does not exist (such as 2026-09-31, 24:00 or +99:99; offsets are within ±15:59)"
         }
     }
 }
@@ -106,7 +107,7 @@ struct LineReader {
                     return message(&r, second: t, audit: audit, end: end)
                 case .failure(let f):
                     r.format = line[10] == 0x20 ? .stderr : .syslog3339
-                    return unreadable(&r, f == .unknownZone ? .unknownZone : .noTimestamp)
+                    return unreadable(&r, f.reason)
                 }
             }
             // Heroku's HTTPS drain frames each RFC 5424 message with its length: `83 <40>1 …`.
@@ -195,7 +196,7 @@ struct LineReader {
         i += 1
         switch PgAuditLine.timestamp(line + i, count - i, cache: &cache) {
         case .success(let t): return message(&r, second: t, audit: audit, end: end)
-        case .failure(let f): return unreadable(&r, f == .unknownZone ? .unknownZone : .noTimestamp)
+        case .failure(let f): return unreadable(&r, f.reason)
         }
     }
 
@@ -273,7 +274,7 @@ struct LineReader {
                 var used = 0
                 switch PgAuditLine.timestamp(ts, t.count, cache: &cache, used: &used) {
                 case .success(let v): second = v
-                case .failure(let f): if f == .unknownZone { return unreadable(&r, .unknownZone) }
+                case .failure(let f): if f != .noTimestamp { return unreadable(&r, f.reason) }
                     if let v = PgAuditLine.epochTimestamp(ts, t.count, used: &used) { second = v }
                 }
             }

@@ -46,7 +46,30 @@ enum PgAuditLine {
     }
 
     /// Why a timestamp could not be read.
-    enum TimeFailure: Error { case noTimestamp, unknownZone }
+    enum TimeFailure: Error {
+        case noTimestamp, unknownZone
+        /// The shape of a timestamp with a date, time or offset that does not exist: 2026-09-31,
+        /// 24:00:00, +99:99 (offsets are within ±15:59). Never read as another day.
+        case impossible
+
+        var reason: Unreadable {
+            switch self {
+            case .noTimestamp: return .noTimestamp
+            case .unknownZone: return .unknownZone
+            case .impossible: return .impossibleTime
+            }
+        }
+    }
+
+    /// Days in a month of the proleptic Gregorian calendar.
+    @inline(__always)
+    static func daysInMonth(_ y: Int, _ m: Int) -> Int {
+        switch m {
+        case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
 
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.frac](zone)` at `p` (at most `count` bytes); epoch seconds.
     static func timestamp(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int64? {
@@ -68,13 +91,14 @@ enum PgAuditLine {
         if cache.days != 0 && head == cache.head && tail == cache.tail {
             days = cache.days
         } else {
-            guard let y = num(p, 4), p[4] == 0x2d, let mo = num(p + 5, 2), p[7] == 0x2d, let d = num(p + 8, 2),
-                  (1...12).contains(mo), (1...31).contains(d) else { return .failure(.noTimestamp) }
+            guard let y = num(p, 4), p[4] == 0x2d, let mo = num(p + 5, 2), p[7] == 0x2d, let d = num(p + 8, 2) else { return .failure(.noTimestamp) }
+            guard (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo) else { return .failure(.impossible) }
             days = daysFromCivil(y, mo, d)
             cache = DateCache(head: head, tail: tail, days: days)
         }
         guard p[10] == 0x20 || p[10] == 0x54 || p[10] == 0x74, let h = num(p + 11, 2), p[13] == 0x3a, let mi = num(p + 14, 2), p[16] == 0x3a,
-              let s = num(p + 17, 2), h < 24, mi < 60, s < 61 else { return .failure(.noTimestamp) }
+              let s = num(p + 17, 2) else { return .failure(.noTimestamp) }
+        guard h < 24, mi < 60, s < 61 else { return .failure(.impossible) }
         var i = 19
         if i < count && (p[i] == 0x2e || p[i] == 0x2c) { i += 1; while i < count, digit(p[i]) != nil { i += 1 } }
         var offset = 0
@@ -85,7 +109,7 @@ enum PgAuditLine {
             guard i < count else { return .failure(.noTimestamp) }
             c = p[i]
             if c == 0x2b || c == 0x2d {
-                guard let o = zoneOffset(p + i, count - i, used: &i) else { return .failure(.noTimestamp) }
+                guard let o = zoneOffset(p + i, count - i, used: &i) else { return .failure(offsetFailure(p + i, count - i)) }
                 offset = o
             } else {
                 var j = i
@@ -101,7 +125,7 @@ enum PgAuditLine {
             offset = 0
             i += 1
         } else if c == 0x2b || c == 0x2d {
-            guard let o = zoneOffset(p + i, count - i, used: &i) else { return .failure(.noTimestamp) }
+            guard let o = zoneOffset(p + i, count - i, used: &i) else { return .failure(offsetFailure(p + i, count - i)) }
             offset = o
         } else {
             return .failure(.noTimestamp)
@@ -122,6 +146,11 @@ enum PgAuditLine {
         used += n
         let v = hh * 3600 + mm * 60
         return p[0] == 0x2d ? -v : v
+    }
+
+    /// Why `zoneOffset` gave nil: digits that are an offset beyond ±15:59 (`+99:99`), or no offset.
+    static func offsetFailure(_ p: UnsafePointer<UInt8>, _ count: Int) -> TimeFailure {
+        count >= 3 && num(p + 1, 2) != nil ? .impossible : .noTimestamp
     }
 
     static func zoneOffset(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int? {

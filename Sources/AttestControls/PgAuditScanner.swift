@@ -1,5 +1,6 @@
 import Foundation
 import AttestCrypto
+import AttestCore
 
 /// What one export held: lines read, per format, per reason unreadable, and enough to name
 /// the first unreadable line. Step 6 judges each export on these (an unreadable export is an
@@ -122,6 +123,12 @@ public struct PgAuditScanner {
     /// are counted per reason, never thrown.
     public mutating func scan(path: String) throws(ExportError) {
         let name = path == "-" ? "standard input" : path
+        if path != "-" {
+            // A FIFO or a device (/dev/zero) would be read without end: refused, saying what it is.
+            do throws(AttestError) { if let (fd, _) = try RegularFile.open(path, what: "--pgaudit-log") { close(fd) } } catch {
+                throw ExportError(path: name, message: error.description + " (or '-' to read the log from standard input)")
+            }
+        }
         let reader: GzipReader
         do { reader = try GzipReader(path: path == "-" ? "/dev/stdin" : path) } catch { throw ExportError(path: name, message: error.message) }
         var stats = ExportStats(name: name)

@@ -12,15 +12,24 @@ extension AttestationDocument {
                                         "Date", "Result", "Evidence manifest SHA-256"]
     }
 
-    /// Reads an attestation file strictly. `path` is used in messages (`path:line: …`) and, when
-    /// its file name is `YYYY-QN.md`, must agree with the Quarter field.
+    /// Reads an attestation file strictly, as a markdown viewer renders it: the tables are the
+    /// tables cmark-gfm renders (`MarkdownOutline`, read by AttestMarkdown), and a cell's value is
+    /// the text the viewer displays. `path` is used in messages (`path:line: …`) and, when its file
+    /// name is `YYYY-QN.md`, must agree with the Quarter field.
     ///
-    /// Refused, naming the line: a known table whose header, delimiter row or a row is malformed;
-    /// a table header starting with `Step` or `Field` that is not one of the known headers; a
-    /// table or field missing or given twice; an unknown field; a value that does not read (a
-    /// quarter, an instant, a date, a result, a status, a digest, an issue reference, yes/no).
+    /// Refused, naming the line: a NUL byte; invalid UTF-8 (read as U+FFFD); HTML (a block, a
+    /// comment, an inline tag other than `<br>`), which viewers hide or change; a line written like
+    /// a known table header that the viewer does not show as a table (in a code block, a quote, an
+    /// indented block, without its delimiter row); a table whose header looks like a known one
+    /// (case, spacing, look-alike letters) without being it; a formatted cell (emphasis,
+    /// strikethrough, an image) in a known table; a known table whose row is malformed; a table or
+    /// field missing or given twice; an unknown field; a value that does not read (a quarter, an
+    /// instant, a date, a result, a status, a digest, an issue reference, yes/no).
     public static func parse(_ text: String, path: String) throws(AttestError) -> AttestationDocument {
-        var p = Parser(path: path, lines: text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init))
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        var p = Parser(path: path, lines: lines)
+        try p.checkCharacters()
+        p.outline = try MarkdownOutline.read(text)
         return try p.parse()
     }
 }
@@ -28,6 +37,7 @@ extension AttestationDocument {
 private struct Parser {
     let path: String
     let lines: [String]
+    var outline = MarkdownOutline(tables: [], html: [])
     typealias Table = AttestationDocument.Table
 
     struct Row { let line: Int; let cells: [String] }
@@ -36,46 +46,83 @@ private struct Parser {
         .failed("\(path)\(line.map { ":\($0)" } ?? ""): \(message)")
     }
 
+    static let known: [(name: String, header: [String])] = [("fields", Table.fields), ("steps", Table.steps), ("findings", Table.findings)]
+
+    /// NUL bytes and invalid UTF-8 (which every reader of the file's bytes decodes as U+FFFD).
+    func checkCharacters() throws(AttestError) {
+        for (i, line) in lines.enumerated() {
+            if line.unicodeScalars.contains("\u{0}") {
+                throw fail(i + 1, "a NUL byte; an attestation file is UTF-8 text: remove it (re-render with 'attest render --force')")
+            }
+            if line.unicodeScalars.contains("\u{FFFD}") {
+                throw fail(i + 1, "invalid UTF-8 (or the replacement character U+FFFD); an attestation file is UTF-8 text: save it as UTF-8")
+            }
+        }
+    }
+
+    /// Cyrillic and Greek letters a reader takes for Latin ones.
+    static let lookAlike: [Character: Character] = [
+        "а": "a", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "о": "o", "р": "p", "ѕ": "s", "ԁ": "d",
+        "х": "x", "у": "y", "ԛ": "q", "ԝ": "w", "ѵ": "v", "ɡ": "g", "ⅼ": "l", "ı": "i",
+        "α": "a", "ε": "e", "ι": "i", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "ν": "v", "κ": "k", "η": "n",
+    ]
+
+    /// Folds what a reader's eye does not tell apart: case, spacing and punctuation, compatibility
+    /// forms, and the look-alike letters.
+    static func skeleton(_ s: String) -> String {
+        let folded = s.precomposedStringWithCompatibilityMapping.lowercased()
+        return String(folded.compactMap { c -> Character? in
+            if let l = lookAlike[c] { return l }
+            return c.isLetter || c.isNumber ? c : nil
+        })
+    }
+
     mutating func parse() throws(AttestError) -> AttestationDocument {
+        if let h = outline.html.first {
+            throw fail(h.line, "\(h.kind.rawValue) ('\(h.excerpt)'); markdown viewers hide or change what HTML holds, so the signed file carries none: remove it (a line break inside a table cell is written <br>)")
+        }
         var tables: [String: (header: Int, rows: [Row])] = [:]
-        var i = 0
-        var inFence = false
-        while i < lines.count {
-            let line = lines[i]
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); i += 1; continue }
-            guard !inFence, let cells = MarkdownCell.splitRow(line) else { i += 1; continue }
-            let known: (String, [String])? = [("fields", Table.fields), ("steps", Table.steps), ("findings", Table.findings)]
-                .first { $0.1 == cells }
-            guard let (name, header) = known else {
-                if cells.first == "Step" || cells.first == "Field" {
-                    throw fail(i + 1, "table header '\(trimmed)' is not one the attestation format knows; expected '| \(Table.steps.joined(separator: " | ")) |', '| \(Table.findings.joined(separator: " | ")) |' or '| \(Table.fields.joined(separator: " | ")) |' (see docs/attestation-log/README.md)")
+        let expected = "expected '| \(Table.steps.joined(separator: " | ")) |', '| \(Table.findings.joined(separator: " | ")) |' or '| \(Table.fields.joined(separator: " | ")) |' (see docs/attestation-log/README.md)"
+        let knownSkeletons = Set(Self.known.map { Self.skeleton($0.header.joined()) })
+        for table in outline.tables {
+            let cells = table.header.map(\.text)
+            let source = table.line <= lines.count ? lines[table.line - 1].trimmingCharacters(in: .whitespaces) : cells.joined(separator: " | ")
+            guard let (name, header) = Self.known.first(where: { $0.header == cells }) else {
+                let first = Self.skeleton(cells.first ?? "")
+                if first == "step" || first == "field" || knownSkeletons.contains(Self.skeleton(cells.joined())) {
+                    throw fail(table.line, "table header '\(source)' is not one the attestation format knows; \(expected)")
                 }
-                // Some other table: skip all of it.
-                i += 1
-                while i < lines.count, MarkdownCell.splitRow(lines[i]) != nil { i += 1 }
-                continue
+                continue // some other table: not read
             }
             if let earlier = tables[name] {
-                throw fail(i + 1, "a second \(name) table; the first is at line \(earlier.header); keep one")
+                throw fail(table.line, "a second \(name) table; the first is at line \(earlier.header); keep one")
             }
+            var rows: [Row] = []
+            for (rowLine, rendered) in [(table.line, table.header)] + table.rows.map({ ($0.line, $0.cells) }) {
+                if let i = rendered.firstIndex(where: { $0.formatting != nil }) {
+                    throw fail(rowLine, "cell \(i + 1) of this \(name) table row is formatted (\(rendered[i].formatting!)); attest reads the text a viewer shows, so a cell holds plain text: remove the formatting, or write the character literally as '\\*', '\\_', '\\~'")
+                }
+                guard rowLine != table.line else { continue }
+                let line = rowLine <= lines.count ? lines[rowLine - 1] : ""
+                guard let sourceCells = MarkdownCell.splitRow(line) else {
+                    throw fail(rowLine, "this \(name) table row does not end with '|'; write a literal '|' inside a cell as '\\|'")
+                }
+                guard sourceCells.count == header.count else {
+                    throw fail(rowLine, "this \(name) table row has \(sourceCells.count) cells; expected \(header.count) (\(header.joined(separator: " | "))); write a literal '|' inside a cell as '\\|'")
+                }
+                rows.append(Row(line: rowLine, cells: rendered.map(\.text)))
+            }
+            tables[name] = (table.line, rows)
+        }
+        // A line written like a known header that the viewer does not show as that table.
+        let headerLines = Set(outline.tables.map(\.line))
+        for (i, line) in lines.enumerated() where !headerLines.contains(i + 1) {
+            guard let cells = MarkdownCell.splitRow(line)?.map(MarkdownCell.unescape),
+                  let (name, header) = Self.known.first(where: { $0.header == cells }) else { continue }
             guard i + 1 < lines.count, MarkdownCell.isDelimiterRow(lines[i + 1], count: header.count) else {
                 throw fail(i + 2, "the \(name) table's header must be followed by a delimiter row of \(header.count) cells, such as '|\(Array(repeating: "---|", count: header.count).joined())'")
             }
-            var rows: [Row] = []
-            var j = i + 2
-            while j < lines.count, lines[j].trimmingCharacters(in: .whitespaces).hasPrefix("|") {
-                guard let rowCells = MarkdownCell.splitRow(lines[j]) else {
-                    throw fail(j + 1, "this \(name) table row does not end with '|'; write a literal '|' inside a cell as '\\|'")
-                }
-                guard rowCells.count == header.count else {
-                    throw fail(j + 1, "this \(name) table row has \(rowCells.count) cells; expected \(header.count) (\(header.joined(separator: " | "))); write a literal '|' inside a cell as '\\|'")
-                }
-                rows.append(Row(line: j + 1, cells: rowCells))
-                j += 1
-            }
-            tables[name] = (i + 1, rows)
-            i = j
+            throw fail(i + 1, "this line is written like the \(name) table's header, but a markdown viewer does not show it as a table (it is inside a code block, a quote, a list or an indented block); keep the three tables at the top level of the file, and no copy of them elsewhere")
         }
         var lines = AttestationDocument.SourceLines()
         guard let fieldsTable = tables["fields"] else {
@@ -93,12 +140,12 @@ private struct Parser {
         // Fields.
         var fields: [String: (line: Int, value: String)] = [:]
         for row in fieldsTable.rows {
-            let name = MarkdownCell.unescape(row.cells[0])
+            let name = row.cells[0]
             guard Table.fieldNames.contains(name) else {
                 throw fail(row.line, "unknown field '\(name)'; the fields are \(Table.fieldNames.joined(separator: ", "))")
             }
             if let earlier = fields[name] { throw fail(row.line, "field '\(name)' is given twice (also line \(earlier.line))") }
-            fields[name] = (row.line, MarkdownCell.unescape(row.cells[1]))
+            fields[name] = (row.line, row.cells[1])
             lines.fields[name] = row.line
         }
         func field(_ name: String) throws(AttestError) -> (line: Int, value: String) {
@@ -139,7 +186,7 @@ private struct Parser {
         // Steps.
         var steps: [DocumentStep] = []
         for row in stepsTable.rows {
-            let c = row.cells.map(MarkdownCell.unescape)
+            let c = row.cells
             guard let n = Int(c[0]), (1...7).contains(n), c[0].count == 1 else {
                 throw fail(row.line, "step '\(c[0])' is not a step number from 1 to 7")
             }
@@ -158,7 +205,7 @@ private struct Parser {
         // Findings.
         var findings: [DocumentFinding] = []
         for row in findingsTable.rows {
-            let c = row.cells.map(MarkdownCell.unescape)
+            let c = row.cells
             guard let n = Int(c[0]), (1...7).contains(n), c[0].count == 1 else {
                 throw fail(row.line, "finding step '\(c[0])' is not a step number from 1 to 7")
             }

@@ -81,6 +81,9 @@ extension AttestationDocument {
     /// written, naming the template.
     public func render(with template: MustacheTemplate, outputPath: String, summaries: [Int: String] = [:]) throws(AttestError) -> String {
         let text = template.render(templateContext(summaries: summaries))
+        guard text.utf8.count <= RegularFile.Limit.attestationFile else {
+            throw .failed("the rendered \(outputPath) would have \(text.utf8.count) bytes (\(findings.count) findings), more than the \(RegularFile.bytes(RegularFile.Limit.attestationFile)) attest signs (docs/limits.md); fix the causes of the findings and collect again, or record them in an issue and keep the file to a summary")
+        }
         let back: AttestationDocument
         do { back = try AttestationDocument.parse(text, path: outputPath) } catch {
             throw .failed("template \(template.name) does not produce a readable attestation file: \(error.description); keep the three tables of docs/attestation-log/README.md in the template")

@@ -11,9 +11,25 @@ the operator, and committed by `attest sign`. `attest sign`, `attest verify` and
 read the facts back from **the file**, never from the template, so the file must keep the format
 below. A human edit that breaks it is refused with the file name and the line.
 
-The file is ordinary GitHub-flavoured markdown. attest reads exactly three pipe tables out of it,
-recognised by their header rows; all other text (headings, prose, the sign-off statement, other
-tables, fenced code) is free and is not read.
+The file is ordinary GitHub-flavoured markdown, and attest reads it **as a viewer renders it**:
+with cmark-gfm (GitHub's own CommonMark parser, with the table, strikethrough, autolink,
+tagfilter and tasklist extensions). It reads exactly three of the tables cmark-gfm renders,
+recognised by their header rows, and a cell's value is the text the viewer shows in it; all other
+text (headings, prose, the sign-off statement, other tables) is free and is not read.
+
+What a viewer would show differently from what attest reads is refused, naming the line:
+
+- HTML of any kind: an HTML block, an HTML comment (`<!-- … -->`), an inline tag. Viewers hide,
+  strip or render it as they like, so a table inside a comment is invisible on GitHub. The one
+  exception is `<br>`, a line break inside a cell.
+- A NUL byte, or bytes that are not UTF-8.
+- A line written like one of the three headers where the viewer shows no table (in a code block,
+  an indented block, without its delimiter row), and a table whose header *looks like* one of the
+  three (other case or spacing, look-alike Cyrillic or Greek letters, full-width forms).
+- A second copy of a table (a table inside a quote is still a table).
+- A formatted cell in the three tables (emphasis, strong, strikethrough, an image): the viewer
+  would show `~~clean~~` struck through.
+- A file over 1 MiB (the limits page of attest's documentation, docs/limits.md), or a symbolic link in place of the file.
 
 ## The three tables
 
@@ -62,9 +78,13 @@ One row per finding; the table stays (with no rows) when there is none.
 
 ## Cell values
 
-A cell's text is trimmed of surrounding spaces. So that any value survives a round trip, render
-writes (and the parser undoes): `\` as `\\`, `|` as `\|`, `<` as `\<`, and a line break as
-`<br>`. A backslash before any other ASCII punctuation is dropped, as markdown viewers do.
+A cell's value is the text cmark-gfm renders in it, trimmed of surrounding spaces: escapes are
+resolved, a code span is its text (a digest may be written as `` `…` ``), a link is its text
+(e-mail addresses and URLs are linked by the autolink extension and read as written), `<br>` is a
+line break. So that any value survives a round trip, render writes `\` as `\\`, `|` as `\|`,
+`<` as `\<`, each of `*` `~` `` ` `` `[` `]` `&` (and `_` except inside a word, where it never
+formats: `customer_audit_events` stays as written) with a backslash before it, and a line break
+as `<br>`; a viewer shows each as the character itself.
 
 ## What `attest sign` requires besides a readable file
 

@@ -1,8 +1,10 @@
 /// The one markdown construct the attestation file's facts live in: a GFM pipe table row,
 /// `| a | b |`. Writing and reading use the same escaping, so any value survives a round trip:
 ///
-/// - `\` becomes `\\`, `|` becomes `\|`, `<` becomes `\<` (GFM backslash escapes, shown as the
-///   character itself by any markdown viewer);
+/// - `\` becomes `\\`, `|` becomes `\|`, `<` becomes `\<`, and the characters that would start
+///   formatting, a code span, a link or an entity (`*`, `_` other than inside a word, `~`, `` ` ``,
+///   `[`, `]`, `&`) are escaped the same way (GFM backslash escapes, shown as the character itself by any markdown viewer, so
+///   the text a viewer shows is the value: the attestation parser reads what cmark-gfm renders);
 /// - a line break (LF, CR or CRLF) becomes `<br>`, which viewers show as a break in the cell.
 ///
 /// Reading undoes exactly that: `\` before ASCII punctuation is dropped, `<br>` is a line break.
@@ -10,11 +12,19 @@ public enum MarkdownCell {
     public static func escape(_ value: String) -> String {
         var out = ""
         var previousCR = false
-        for ch in value.unicodeScalars {
+        let scalars = Array(value.unicodeScalars)
+        func inWord(_ i: Int) -> Bool {
+            guard scalars.indices.contains(i) else { return false }
+            return scalars[i].properties.isAlphabetic || ("0"..."9").contains(scalars[i])
+        }
+        for (i, ch) in scalars.enumerated() {
             switch ch {
             case "\\": out += "\\\\"
             case "|": out += "\\|"
             case "<": out += "\\<"
+            // Inside a word `_` never starts emphasis (CommonMark's flanking rules): customer_audit_events stays as written.
+            case "_" where inWord(i - 1) && inWord(i + 1): out.unicodeScalars.append(ch)
+            case "*", "_", "~", "`", "[", "]", "&": out += "\\"; out.unicodeScalars.append(ch)
             case "\r": out += "<br>"
             case "\n": if !previousCR { out += "<br>" }
             default: out.unicodeScalars.append(ch)

@@ -168,9 +168,8 @@ public enum PersonalData {
 extension EvidenceResults {
     /// Reads `results.json`, naming the file in every error.
     public static func load(from url: URL) throws(AttestError) -> EvidenceResults {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .environment("cannot read \(url.path): \(error.localizedDescription); run 'attest collect' first or pass --evidence DIR")
+        guard let data = try RegularFile.read(url.path, what: "the evidence results", maxBytes: RegularFile.Limit.text, missingIsNil: true) else {
+            throw .environment("cannot read \(url.path): it does not exist; run 'attest collect' first or pass --evidence DIR")
         }
         do {
             let r = try JSONDecoder().decode(EvidenceResults.self, from: data)

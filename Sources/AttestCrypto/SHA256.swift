@@ -1,4 +1,5 @@
 import Foundation
+import AttestCore
 internal import COpenSSL
 
 /// Streaming SHA-256 through OpenSSL's EVP interface.
@@ -56,20 +57,24 @@ public struct SHA256: ~Copyable {
         return try h.finalizeHex()
     }
 
-    /// SHA-256 of a file, read in 1 MiB chunks, lowercase hex.
+    /// SHA-256 of a file, read in 1 MiB chunks, lowercase hex. Only a regular file is read
+    /// (`AttestCore.RegularFile`): a FIFO or a device named as evidence is refused, never waited on.
     public static func hex(ofFile path: String) throws(CryptoError) -> String {
-        guard let fh = FileHandle(forReadingAtPath: path) else {
-            throw CryptoError(operation: "SHA-256 of \(path)", message: "cannot open the file for reading")
+        let fd: Int32
+        do { fd = try RegularFile.open(path, what: "the file")!.fd } catch {
+            throw CryptoError(operation: "SHA-256 of \(path)", message: error.description)
         }
-        defer { try? fh.close() }
+        defer { close(fd) }
         var h = try SHA256()
+        var chunk = Data(count: 1 << 20)
         while true {
-            let chunk: Data
-            do { chunk = try fh.read(upToCount: 1 << 20) ?? Data() } catch {
-                throw CryptoError(operation: "SHA-256 of \(path)", message: error.localizedDescription)
+            let n = chunk.withUnsafeMutableBytes { b in read(fd, b.baseAddress!, b.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CryptoError(operation: "SHA-256 of \(path)", message: String(cString: strerror(errno)))
             }
-            if chunk.isEmpty { break }
-            try h.update(chunk)
+            if n == 0 { break }
+            try h.update(chunk.prefix(n))
         }
         return try h.finalizeHex()
     }

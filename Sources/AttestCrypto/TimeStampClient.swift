@@ -73,7 +73,7 @@ public struct TimeStampAuthority: Sendable {
             switch error {
             case .unreachable(let why): throw .unreachable(url: url.absoluteString, detail: why)
             case .tooLarge(let n):
-                throw .badAnswer(url: url.absoluteString, detail: "the answer has \(n) bytes; a token has a few thousand")
+                throw .badAnswer(url: url.absoluteString, detail: "the answer has \(n) bytes or more, over the \(TimeStampAuthority.maxAnswerBytes >> 10) KiB attest reads (a token has a few thousand); it was cut off (docs/limits.md)")
             }
         }
         let data = answer.body

@@ -13,6 +13,11 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(operation): \(message)" }
 
     public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+
+    /// Not a libgit2 failure: attest refused what it found (a blob over its cap, a symbolic
+    /// link where a file belongs; docs/limits.md).
+    public static let refusedCode: Int32 = -10_000
+    public var isRefusal: Bool { code == Self.refusedCode }
 }
 
 /// Initialises libgit2 once per process.

@@ -29,8 +29,9 @@ public enum HookInput {
     public static let maxLineBytes = 4096
     /// Most lines accepted in one push.
     public static let maxLines = 100_000
-    /// Most bytes of stdin read in all.
-    public static var maxInputBytes: Int { maxLineBytes * 64 }
+    /// Most bytes of stdin read in all: 16 MiB, room for `maxLines` refs of a real push (a
+    /// pre-receive line of a tag is about 100 bytes; a push of 3,000 tags is 300 KB). docs/limits.md.
+    public static let maxInputBytes = 16 << 20
 
     public static func prePush(_ input: [UInt8]) throws(HookInputError) -> [RefUpdate] {
         try lines(input, fields: 4, form: "<local ref> <local oid> <remote ref> <remote oid>").map { (n, f) throws(HookInputError) in
@@ -63,13 +64,13 @@ public enum HookInput {
 
     static func lines(_ input: [UInt8], fields: Int, form: String) throws(HookInputError) -> [(Int, [ArraySlice<UInt8>])] {
         guard input.count <= maxInputBytes else {
-            throw HookInputError(line: 0, "the input is \(input.count) bytes; at most \(maxInputBytes) are accepted")
+            throw HookInputError(line: 0, "the input is \(input.count) bytes; at most \(maxInputBytes) are accepted (\(maxLines) refs of a real push); push the refs in several smaller pushes")
         }
         var out: [(Int, [ArraySlice<UInt8>])] = []
         var start = 0, n = 0
         while start < input.count {
             n += 1
-            guard n <= maxLines else { throw HookInputError(line: n, "more than \(maxLines) lines") }
+            guard n <= maxLines else { throw HookInputError(line: n, "more than \(maxLines) lines (refs); push the refs in several smaller pushes") }
             var end = start
             while end < input.count && input[end] != 0x0A && end - start <= maxLineBytes { end += 1 }
             guard end - start <= maxLineBytes else {

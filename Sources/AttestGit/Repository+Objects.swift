@@ -30,9 +30,9 @@ extension Repository {
     /// A commit read from its raw object and split the way git does (see `RawCommit`).
     public func rawCommit(_ id: ObjectID) throws(GitError) -> RawCommit {
         let (type, bytes) = try readObject(id)
-        guard type == "commit" else { throw GitError(operation: "read commit \(id.short)", code: -1, message: "object is a \(type), not a commit") }
+        guard type == "commit" else { throw GitError(operation: "read commit \(id.short)", code: GitError.refusedCode, message: "object is a \(type), not a commit") }
         do { return try RawCommit.parse(id: id, bytes: bytes) } catch {
-            throw GitError(operation: "read commit \(id.short)", code: -1, message: error.message)
+            throw GitError(operation: "read commit \(id.short)", code: GitError.refusedCode, message: error.message)
         }
     }
 
@@ -47,9 +47,23 @@ extension Repository {
         return ObjectID(git_object_id(commit)!.pointee)
     }
 
-    /// The blob at `path` in a commit's tree, or nil when there is no such file.
-    public func blob(at path: String, inCommit commit: ObjectID) throws(GitError) -> Data? {
+    /// The blob at `path` in a commit's tree, or nil when there is no such file. A blob larger
+    /// than `maxBytes` is refused from its object header, before it is read (docs/limits.md).
+    public func blob(at path: String, inCommit commit: ObjectID, maxBytes: Int? = nil) throws(GitError) -> Data? {
         guard let id = try blobID(at: path, inCommit: commit) else { return nil }
+        if let maxBytes {
+            var odb: OpaquePointer?
+            try check(git_repository_odb(&odb, pointer), "open the object database")
+            defer { git_odb_free(odb) }
+            var size = 0
+            var type = GIT_OBJECT_ANY
+            var oid = id.oid
+            try check(git_odb_read_header(&size, &type, odb, &oid), "read the header of \(path) in \(commit.short)")
+            guard size <= maxBytes else {
+                throw GitError(operation: "read \(path) in \(commit.short)", code: GitError.refusedCode,
+                               message: "it has \(size) bytes, more than the \(maxBytes >> 10) KiB attest reads of it (docs/limits.md)")
+            }
+        }
         let (_, bytes) = try readObject(id)
         return Data(bytes)
     }
@@ -68,6 +82,11 @@ extension Repository {
         try check(rc, "find \(path) in \(commit.short)")
         defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
+        // A committed symbolic link is a blob holding the target's name: never read as the file.
+        guard git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK else {
+            throw GitError(operation: "read \(path) in \(commit.short)", code: GitError.refusedCode,
+                           message: "it is committed as a symbolic link, not a file; attest reads only a regular file there: commit the file itself (git rm --cached \(path), copy the file in, git add \(path))")
+        }
         return ObjectID(git_tree_entry_id(entry)!.pointee)
     }
 

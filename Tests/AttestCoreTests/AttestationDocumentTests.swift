@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AttestMarkdown
 @testable import AttestCore
 
 /// A hand-written attestation file in the documented format (docs/attestation-log/README.md),
@@ -50,6 +51,8 @@ enum SampleDocument {
 }
 
 @Suite struct AttestationDocumentTests {
+    init() { CommonMark.install() } // the attestation file is read by cmark-gfm
+
     let path = "docs/attestation-log/2026-Q4.md"
 
     @Test func parsesTheDocumentedFormat() throws {

@@ -1,10 +1,13 @@
 import Foundation
 import Testing
+import AttestMarkdown
 @testable import AttestCore
 import AttestTestSupport
 
 /// The audit's judgement as a pure function: facts built by hand, verdicts and flags checked.
 @Suite struct AuditEvaluationTests {
+    init() { CommonMark.install() } // the attestation file is read by cmark-gfm
+
     static let q1 = try! Quarter(parsing: "2026-Q1")
     static let w1 = Schedule().window(for: q1)
     static let path = "docs/attestation-log/2026-Q1.md"

@@ -1,9 +1,12 @@
 import Foundation
 import Testing
+import AttestMarkdown
 @testable import AttestCore
 import AttestTestSupport
 
 @Suite struct RenderRoundTripTests {
+    init() { CommonMark.install() } // the attestation file is read by cmark-gfm
+
     static let quarter = try! Quarter(parsing: "2026-Q4")
     static let window = Schedule().window(for: quarter)
 

@@ -1,11 +1,14 @@
 import Foundation
 import Testing
+import AttestMarkdown
 @testable import AttestCore
 import AttestTestSupport
 
 /// The one definition of "a sign-off (or an amendment) for quarter Q" (issue 13), and the
 /// judge's and audit's use of it.
 @Suite struct SignoffClaimTests {
+    init() { CommonMark.install() } // the attestation file is read by cmark-gfm
+
     static let q = try! Quarter(parsing: "2026-Q1")
     static let path = "docs/attestation-log/2026-Q1.md"
     static var good: String {

@@ -1,9 +1,12 @@
 import Foundation
 import Testing
+import AttestMarkdown
 @testable import AttestCore
 
 /// The per-commit rules on plain facts, without git: what audit and the TSA work rely on.
 @Suite struct SignoffRulesTests {
+    init() { CommonMark.install() } // the attestation file is read by cmark-gfm
+
     let q4 = try! Quarter(parsing: "2026-Q4")
     let path = "docs/attestation-log/2026-Q4.md"
     let manifest = String(repeating: "0f", count: 32)

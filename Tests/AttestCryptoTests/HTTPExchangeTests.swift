@@ -25,3 +25,28 @@ import AttestTestSupport
         }
     }
 }
+
+/// Hostile TSA answers (issue #15): a declared 2 GiB body, an endless chunked body and a
+/// redirect to another host are refused without holding the answer (the streamed body is cut
+/// off at the bound). The binary's memory on the same answers: AttestCLITests/HostileInputTests.
+@Suite struct HostileAnswerTests {
+    @Test(arguments: [TestTSA.Mode.hugeLength, .endless, .redirectOther])
+    func refused(_ mode: TestTSA.Mode) throws {
+        let tsa = try TestTSA(label: "Hostile TSA", at: "2026-10-03 12:00:00")
+        defer { tsa.stop() }
+        tsa.mode = mode
+        do {
+            _ = try HTTPExchange(url: URL(string: tsa.url)!, timeout: 30, maxBytes: 1 << 20)
+                .send(method: "POST", body: Data("q".utf8), contentType: "application/timestamp-query", accept: "*/*")
+            Issue.record("\(mode): the answer was accepted")
+        } catch {
+            switch (mode, error) {
+            case (.hugeLength, .tooLarge(let n)): #expect(n == 2_147_483_648)
+            case (.endless, .tooLarge(let n)): #expect(n > 1 << 20 && n < 4 << 20, "cut off at \(n) bytes")
+            case (.redirectOther, .unreachable(let why)):
+                #expect(why.contains("redirects to another host (http://127.0.0.2:\(tsa.port)/tsa); not followed"), "\(why)")
+            default: Issue.record("\(mode): \(error)")
+            }
+        }
+    }
+}

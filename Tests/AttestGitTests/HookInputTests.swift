@@ -43,8 +43,8 @@ import AttestTestSupport
     }
 
     @Test func hugeLineAndHugeInput() {
-        let huge = Array(repeating: UInt8(ascii: "r"), count: 1_000_000)
-        #expect(throws: HookInputError(line: 0, "the input is 1000000 bytes; at most 262144 are accepted")) { try HookInput.preReceive(huge) }
+        let huge = Array(repeating: UInt8(ascii: "r"), count: 17_000_000)
+        #expect(throws: HookInputError(line: 0, "the input is 17000000 bytes; at most 16777216 are accepted (100000 refs of a real push); push the refs in several smaller pushes")) { try HookInput.preReceive(huge) }
         let long = Array(repeating: UInt8(ascii: "r"), count: 10_000)
         #expect(throws: HookInputError(line: 1, "the line is longer than 4096 bytes")) { try HookInput.preReceive(long) }
     }

@@ -19,7 +19,11 @@ import Foundation
 /// The server stops when the value is released, when `stop()` is called, or by itself when
 /// the test process has gone.
 public final class TestTSA: @unchecked Sendable {
-    public enum Mode: String, Sendable { case grant, reject, httpError = "http-500", garbage }
+    public enum Mode: String, Sendable {
+        case grant, reject, httpError = "http-500", garbage
+        /// Hostile answers (issue #15): a 2 GiB Content-Length, an endless chunked body, a redirect to 127.0.0.2.
+        case hugeLength = "huge-length", endless, redirectOther = "redirect-other"
+    }
 
     public struct Failure: Error, CustomStringConvertible { public let description: String }
 

@@ -75,6 +75,9 @@ struct CollectCommand: Command {
         sink = arguments[Self.pgauditSink]
         if sink != nil && !logs.isEmpty { throw .usage("--pgaudit-sink and --pgaudit-log are alternatives; give one") }
         if logs.filter({ $0 == "-" }).count > 1 { throw .usage("--pgaudit-log - (standard input) can be given once") }
+        for log in logs where log != "-" { // a FIFO or /dev/zero would be read without end (docs/limits.md)
+            if let (fd, _) = try RegularFile.open(log, what: "--pgaudit-log", missingIsNil: true) { close(fd) }
+        }
         if logs.contains("-") && isatty(0) != 0 {
             throw .usage("--pgaudit-log - reads standard input, which is a terminal; pipe the export in (aggregator-cli ... | attest collect --pgaudit-log -)")
         }
@@ -147,7 +150,7 @@ struct CollectCommand: Command {
                 }
                 let pad = String(repeating: " ", count: max(0, 7 - s.status.rawValue.count))
                 o.line("Step \(s.step)  \(s.criterion.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
-                for f in s.findings { o.line("        - \(f.detail)") }
+                for f in Listing.bounded(s.findings.map(\.detail), noun: "findings", more: "; all are in \(s.evidenceFile) and results.json") { o.line("        - \(f)") }
             }
             o.line("\(quarter): \(results.tally.sentence)")
             o.line("evidence: \(target)")

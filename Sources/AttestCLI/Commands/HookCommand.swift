@@ -178,6 +178,7 @@ struct HookCommand: Command {
             input += chunk
         }
         do { return try f(input) } catch {
+            if error.message.hasSuffix("smaller pushes") { throw .failed("\(error.description) (push refused)") }
             throw .failed("\(error.description); git writes this input itself, so the hook is being fed something else (push refused)")
         }
     }
@@ -224,7 +225,7 @@ struct HookCommand: Command {
             err.line("\(err.styled("error:", .red)) attest \(side): push refused: sealed evidence (docs/evidence.md)")
             return 1
         }
-        for r in outcome.rejections { err.line("\(err.styled("error:", .red)) \(r.line)") }
+        for r in Listing.bounded(outcome.rejections.map(\.line)) { err.line("\(err.styled("error:", .red)) \(r)") }
         let commits = Set(outcome.rejections.map(\.commit)).count
         err.line("\(err.styled("error:", .red)) attest \(side): push refused: \(outcome.rejections.count) problem\(outcome.rejections.count == 1 ? "" : "s") in \(commits) commit\(commits == 1 ? "" : "s"); see 'attest help hook'")
         return 1

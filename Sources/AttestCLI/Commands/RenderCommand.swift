@@ -104,7 +104,7 @@ struct RenderCommand: Command {
         let problems = doc.signingProblems()
         if !problems.isEmpty {
             context.out.line("before 'attest sign' accepts it:")
-            for p in problems { context.out.line("  \(p)") }
+            for p in Listing.bounded(problems) { context.out.line("  \(p)") }
         } else {
             context.out.line("review it, then run: attest sign --quarter \(files.quarter)")
         }
@@ -114,13 +114,11 @@ struct RenderCommand: Command {
     private func loadTemplate(files: QuarterFiles, context: Context) throws(AttestError) -> (String, String) {
         if let template {
             let full = template.hasPrefix("/") ? template : context.workingDirectory + "/" + template
-            guard let t = try? String(contentsOfFile: full, encoding: .utf8) else { throw .environment("cannot read template \(template)") }
-            return (t, template)
+            return (String(decoding: try RegularFile.contents(full, what: "the template", maxBytes: RegularFile.Limit.text), as: UTF8.self), template)
         }
         let inRepo = files.root + "/" + files.policy.templatePath
-        if FileManager.default.fileExists(atPath: inRepo) {
-            guard let t = try? String(contentsOfFile: inRepo, encoding: .utf8) else { throw .environment("cannot read template \(files.policy.templatePath)") }
-            return (t, files.policy.templatePath)
+        if let t = try RegularFile.read(inRepo, what: "the template", maxBytes: RegularFile.Limit.text, missingIsNil: true) {
+            return (String(decoding: t, as: UTF8.self), files.policy.templatePath)
         }
         context.err.line("note: \(files.policy.templatePath) not found; using the built-in template ('attest init' writes it)")
         return (DefaultTemplate.text, "built-in " + DefaultTemplate.path)

@@ -111,7 +111,8 @@ struct SignCommand: Command {
         TempFolders.sweep(scratch)
         var preflight = try repo.signoffPreflight(watching: [files.documentPath])
 
-        guard let bytes = FileManager.default.contents(atPath: files.documentFullPath) else {
+        guard let bytes = try RegularFile.read(files.documentFullPath, what: "the attestation file", maxBytes: RegularFile.Limit.attestationFile,
+                                               followSymlinks: false, missingIsNil: true) else {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
         }
         let doc = try AttestationDocument.parse(String(decoding: bytes, as: UTF8.self), path: files.documentPath)
@@ -275,7 +276,8 @@ struct SignCommand: Command {
     /// Refuses, naming every broken rule with its remedy, when the judge does not accept.
     private func refuse(_ report: SignoffReport, files: QuarterFiles) throws(AttestError) {
         guard !report.holds else { return }
-        let lines = report.violations.map { "[\($0.rule)] \($0.message); to fix: \($0.remedy)" }
+        let lines = Listing.bounded(report.violations.map { "[\($0.rule)] \($0.message); to fix: \($0.remedy)" }, noun: "broken rules",
+                                    more: "; 'attest verify --json' lists them all once signed, or fix these and sign again")
         throw .failed("\(files.documentPath) cannot be signed: verify and the push hooks would reject this sign-off; nothing was signed:\n  " + lines.joined(separator: "\n  "))
     }
 

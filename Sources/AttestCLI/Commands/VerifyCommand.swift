@@ -93,7 +93,7 @@ struct VerifyCommand: Command {
                 context.out.line("ok: commit \(id.short) \(what): every rule holds")
             } else {
                 context.out.line("FAILED: commit \(id.short) \(what): \(report.violations.count) rule\(report.violations.count == 1 ? "" : "s") broken")
-                for v in report.violations { context.out.line(v.line) }
+                for v in Listing.bounded(report.violations.map(\.line), noun: "broken rules", more: "; --json lists them all") { context.out.line(v) }
             }
             for n in report.notes { context.out.line("note: \(n)") }
             for v in TrustedTime.validationNotes(of: raw, repository: repo) { context.out.line("note: \(v)") }

@@ -45,7 +45,7 @@ struct EvidenceVault {
         }
         var out: [RecipientCertificate] = []
         for p in paths {
-            guard let data = FileManager.default.contents(atPath: root + "/" + p) else { throw .environment("cannot read the recipient certificate \(p)") }
+            let data = try RegularFile.contents(root + "/" + p, what: "the recipient certificate", maxBytes: RegularFile.Limit.text)
             do { out.append(try RecipientCertificate.load(pem: data, name: p)) } catch { throw .failed("\(error.operation): \(error.message)") }
         }
         var seen = Set<String>()
@@ -53,7 +53,7 @@ struct EvidenceVault {
     }
 
     static func loadCertificate(_ path: String) throws(AttestError) -> RecipientCertificate {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .environment("cannot read the certificate \(path)") }
+        let data = try RegularFile.contents(path, what: "the certificate", maxBytes: RegularFile.Limit.text)
         do { return try RecipientCertificate.load(pem: data, name: path) } catch { throw .failed("\(error.operation): \(error.message)") }
     }
 

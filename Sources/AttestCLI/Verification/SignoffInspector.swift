@@ -31,10 +31,13 @@ struct SignoffInspector {
         var text: String?, digest: String?
         if let path = SignoffRules.documentPath(in: raw.message) {
             do {
-                if let data = try repository.blob(at: path, inCommit: raw.id) {
+                if let data = try repository.blob(at: path, inCommit: raw.id, maxBytes: RegularFile.Limit.attestationFile) {
                     text = String(decoding: data, as: UTF8.self)
                     digest = try? SHA256.hex(of: data)
                 }
+            } catch where error.isRefusal {
+                // Too large, or a symbolic link: the commit is refused (exit 1), not the environment.
+                throw .failed("\(error.operation): \(error.message)")
             } catch { throw .environment("cannot read \(path) in \(raw.id.short): \(error.message)") }
         }
         var parentDates: [Date] = []
@@ -127,8 +130,8 @@ struct SignoffInspector {
     static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
         if let root = repository.workdir {
             let path = root + "/" + policy.allowedSignersFile
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                return try AllowedSigners(parsing: text, path: policy.allowedSignersFile)
+            if let data = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) {
+                return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: policy.allowedSignersFile)
             }
         }
         return try allowedSigners(in: repository, commit: repository.headCommit, policy: policy)
@@ -167,9 +170,16 @@ enum OpenPGP {
 enum EvidenceFolder {
     static func check(_ folder: String) -> EvidenceCheck {
         let sums = folder + "/SHA256SUMS"
-        let manifest = try? SHA256.hex(ofFile: sums)
+        var manifest: String?
         var mismatches: [String] = []
-        if let text = try? String(contentsOfFile: sums, encoding: .utf8) {
+        let data: Data?
+        do { data = try RegularFile.read(sums, what: "the evidence manifest", maxBytes: RegularFile.Limit.manifest, missingIsNil: true) } catch {
+            data = nil
+            mismatches.append(error.description)
+        }
+        if let data {
+            manifest = try? SHA256.hex(of: data)
+            let text = String(decoding: data, as: UTF8.self)
             for (i, line) in text.split(separator: "\n").enumerated() {
                 let parts = line.split(separator: " ", maxSplits: 1)
                 guard parts.count == 2, Hex.isSHA256(String(parts[0])) else { mismatches.append("line \(i + 1) is not '<sha256>  <file>'"); continue }
@@ -178,10 +188,14 @@ enum EvidenceFolder {
                 guard !name.isEmpty, !name.contains("/"), name != "..", name != "." else {
                     mismatches.append("line \(i + 1) names '\(name)', not a file of the folder"); continue
                 }
-                guard let got = try? SHA256.hex(ofFile: folder + "/" + name) else { mismatches.append("\(name) is missing"); continue }
+                let got: String
+                do { got = try SHA256.hex(ofFile: folder + "/" + name) } catch {
+                    mismatches.append(FileManager.default.fileExists(atPath: folder + "/" + name) ? error.message : "\(name) is missing"); continue
+                }
                 if got != String(parts[0]) { mismatches.append("\(name) has SHA-256 \(got), SHA256SUMS says \(parts[0])") }
             }
         }
+        mismatches = Listing.bounded(mismatches, noun: "problems of SHA256SUMS")
         var steps: [Int: String] = [:]
         for c in Controls.all {
             if let d = try? SHA256.hex(ofFile: folder + "/" + c.evidenceFile) { steps[c.step] = d }
