@@ -101,7 +101,7 @@ import AttestMarkdown
     /// The oracle: cmark-gfm's own HTML of the rendered default template holds each value attest reads.
     @Test func valuesAreWhatCmarkGfmRenders() throws {
         let value = "a * b _c_ customer_audit_events `d` ~~e~~ [f](g) &amp; <br> | \\ end"
-        var rows = Controls.all.map { c in "| \(c.step) | \(c.aicpa) | \(c.control) | \(c.step == 6 ? "finding" : "pass") | `\(SampleDocument.digest)` |" }
+        var rows = Controls.all.map { c in "| \(c.step) | \(c.name) | \(c.criterion) | \(c.step == 6 ? "finding" : "pass") | `\(SampleDocument.digest)` |" }
         let text = SampleDocument.text(stepRows: rows, findingRows: ["| 6 | \(MarkdownCell.escape(value)) | #482 | no |"])
         let doc = try AttestationDocument.parse(text, path: path)
         #expect(doc.findings.first?.detail == value)
