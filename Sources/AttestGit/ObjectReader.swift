@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 internal import CGit2
+internal import CZlib
 
 extension ObjectID {
     /// Reads 20 raw bytes (inside a tree object).
@@ -57,13 +58,13 @@ final class ObjectReader {
     private let packs: PackReader?
     private var prefixHints: [[UInt8]: Int] = [:]
 
-    init(_ repository: Repository, directPacks: Bool = true, releaseEvery: Int = 8192) throws(GitError) {
+    init(_ repository: Repository, directPacks: Bool = true, mappedBudget: Int = 64 << 20) throws(GitError) {
         self.repository = repository
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
         packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories) : nil
-        packs?.releaseEvery = releaseEvery
+        packs?.mappedBudget = mappedBudget
     }
 
     deinit { git_odb_free(odb) }
@@ -224,44 +225,22 @@ enum TreeParser {
         }
     }
 
-    /// The names whose entry (mode or id) differs between two raw trees, or that only one has:
-    /// one merge walk over both sorted lists, without building either as a dictionary.
+    /// The names whose entry (mode or id) differs between two raw trees, or that only one has.
     static func differences(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Set<String> {
-        struct Cursor {
-            let buf: UnsafeBufferPointer<UInt8>
-            var at = 0
-            var mode: UInt32 = 0, name = 0..<0, id = 0
-            init(_ b: UnsafeBufferPointer<UInt8>) { buf = b; advance() }
-            var done: Bool { id < 0 }
-            mutating func advance() {
-                let n = buf.count
-                var i = at, m: UInt32 = 0
-                while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
-                i += 1
-                let s = i
-                guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
-                i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
-                guard i + 21 <= n else { id = -1; return }
-                mode = m; name = s..<i; id = i + 1; at = i + 21
-            }
-            /// Moves to the first entry that is not wholly before byte `offset`.
-            mutating func skip(to offset: Int) {
-                let n = buf.count
-                var i = 0
-                while true {
-                    guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
-                    let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
-                    if next > offset || next > n { break }
-                    i = next
-                }
-                if i > 0 { at = i; advance() }
-            }
-            var isTree: Bool { mode & 0o170000 == 0o040000 }
-            var nameBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buf[name]) }
-            var string: String { String(decoding: nameBytes, as: UTF8.self) }
-        }
-        // git's tree order: bytes, a subtree's name continuing with '/'.
-        func order(_ x: Cursor, _ y: Cursor) -> Int {
+        var out = Set<String>()
+        walkDifferences(a, b) { name, _, _ in out.insert(String(decoding: name, as: UTF8.self)) }
+        return out
+    }
+
+    /// One merge walk over two raw trees in git's order (bytes, a subtree's name continuing with
+    /// `/`), calling `body` for each entry that differs, in that order: with the old and the new
+    /// entry when both trees have the name with a different mode or id, with one of them when
+    /// only one tree has it (a file that becomes a folder is a removal and an addition, as the
+    /// two sort apart). Nothing is built per entry; entries wholly inside the bytes both trees
+    /// share at the start are skipped unread.
+    static func walkDifferences<E: Error>(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>,
+                                          _ body: (UnsafeBufferPointer<UInt8>, ObjectReader.TreeEntry?, ObjectReader.TreeEntry?) throws(E) -> Void) throws(E) {
+        func order(_ x: TreeCursor, _ y: TreeCursor) -> Int {
             let p = x.nameBytes, q = y.nameBytes
             let m = min(p.count, q.count)
             let c = memcmp(p.baseAddress!, q.baseAddress!, m)
@@ -270,8 +249,7 @@ enum TreeParser {
             let cy: UInt8 = q.count > m ? q[m] : (y.isTree ? 0x2F : 0)
             return Int(cx) - Int(cy)
         }
-        var x = Cursor(a), y = Cursor(b)
-        // Entries wholly inside the bytes both trees share at the start are equal: skip them.
+        var x = TreeCursor(a), y = TreeCursor(b)
         let common = min(a.count, b.count)
         var same = 0
         while same + 8 <= common,
@@ -279,19 +257,52 @@ enum TreeParser {
             same += 8
         }
         if same >= 64 { x.skip(to: same); y.skip(to: same) }
-        var out = Set<String>()
         while !x.done || !y.done {
-            if y.done { out.insert(x.string); x.advance(); continue }
-            if x.done { out.insert(y.string); y.advance(); continue }
+            if y.done { try body(x.nameBytes, x.entry, nil); x.advance(); continue }
+            if x.done { try body(y.nameBytes, nil, y.entry); y.advance(); continue }
             let c = order(x, y)
-            if c < 0 { out.insert(x.string); x.advance() } else if c > 0 { out.insert(y.string); y.advance() } else {
-                if x.mode != y.mode || memcmp(a.baseAddress! + x.id, b.baseAddress! + y.id, 20) != 0 { out.insert(x.string) }
+            if c < 0 { try body(x.nameBytes, x.entry, nil); x.advance() } else if c > 0 { try body(y.nameBytes, nil, y.entry); y.advance() } else {
+                if x.mode != y.mode || memcmp(a.baseAddress! + x.id, b.baseAddress! + y.id, 20) != 0 { try body(x.nameBytes, x.entry, y.entry) }
                 x.advance(); y.advance()
             }
         }
-        return out
     }
 }
+
+    /// A position in a raw tree, for `TreeParser.walkDifferences`.
+private struct TreeCursor {
+        let buf: UnsafeBufferPointer<UInt8>
+        var at = 0
+        var mode: UInt32 = 0, name = 0..<0, id = 0
+        init(_ b: UnsafeBufferPointer<UInt8>) { buf = b; advance() }
+        var done: Bool { id < 0 }
+        mutating func advance() {
+            let n = buf.count
+            var i = at, m: UInt32 = 0
+            while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
+            i += 1
+            let s = i
+            guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
+            i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
+            guard i + 21 <= n else { id = -1; return }
+            mode = m; name = s..<i; id = i + 1; at = i + 21
+        }
+        /// Moves to the first entry that is not wholly before byte `offset`.
+        mutating func skip(to offset: Int) {
+            let n = buf.count
+            var i = 0
+            while true {
+                guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
+                let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
+                if next > offset || next > n { break }
+                i = next
+            }
+            if i > 0 { at = i; advance() }
+        }
+        var isTree: Bool { mode & 0o170000 == 0o040000 }
+        var nameBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buf[name]) }
+        var entry: ObjectReader.TreeEntry { ObjectReader.TreeEntry(mode: mode, id: ObjectID(bytes: buf.baseAddress! + id)) }
+    }
 
 /// What the walk reads of every commit: its tree, its parents and its committer time.
 struct CommitHeader {
@@ -334,11 +345,24 @@ struct CommitHeader {
     /// Whether a raw commit's message (after the blank line that ends the header) mentions
     /// attest: an `Attest-` trailer or the runbook's "attestation sign-off" subject. Commits
     /// that do are judged by the push gate even when they leave the folder alone.
+    ///
+    /// Both phrases hold `ttest` at their second byte, so one `memmem` pass finds every place
+    /// either can start (a byte search for `a` alone stops every few bytes of English text).
     static func messageMentionsAttest(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
         let raw = UnsafeRawBufferPointer(buf)
-        guard let blank = find(raw, "\n\n") else { return false }
-        let body = UnsafeRawBufferPointer(rebasing: raw[(blank + 2)...])
-        return find(body, "Attest-") != nil || find(body, "attestation sign-off") != nil
+        guard let blank = find(raw, "\n\n"), let base = raw.baseAddress else { return false }
+        let n = raw.count
+        var i = blank + 2
+        while i + 5 <= n, let hit = attest_memmem(base + i, n - i, "ttest", 5) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if at > blank + 2 {
+                let before = raw[at - 1]
+                if before == 0x41, at + 5 < n, raw[at + 5] == 0x2D { return true } // "Attest-"
+                if before == 0x61, at + 19 <= n, memcmp(base + at + 5, "ation sign-off", 14) == 0 { return true } // "attestation sign-off"
+            }
+            i = at + 1
+        }
+        return false
     }
 
     /// Where `needle` first occurs in `hay`: memchr for its first byte, memcmp for the rest.

@@ -23,6 +23,9 @@ final class PackReader {
         let namesOffset = 8 + 256 * 4
         var offsetsOffset: Int { namesOffset + count * 24 }
         var largeOffset: Int { namesOffset + count * 28 }
+        /// One bit per window of the pack and of the index touched since the last release.
+        var packWindows: [UInt64], idxWindows: [UInt64]
+        var touched = 0
 
         init?(idxPath: String, packPath: String) {
             guard let i = PackReader.map(idxPath) else { return nil }
@@ -36,9 +39,14 @@ final class PackReader {
             }
             count = Int(i.load(fromByteOffset: 8 + 255 * 4, as: UInt32.self).bigEndian)
             guard 8 + 1024 + count * 28 + 40 <= i.count else { PackReader.unmap(i); PackReader.unmap(p); return nil }
+            packWindows = [UInt64](repeating: 0, count: (p.count >> PackReader.windowShift) / 64 + 1)
+            idxWindows = [UInt64](repeating: 0, count: (i.count >> PackReader.windowShift) / 64 + 1)
         }
 
         deinit { PackReader.unmap(idx); PackReader.unmap(pack) }
+
+        func touchPack(_ from: Int, _ count: Int) { PackReader.touch(&packWindows, from, count, &touched) }
+        func touchIndex(_ from: Int) { PackReader.touch(&idxWindows, from, 1, &touched) }
 
         func fanout(_ k: Int) -> Int { Int(idx.load(fromByteOffset: 8 + k * 4, as: UInt32.self).bigEndian) }
 
@@ -52,6 +60,7 @@ final class PackReader {
             let first = Int(k0 >> 56)
             var lo = first == 0 ? 0 : fanout(first - 1), hi = fanout(first)
             guard lo < hi, hi <= count else { return nil }
+            touchIndex(0)
             // Interpolate on the 56 bits after the first byte, then bracket the guess.
             if hi - lo > 8 {
                 let span = UInt64(hi - lo)
@@ -64,16 +73,19 @@ final class PackReader {
                 step = 1
                 while b < hi && name0(b) <= k0 { b = min(hi, b + step); step <<= 1 }
                 lo = max(lo, a); hi = min(hi, b)
+                touchIndex(namesOffset + a * 20); touchIndex(namesOffset + b * 20)
             }
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 let at = namesOffset + mid * 20
                 let c = idx.compareObjectName(at: at, k0, k1, k2)
                 if c == 0 {
+                    touchIndex(at); touchIndex(offsetsOffset + mid * 4)
                     let o = idx.loadUnaligned(fromByteOffset: offsetsOffset + mid * 4, as: UInt32.self).bigEndian
                     if o & 0x8000_0000 == 0 { return Int(o) }
                     let li = Int(o & 0x7fff_ffff)
                     guard largeOffset + li * 8 + 8 <= idx.count else { return nil }
+                    touchIndex(largeOffset + li * 8)
                     let big = idx.loadUnaligned(fromByteOffset: largeOffset + li * 8, as: UInt64.self).bigEndian
                     return big < UInt64(pack.count) ? Int(big) : nil
                 }
@@ -84,27 +96,43 @@ final class PackReader {
     }
 
     private var packs: [Pack] = []
-    private var reads = 0
 
-    /// Counts one object asked for (however long its delta chain), giving mapped pages back
-    /// every `releaseEvery`: counting chain steps instead would give them back in the middle of
-    /// the deep chains that need them most.
-    private func counted() {
-        reads += 1
-        if reads % releaseEvery == 0 { release() }
+    /// Mapped pages are accounted in aligned windows of 64 KiB, the span the kernel maps
+    /// around a fault (`fault_around_bytes`): a window counts once it is touched, so the sum is
+    /// an upper bound of the resident pages of the packs and indexes.
+    static let windowShift = 16
+    /// The resident-set budget of the mapped files: once the touched windows exceed it, the
+    /// pages are given back (`release`), as git's pack windows are under
+    /// `core.packedGitLimit`. A push walk touches a few MiB of a large pack and never reaches
+    /// it (so nothing is faulted twice); a walk over all history gives pages back every time
+    /// it has read this much.
+    var mappedBudget = 64 << 20
+
+    static func touch(_ bitmap: inout [UInt64], _ from: Int, _ count: Int, _ touched: inout Int) {
+        let first = from >> windowShift, last = (from + max(count, 1) - 1) >> windowShift
+        for w in first...last where w >> 6 < bitmap.count {
+            let bit: UInt64 = 1 << UInt64(w & 63)
+            if bitmap[w >> 6] & bit == 0 { bitmap[w >> 6] |= bit; touched += 1 }
+        }
     }
-    /// Pages of the mapped files are given back after this many object reads (`release`): a
-    /// walk over all history re-reads little (8192 costs the audit ~0.1 s of system time on
-    /// git/git), a push walk touches a small part of a large pack (it gives pages back sooner).
-    var releaseEvery = 8192
+
+    /// Called once per object asked for (however long its delta chain): the budget is checked
+    /// between objects, never in the middle of a chain.
+    private func counted() {
+        var touched = 0
+        for p in packs { touched += p.touched }
+        if touched << Self.windowShift > mappedBudget { release() }
+    }
 
     /// Gives the pages of the mapped files back (they stay in the page cache; a later read
-    /// maps them again), so the resident set stays bounded however much of a pack a walk
-    /// reads, as git's pack windows do under `core.packedGitLimit`.
+    /// maps them again), so the resident set stays bounded however much of a pack a walk reads.
     private func release() {
         for p in packs {
             madvise(UnsafeMutableRawPointer(mutating: p.pack.baseAddress!), p.pack.count, MADV_DONTNEED)
             madvise(UnsafeMutableRawPointer(mutating: p.idx.baseAddress!), p.idx.count, MADV_DONTNEED)
+            for i in p.packWindows.indices { p.packWindows[i] = 0 }
+            for i in p.idxWindows.indices { p.idxWindows[i] = 0 }
+            p.touched = 0
         }
     }
     private var stream = z_stream()
@@ -166,7 +194,7 @@ final class PackReader {
         let result: (type: UInt8, bytes: [UInt8])
         switch type {
         case 1, 2, 3, 4:
-            guard let data = inflate(pack, at: p, end: end, size: size) else { return nil }
+            guard let data = inflate(k, at: p, end: end, size: size) else { return nil }
             result = (type, data)
         case 6: // OFS_DELTA: the base is earlier in this pack, at a negative offset.
             guard p < end else { return nil }
@@ -179,7 +207,7 @@ final class PackReader {
             }
             guard back > 0, back <= offset,
                   let base = object(in: k, at: offset - back, depth: depth + 1),
-                  let delta = inflate(pack, at: p, end: end, size: size),
+                  let delta = inflate(k, at: p, end: end, size: size),
                   let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
             result = (base.type, out)
         case 7: // REF_DELTA: the base is named by id.
@@ -187,7 +215,7 @@ final class PackReader {
             let baseID = ObjectID(bytes: pack.baseAddress! + p)
             p += 20
             guard let base = read(baseID, depth: depth + 1),
-                  let delta = inflate(pack, at: p, end: end, size: size),
+                  let delta = inflate(k, at: p, end: end, size: size),
                   let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
             result = (base.type, out)
         default:
@@ -200,6 +228,7 @@ final class PackReader {
     /// An entry's type, inflated size and where its data (or delta base reference) starts.
     private func entryHeader(in k: Int, at offset: Int) -> (type: UInt8, size: Int, start: Int)? {
         let pack = packs[k].pack
+        packs[k].touchPack(offset, 32)
         let end = pack.count - 20
         var p = offset
         guard p < end else { return nil }
@@ -231,7 +260,7 @@ final class PackReader {
                     scratch = .allocate(byteCount: max(size, scratch.count * 2), alignment: 8)
                 }
                 let out = UnsafeMutableBufferPointer(start: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self), count: size)
-                if inflate(p.pack, at: start, end: p.pack.count - 20, into: out) {
+                if inflate(k, at: start, end: p.pack.count - 20, into: out) {
                     return try body(UnsafeBufferPointer(out), type)
                 }
             }
@@ -269,7 +298,7 @@ final class PackReader {
         switch type {
         case 1, 2, 3, 4:
             let want = min(size, length)
-            guard let data = inflate(pack, at: p, end: end, size: want, partial: want < size) else { return nil }
+            guard let data = inflate(k, at: p, end: end, size: want, partial: want < size) else { return nil }
             result = Prefix(type: type, bytes: data, complete: want == size)
         case 6, 7:
             var base: (k: Int, offset: Int)?
@@ -290,7 +319,7 @@ final class PackReader {
                 baseID = ObjectID(bytes: pack.baseAddress! + p)
                 p += 20
             }
-            guard let delta = inflate(pack, at: p, end: end, size: size) else { return nil }
+            guard let delta = inflate(k, at: p, end: end, size: size) else { return nil }
             let baseOf = { (need: Int) -> Prefix? in
                 if let base { return self.prefix(in: base.k, at: base.offset, need, depth: depth + 1) }
                 for (j, q) in self.packs.enumerated() {
@@ -368,8 +397,10 @@ final class PackReader {
     }
 
     /// Inflates exactly `out.count` bytes from the zlib stream at `at` into `out`.
-    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+    private func inflate(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        let pack = packs[k].pack
         guard at < end, out.count > 0, inflateReset(&stream) == Z_OK else { return false }
+        defer { packs[k].touchPack(at, Int(stream.total_in)) }
         stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
         stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
         stream.next_out = out.baseAddress
@@ -379,9 +410,11 @@ final class PackReader {
     }
 
     /// Inflates exactly `size` bytes from the zlib stream at `at`.
-    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, size: Int, partial: Bool = false) -> [UInt8]? {
+    private func inflate(_ k: Int, at: Int, end: Int, size: Int, partial: Bool = false) -> [UInt8]? {
+        let pack = packs[k].pack
         guard at < end, size >= 0, size < 1 << 32 else { return nil }
         guard inflateReset(&stream) == Z_OK else { return nil }
+        defer { packs[k].touchPack(at, Int(stream.total_in)) }
         var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, n in
             stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)

@@ -30,9 +30,9 @@ public struct PushWalk {
         var expanded = false
     }
 
-    /// A push reads a few thousand objects scattered over a large pack: its pages are given back
-    /// sooner than the audit's (`PackReader.releaseEvery`).
-    static let releaseEvery = 512
+    /// A push reads a few thousand objects of a large pack: each reader keeps at most this much
+    /// of the packs mapped (`PackReader.mappedBudget`).
+    static let mappedBudget = 32 << 20
     private let repository: Repository
     private let folder: [[UInt8]]
     private let reader: ObjectReader
@@ -49,7 +49,7 @@ public struct PushWalk {
     public init(repository: Repository, folder: String) throws(GitError) {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
-        reader = try ObjectReader(repository, releaseEvery: Self.releaseEvery)
+        reader = try ObjectReader(repository, mappedBudget: Self.mappedBudget)
         graph = CommitGraph.open(repository)
     }
 
@@ -59,7 +59,7 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), releaseEvery: Self.releaseEvery), components: folder)
+        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), mappedBudget: Self.mappedBudget), components: folder)
         handoff = TreeHandoff()
         let handoff = self.handoff
         let done = DispatchSemaphore(value: 0)

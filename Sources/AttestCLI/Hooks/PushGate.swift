@@ -46,7 +46,7 @@ struct PushGate {
             throw .environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
         }
         var out = Outcome()
-        var suspects: [ObjectID] = []
+        var suspects: [(id: ObjectID, mentionsAttest: Bool)] = []
         // The fast path reads each commit and root tree once and compares ids, as git rev-list
         // does: no re-hashing of each object read, no object cache. Everything judged below is
         // read with both back on.
@@ -58,7 +58,7 @@ struct PushGate {
             for c in try walk.run(tips: tips, hiding: hide) {
                 out.pushed += 1
                 if c.mentionsAttest { out.mentioningAttest.append(c.id) }
-                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest)) }
             }
         } catch {
             throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
@@ -72,18 +72,21 @@ struct PushGate {
         }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
-        for id in suspects.reversed() {
+        for (id, mentions) in suspects.reversed() {
             out.examined += 1
-            out.rejections += try judge(id, tracker: tracker, history: &history)
+            out.rejections += try judge(id, mentionsAttest: mentions, tracker: tracker, history: &history)
         }
         return out
     }
 
-    private func judge(_ id: ObjectID, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
+    /// `mentionsAttest` is the walk's reading of the message: a message without `Attest-` or
+    /// "attestation sign-off" is neither a sign-off nor an amendment (`SignoffClaim` needs one
+    /// of them), so its trailers are not parsed.
+    private func judge(_ id: ObjectID, mentionsAttest: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
         let raw = try inspector.commit(id)
         var found: [RuleViolation] = []
-        let isSignoff = SignoffClaim(message: raw.message) != nil
-        let amends = SignoffClaim.amends(in: raw.message)
+        let isSignoff = mentionsAttest && SignoffClaim(message: raw.message) != nil
+        let amends = mentionsAttest ? SignoffClaim.amends(in: raw.message) : nil
         let changes: [FolderTracker.Change]
         do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
         for change in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
@@ -114,6 +117,7 @@ struct PushGate {
         guard let first = raw.parents.first else { return try tracker.changes(from: nil, to: raw.id) }
         var changes = try tracker.changes(from: repository.contains(first) ? first : nil, to: raw.id)
         for p in raw.parents.dropFirst() where repository.contains(p) {
+            if changes.isEmpty { break }
             let other = Set(try tracker.changes(from: p, to: raw.id).map(\.path))
             changes.removeAll { !other.contains($0.path) }
         }
