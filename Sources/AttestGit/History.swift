@@ -63,8 +63,14 @@ public final class FolderHistory {
         /// parent's (added, changed or removed). For a root commit, one list against nothing.
         public let changedVsParent: [Set<String>]
         public var isMerge: Bool { parents.count > 1 }
-        /// Names changed against at least one parent.
-        public var changedFiles: Set<String> { changedVsParent.reduce(into: Set()) { $0.formUnion($1) } }
+        /// Names changed against at least one parent (made once: the audit asks it of every
+        /// touching commit for every file).
+        public let changedFiles: Set<String>
+
+        init(index: Int, id: ObjectID, parents: [ObjectID], changedVsParent: [Set<String>]) {
+            self.index = index; self.id = id; self.parents = parents; self.changedVsParent = changedVsParent
+            changedFiles = changedVsParent.count == 1 ? changedVsParent[0] : changedVsParent.reduce(into: Set()) { $0.formUnion($1) }
+        }
     }
 
     func parents(of i: Int) -> ArraySlice<Int32> { parentList[Int(parentStart[i])..<Int(parentStart[i + 1])] }

@@ -16,7 +16,7 @@ extension FolderHistory {
                             progress: ((Int) -> Void)? = nil) throws(GitError) -> FolderHistory {
         let tip = try repo.resolveCommit(rev)
         let reader = try ObjectReader(repo)
-        let resolver = TreeResolver(reader: try ObjectReader(try Repository.open(gitDir: repo.gitDir)),
+        let resolver = TreeResolver(reader: try ObjectReader(try Repository.open(gitDir: repo.gitDir), budget: .history),
                                     components: folder.split(separator: "/").map { Array($0.utf8) })
         let handoff = TreeHandoff()
         let done = DispatchSemaphore(value: 0)

@@ -58,13 +58,12 @@ final class ObjectReader {
     private let packs: PackReader?
     private var prefixHints: [[UInt8]: Int] = [:]
 
-    init(_ repository: Repository, directPacks: Bool = true, mappedBudget: Int = 64 << 20) throws(GitError) {
+    init(_ repository: Repository, directPacks: Bool = true, budget: PackReader.Budget = .commits) throws(GitError) {
         self.repository = repository
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
-        packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories) : nil
-        packs?.mappedBudget = mappedBudget
+        packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories, budget: budget) : nil
     }
 
     deinit { git_odb_free(odb) }

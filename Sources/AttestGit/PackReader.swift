@@ -101,12 +101,28 @@ final class PackReader {
     /// around a fault (`fault_around_bytes`): a window counts once it is touched, so the sum is
     /// an upper bound of the resident pages of the packs and indexes.
     static let windowShift = 16
-    /// The resident-set budget of the mapped files: once the touched windows exceed it, the
-    /// pages are given back (`release`), as git's pack windows are under
-    /// `core.packedGitLimit`. A push walk touches a few MiB of a large pack and never reaches
-    /// it (so nothing is faulted twice); a walk over all history gives pages back every time
-    /// it has read this much.
-    var mappedBudget = 64 << 20
+    /// What one reader may hold resident: the touched windows of the mapped files (past it the
+    /// pages are given back, as git's pack windows are under `core.packedGitLimit`), the
+    /// recently read whole objects and the prefixes (git's `core.deltaBaseCacheLimit`, 96 MiB,
+    /// plays the part of the two caches). Slots are powers of two.
+    struct Budget {
+        var mapped: Int
+        var objects: Int, objectSlots: Int
+        var prefixes: Int, prefixSlots: Int
+
+        /// The audit's tree resolver: every root tree of history, through delta chains up to
+        /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
+        /// base evicted or a page given back is read again for every chain through it.
+        /// Its mapped budget is a quarter of the packs' size, between 64 and 192 MiB (0 here:
+        /// decided when the packs are opened).
+        static let history = Budget(mapped: 0, objects: 32 << 20, objectSlots: 4096, prefixes: 64 << 20, prefixSlots: 1 << 15)
+        /// A reader of commits (each read once, in pack order) and of a few folder trees.
+        static let commits = Budget(mapped: 64 << 20, objects: 12 << 20, objectSlots: 2048, prefixes: 8 << 20, prefixSlots: 8192)
+        /// A push: a few thousand commits and root trees of a large pack; the peak stays near
+        /// `git rev-list`'s.
+        static let push = Budget(mapped: 32 << 20, objects: 8 << 20, objectSlots: 1024, prefixes: 8 << 20, prefixSlots: 8192)
+    }
+    private(set) var budget: Budget
 
     static func touch(_ bitmap: inout [UInt64], _ from: Int, _ count: Int, _ touched: inout Int) {
         let first = from >> windowShift, last = (from + max(count, 1) - 1) >> windowShift
@@ -121,7 +137,7 @@ final class PackReader {
     private func counted() {
         var touched = 0
         for p in packs { touched += p.touched }
-        if touched << Self.windowShift > mappedBudget { release() }
+        if touched << Self.windowShift > budget.mapped { release() }
     }
 
     /// Gives the pages of the mapped files back (they stay in the page cache; a later read
@@ -138,14 +154,17 @@ final class PackReader {
     private var stream = z_stream()
     private var streamReady = false
     // Recently read objects, whole and as prefixes (see `ObjectCache`).
-    private var cache = ObjectCache<(type: UInt8, bytes: [UInt8])>(slots: 2048, budget: 12 << 20) { $0.bytes.count }
-    private var prefixes = ObjectCache<Prefix>(slots: 8192, budget: 8 << 20) { $0.bytes.count }
+    private var cache: ObjectCache<(type: UInt8, bytes: [UInt8])>
+    private var prefixes: ObjectCache<Prefix>
 
     /// Opens every pack under `objects`; nil when there is none (the caller uses libgit2 alone).
     convenience init?(objectsDirectory objects: String) { self.init(objectsDirectories: [objects]) }
 
     /// Opens every pack under each of the object directories, in order; nil when there is none.
-    init?(objectsDirectories: [String]) {
+    init?(objectsDirectories: [String], budget: Budget = .commits) {
+        self.budget = budget
+        cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
+        prefixes = ObjectCache(slots: budget.prefixSlots, budget: budget.prefixes) { $0.bytes.count }
         for objects in objectsDirectories {
             let dir = objects + "/pack"
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
@@ -161,6 +180,7 @@ final class PackReader {
             }
         }
         guard !packs.isEmpty else { return nil }
+        if budget.mapped == 0 { self.budget.mapped = min(max(packs.reduce(0) { $0 + $1.pack.count } / 4, 64 << 20), 192 << 20) }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }
         streamReady = true
     }

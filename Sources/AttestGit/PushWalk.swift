@@ -30,9 +30,6 @@ public struct PushWalk {
         var expanded = false
     }
 
-    /// A push reads a few thousand objects of a large pack: each reader keeps at most this much
-    /// of the packs mapped (`PackReader.mappedBudget`).
-    static let mappedBudget = 32 << 20
     private let repository: Repository
     private let folder: [[UInt8]]
     private let reader: ObjectReader
@@ -49,7 +46,7 @@ public struct PushWalk {
     public init(repository: Repository, folder: String) throws(GitError) {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
-        reader = try ObjectReader(repository, mappedBudget: Self.mappedBudget)
+        reader = try ObjectReader(repository, budget: .push)
         graph = CommitGraph.open(repository)
     }
 
@@ -59,7 +56,7 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), mappedBudget: Self.mappedBudget), components: folder)
+        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), budget: .push), components: folder)
         handoff = TreeHandoff()
         let handoff = self.handoff
         let done = DispatchSemaphore(value: 0)
