@@ -39,7 +39,7 @@ public struct PushWalk {
     private var heap: [(time: Int64, seq: Int)] = []
     /// How many queued (not yet expanded) commits are interesting.
     private var interestingQueued = 0
-    private var handoff = TreeHandoff()
+    private var handoff: TreeHandoff?
 
     /// A walk over `repository` (opened from the environment in a hook, so a receive
     /// quarantine is seen) that compares the subtree at `folder` (`docs/attestation-log`).
@@ -56,13 +56,10 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), budget: .push), components: folder)
-        handoff = TreeHandoff()
-        let handoff = self.handoff
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { resolver.run(handoff); done.signal() }
-        var stopped = false
-        defer { if !stopped { handoff.finish(); done.wait() } }
+        let thread = try ResolverThread(repository, components: folder, budget: .push)
+        let resolver = thread.resolver
+        handoff = thread.handoff
+        defer { handoff = nil }
 
         for h in hiding where !h.isZero { _ = try add(h, uninteresting: true, required: false) }
         for t in tips where !t.isZero { _ = try add(t, uninteresting: false, required: true) }
@@ -71,7 +68,7 @@ public struct PushWalk {
         var lastInterestingTime = Int64.max
         while let i = pop() {
             if nodes[i].expanded { continue }
-            if resolver.failure != nil { break }
+            if thread.failed { break }
             nodes[i].expanded = true
             let unint = nodes[i].uninteresting
             if !unint { interestingQueued -= 1 }
@@ -96,10 +93,7 @@ public struct PushWalk {
             lastInterestingTime = nodes[i].time
             candidates.append(i)
         }
-        handoff.finish()
-        done.wait()
-        stopped = true
-        if let e = resolver.failure { throw e }
+        try thread.finish()
 
         var out: [Commit] = []
         for i in candidates where !nodes[i].uninteresting {
@@ -136,7 +130,7 @@ public struct PushWalk {
         nodes.append(Node(id: id, tree: parsed.header.tree, parents: parsed.header.parents, time: parsed.header.committerTime,
                           mentions: parsed.mentionsAttest, uninteresting: uninteresting))
         index.insert(id, Int32(j))
-        handoff.append(parsed.header.tree, at: j)
+        handoff!.append(parsed.header.tree, at: j)
         if !uninteresting { interestingQueued += 1 }
         push(j)
         return j

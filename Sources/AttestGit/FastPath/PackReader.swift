@@ -16,16 +16,15 @@ import Glibc
 /// nil, and the caller falls back to libgit2, which reports errors properly. Every offset and
 /// length read from a file is bounds-checked: a repository is input like any other.
 final class PackReader {
-    private final class Pack {
+    /// One mapped pack and its index, shared read-only by every reader of a repository
+    /// (`PackFiles`); what a reader touches of it is accounted in the reader's own `Marks`.
+    final class Pack: @unchecked Sendable {
         let idx: UnsafeRawBufferPointer
         let pack: UnsafeRawBufferPointer
         let count: Int
         let namesOffset = 8 + 256 * 4
         var offsetsOffset: Int { namesOffset + count * 24 }
         var largeOffset: Int { namesOffset + count * 28 }
-        /// One bit per window of the pack and of the index touched since the last release.
-        var packWindows: [UInt64], idxWindows: [UInt64]
-        var touched = 0
 
         init?(idxPath: String, packPath: String) {
             guard let i = PackReader.map(idxPath) else { return nil }
@@ -39,14 +38,10 @@ final class PackReader {
             }
             count = Int(i.load(fromByteOffset: 8 + 255 * 4, as: UInt32.self).bigEndian)
             guard 8 + 1024 + count * 28 + 40 <= i.count else { PackReader.unmap(i); PackReader.unmap(p); return nil }
-            packWindows = [UInt64](repeating: 0, count: (p.count >> PackReader.windowShift) / 64 + 1)
-            idxWindows = [UInt64](repeating: 0, count: (i.count >> PackReader.windowShift) / 64 + 1)
         }
 
         deinit { PackReader.unmap(idx); PackReader.unmap(pack) }
 
-        func touchPack(_ from: Int, _ count: Int) { PackReader.touch(&packWindows, from, count, &touched) }
-        func touchIndex(_ from: Int) { PackReader.touch(&idxWindows, from, 1, &touched) }
 
         func fanout(_ k: Int) -> Int { Int(idx.load(fromByteOffset: 8 + k * 4, as: UInt32.self).bigEndian) }
 
@@ -55,12 +50,12 @@ final class PackReader {
         /// The pack offset of an object. Object ids are uniformly distributed, so an
         /// interpolation step between the fan-out bounds lands next to the entry; a binary
         /// search finishes (a plain binary search touches ~20 cache lines of a large index).
-        func offset(of id: ObjectID) -> Int? {
+        func offset(of id: ObjectID, _ marks: inout Marks) -> Int? {
             let k0 = id.a.byteSwapped, k1 = id.b.byteSwapped, k2 = id.c.byteSwapped
             let first = Int(k0 >> 56)
             var lo = first == 0 ? 0 : fanout(first - 1), hi = fanout(first)
             guard lo < hi, hi <= count else { return nil }
-            touchIndex(0)
+            marks.touchIndex(0)
             // Interpolate on the 56 bits after the first byte, then bracket the guess.
             if hi - lo > 8 {
                 let span = UInt64(hi - lo)
@@ -73,19 +68,19 @@ final class PackReader {
                 step = 1
                 while b < hi && name0(b) <= k0 { b = min(hi, b + step); step <<= 1 }
                 lo = max(lo, a); hi = min(hi, b)
-                touchIndex(namesOffset + a * 20); touchIndex(namesOffset + b * 20)
+                marks.touchIndex(namesOffset + a * 20); marks.touchIndex(namesOffset + b * 20)
             }
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 let at = namesOffset + mid * 20
                 let c = idx.compareObjectName(at: at, k0, k1, k2)
                 if c == 0 {
-                    touchIndex(at); touchIndex(offsetsOffset + mid * 4)
+                    marks.touchIndex(at); marks.touchIndex(offsetsOffset + mid * 4)
                     let o = idx.loadUnaligned(fromByteOffset: offsetsOffset + mid * 4, as: UInt32.self).bigEndian
                     if o & 0x8000_0000 == 0 { return Int(o) }
                     let li = Int(o & 0x7fff_ffff)
                     guard largeOffset + li * 8 + 8 <= idx.count else { return nil }
-                    touchIndex(largeOffset + li * 8)
+                    marks.touchIndex(largeOffset + li * 8)
                     let big = idx.loadUnaligned(fromByteOffset: largeOffset + li * 8, as: UInt64.self).bigEndian
                     return big < UInt64(pack.count) ? Int(big) : nil
                 }
@@ -95,7 +90,20 @@ final class PackReader {
         }
     }
 
-    private var packs: [Pack] = []
+    private let packs: [Pack]
+    /// Per pack, the windows of the pack and of its index this reader touched since it last
+    /// gave pages back.
+    struct Marks {
+        var pack: [UInt64], idx: [UInt64]
+        var touched = 0
+        init(_ p: Pack) {
+            pack = [UInt64](repeating: 0, count: (p.pack.count >> PackReader.windowShift) / 64 + 1)
+            idx = [UInt64](repeating: 0, count: (p.idx.count >> PackReader.windowShift) / 64 + 1)
+        }
+        mutating func touchPack(_ from: Int, _ count: Int) { PackReader.touch(&pack, from, count, &touched) }
+        mutating func touchIndex(_ from: Int) { PackReader.touch(&idx, from, 1, &touched) }
+    }
+    private var marks: [Marks]
 
     /// Mapped pages are accounted in aligned windows of 64 KiB, the span the kernel maps
     /// around a fault (`fault_around_bytes`): a window counts once it is touched, so the sum is
@@ -136,19 +144,18 @@ final class PackReader {
     /// between objects, never in the middle of a chain.
     private func counted() {
         var touched = 0
-        for p in packs { touched += p.touched }
+        for m in marks { touched += m.touched }
         if touched << Self.windowShift > budget.mapped { release() }
     }
 
     /// Gives the pages of the mapped files back (they stay in the page cache; a later read
     /// maps them again), so the resident set stays bounded however much of a pack a walk reads.
+    /// Another reader of the same files only maps again what it reads next.
     private func release() {
-        for p in packs {
+        for (k, p) in packs.enumerated() {
             madvise(UnsafeMutableRawPointer(mutating: p.pack.baseAddress!), p.pack.count, MADV_DONTNEED)
             madvise(UnsafeMutableRawPointer(mutating: p.idx.baseAddress!), p.idx.count, MADV_DONTNEED)
-            for i in p.packWindows.indices { p.packWindows[i] = 0 }
-            for i in p.idxWindows.indices { p.idxWindows[i] = 0 }
-            p.touched = 0
+            marks[k] = Marks(p)
         }
     }
     private var stream = z_stream()
@@ -161,10 +168,27 @@ final class PackReader {
     convenience init?(objectsDirectory objects: String) { self.init(objectsDirectories: [objects]) }
 
     /// Opens every pack under each of the object directories, in order; nil when there is none.
-    init?(objectsDirectories: [String], budget: Budget = .commits) {
+    convenience init?(objectsDirectories: [String], budget: Budget = .commits) {
+        self.init(files: PackReader.open(objectsDirectories), budget: budget)
+    }
+
+    /// A reader of packs already mapped (a repository's, `Repository.packFiles`); nil when
+    /// there is none.
+    init?(files: [Pack], budget: Budget) {
+        packs = files
+        marks = files.map(Marks.init)
         self.budget = budget
         cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
         prefixes = ObjectCache(slots: budget.prefixSlots, budget: budget.prefixes) { $0.bytes.count }
+        guard !packs.isEmpty else { return nil }
+        if budget.mapped == 0 { self.budget.mapped = min(max(packs.reduce(0) { $0 + $1.pack.count } / 4, 64 << 20), 192 << 20) }
+        guard attest_inflate_init(&stream) == Z_OK else { return nil }
+        streamReady = true
+    }
+
+    /// Maps every pack under each of the object directories, in order, newest pack first.
+    static func open(_ objectsDirectories: [String]) -> [Pack] {
+        var packs: [Pack] = []
         for objects in objectsDirectories {
             let dir = objects + "/pack"
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
@@ -179,10 +203,7 @@ final class PackReader {
                 if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
             }
         }
-        guard !packs.isEmpty else { return nil }
-        if budget.mapped == 0 { self.budget.mapped = min(max(packs.reduce(0) { $0 + $1.pack.count } / 4, 64 << 20), 192 << 20) }
-        guard attest_inflate_init(&stream) == Z_OK else { return nil }
-        streamReady = true
+        return packs
     }
 
     deinit {
@@ -199,7 +220,7 @@ final class PackReader {
 
     private func read(_ id: ObjectID, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
         for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id) { return object(in: k, at: off, depth: depth) }
+            if let off = p.offset(of: id, &marks[k]) { return object(in: k, at: off, depth: depth) }
         }
         return nil
     }
@@ -248,7 +269,7 @@ final class PackReader {
     /// An entry's type, inflated size and where its data (or delta base reference) starts.
     private func entryHeader(in k: Int, at offset: Int) -> (type: UInt8, size: Int, start: Int)? {
         let pack = packs[k].pack
-        packs[k].touchPack(offset, 32)
+        marks[k].touchPack(offset, 32)
         let end = pack.count - 20
         var p = offset
         guard p < end else { return nil }
@@ -273,7 +294,7 @@ final class PackReader {
     func withObject<T, E: Error>(_ id: ObjectID, _ body: (UnsafeBufferPointer<UInt8>, UInt8) throws(E) -> T) throws(E) -> T? {
         counted()
         for (k, p) in packs.enumerated() {
-            guard let off = p.offset(of: id) else { continue }
+            guard let off = p.offset(of: id, &marks[k]) else { continue }
             if let (type, size, start) = entryHeader(in: k, at: off), type == 1, size <= 1 << 24 {
                 if scratch.count < size {
                     scratch.deallocate()
@@ -303,7 +324,7 @@ final class PackReader {
     func prefix(_ id: ObjectID, _ length: Int) -> Prefix? {
         counted()
         for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id) { return prefix(in: k, at: off, length, depth: 0) }
+            if let off = p.offset(of: id, &marks[k]) { return prefix(in: k, at: off, length, depth: 0) }
         }
         return nil
     }
@@ -343,7 +364,7 @@ final class PackReader {
             let baseOf = { (need: Int) -> Prefix? in
                 if let base { return self.prefix(in: base.k, at: base.offset, need, depth: depth + 1) }
                 for (j, q) in self.packs.enumerated() {
-                    if let o = q.offset(of: baseID!) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
+                    if let o = q.offset(of: baseID!, &self.marks[j]) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
                 }
                 return nil
             }
@@ -420,7 +441,7 @@ final class PackReader {
     private func inflate(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         let pack = packs[k].pack
         guard at < end, out.count > 0, inflateReset(&stream) == Z_OK else { return false }
-        defer { packs[k].touchPack(at, Int(stream.total_in)) }
+        defer { marks[k].touchPack(at, Int(stream.total_in)) }
         stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
         stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
         stream.next_out = out.baseAddress
@@ -434,7 +455,7 @@ final class PackReader {
         let pack = packs[k].pack
         guard at < end, size >= 0, size < 1 << 32 else { return nil }
         guard inflateReset(&stream) == Z_OK else { return nil }
-        defer { packs[k].touchPack(at, Int(stream.total_in)) }
+        defer { marks[k].touchPack(at, Int(stream.total_in)) }
         var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, n in
             stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
@@ -506,7 +527,7 @@ final class PackReader {
     }
 
     static func map(_ path: String) -> UnsafeRawBufferPointer? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
