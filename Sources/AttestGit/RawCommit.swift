@@ -29,6 +29,8 @@ public struct RawCommit: Sendable {
     public let signature: String?
     /// The object without the signature header: what was signed.
     public let signedPayload: Data
+    /// A signature made for the other hash algorithm (`gpgsig-sha256`) is there too.
+    public let hasOtherSignature: Bool
 
     /// The signature kind, from its first line.
     public enum SignatureKind: String, Sendable { case ssh, openpgp, x509, unknown }
@@ -55,7 +57,7 @@ public struct RawCommit: Sendable {
         // git leaves a signature made for the other hash algorithm (`gpgsig-sha256` in a SHA-1
         // repository) out of the payload too, continuation lines included.
         var inOtherSignature = false
-        var sawSignature = false
+        var sawSignature = false, sawOtherSignature = false
         var bodyStart: Int?
         while i < bytes.count {
             var end = i
@@ -87,6 +89,7 @@ public struct RawCommit: Sendable {
             }
             if key == "gpgsig-sha256" {
                 inOtherSignature = true
+                sawOtherSignature = true
                 i = next
                 continue
             }
@@ -120,7 +123,7 @@ public struct RawCommit: Sendable {
             signature = sigLines.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
         }
         return RawCommit(id: id, tree: tree, parents: parents, author: author, committer: committer, message: message,
-                         signature: signature, signedPayload: Data(payload))
+                         signature: signature, signedPayload: Data(payload), hasOtherSignature: sawOtherSignature)
     }
 
     /// `Name <email> 1700000000 +0000`

@@ -38,15 +38,6 @@ extension ObjectID {
         let letter: UInt8 = ((c | 0x20) &- 0x61) < 6 ? 1 : 0
         return 1 &- (digit | letter)
     }
-
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
 }
 
 /// Reads raw objects straight from the object database, without building libgit2's parsed
