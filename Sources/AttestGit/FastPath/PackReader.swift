@@ -121,7 +121,7 @@ final class PackReader {
         /// The audit's tree resolver: every root tree of history, through delta chains up to
         /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
         /// base evicted or a page given back is read again for every chain through it.
-        /// Its mapped budget is a quarter of the packs' size, between 64 and 192 MiB (0 here:
+        /// Its mapped budget is a quarter of the packs' size, between 64 and 512 MiB (0 here:
         /// decided when the packs are opened).
         static let history = Budget(mapped: 0, objects: 32 << 20, objectSlots: 4096, prefixes: 64 << 20, prefixSlots: 1 << 15)
         /// A reader of commits (each read once, in pack order) and of a few folder trees.
@@ -181,7 +181,7 @@ final class PackReader {
         cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
         prefixes = ObjectCache(slots: budget.prefixSlots, budget: budget.prefixes) { $0.bytes.count }
         guard !packs.isEmpty else { return nil }
-        if budget.mapped == 0 { self.budget.mapped = min(max(packs.reduce(0) { $0 + $1.pack.count } / 4, 64 << 20), 192 << 20) }
+        if budget.mapped == 0 { self.budget.mapped = min(max(packs.reduce(0) { $0 + $1.pack.count } / 4, 64 << 20), 512 << 20) }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }
         streamReady = true
     }
