@@ -114,23 +114,36 @@ final class PackReader {
     /// recently read whole objects and the prefixes (git's `core.deltaBaseCacheLimit`, 96 MiB,
     /// plays the part of the two caches). Slots are powers of two.
     struct Budget {
-        var mapped: Int
+        /// The mapped budget is the packs' size divided by `share`, within `mapped`.
+        var mapped: ClosedRange<Int>, share: Int
         var objects: Int, objectSlots: Int
-        var prefixes: Int, prefixSlots: Int
+        /// The prefix cache holds a quarter of the mapped budget, within `prefixes`.
+        var prefixes: ClosedRange<Int>, prefixSlots: Int
 
         /// The audit's tree resolver: every root tree of history, through delta chains up to
         /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
-        /// base evicted or a page given back is read again for every chain through it.
-        /// Its mapped budget is a quarter of the packs' size, between 64 and 512 MiB (0 here:
-        /// decided when the packs are opened).
-        static let history = Budget(mapped: 0, objects: 32 << 20, objectSlots: 4096, prefixes: 64 << 20, prefixSlots: 1 << 15)
+        /// base evicted or a page given back is read again for every chain through it. A
+        /// quarter of the packs' size stays mapped (64 to 512 MiB; git maps them whole).
+        static let history = Budget(mapped: (64 << 20)...(512 << 20), share: 4, objects: 32 << 20, objectSlots: 4096,
+                                    prefixes: (64 << 20)...(64 << 20), prefixSlots: 1 << 15)
         /// A reader of commits (each read once, in pack order) and of a few folder trees.
-        static let commits = Budget(mapped: 64 << 20, objects: 12 << 20, objectSlots: 2048, prefixes: 8 << 20, prefixSlots: 8192)
-        /// A push: a few thousand commits and root trees of a large pack; the peak stays near
-        /// `git rev-list`'s.
-        static let push = Budget(mapped: 32 << 20, objects: 8 << 20, objectSlots: 1024, prefixes: 8 << 20, prefixSlots: 8192)
+        static let commits = Budget(mapped: (64 << 20)...(64 << 20), share: 1, objects: 12 << 20, objectSlots: 2048,
+                                    prefixes: (8 << 20)...(8 << 20), prefixSlots: 8192)
+        /// A push: a few thousand commits and root trees. A sixteenth of the packs' size (32 to
+        /// 128 MiB), so the peak stays near `git rev-list`'s on a pack of 500 MiB, and a
+        /// depth-250 pack of 1.3 GiB does not fault its chains in again and again.
+        static let push = Budget(mapped: (32 << 20)...(128 << 20), share: 16, objects: 8 << 20, objectSlots: 1024,
+                                 prefixes: (8 << 20)...(32 << 20), prefixSlots: 1 << 14)
+
+        /// The bytes of mapped pages and of prefixes for packs of `packBytes` in all.
+        func resolved(packBytes: Int) -> (mapped: Int, prefixes: Int) {
+            let m = min(max(packBytes / share, mapped.lowerBound), mapped.upperBound)
+            return (m, min(max(m / 4, prefixes.lowerBound), prefixes.upperBound))
+        }
     }
-    private(set) var budget: Budget
+    let budget: Budget
+    /// `budget.mapped` for these packs.
+    private let mappedBudget: Int
 
     static func touch(_ bitmap: inout [UInt64], _ from: Int, _ count: Int, _ touched: inout Int) {
         let first = from >> windowShift, last = (from + max(count, 1) - 1) >> windowShift
@@ -145,7 +158,7 @@ final class PackReader {
     private func counted() {
         var touched = 0
         for m in marks { touched += m.touched }
-        if touched << Self.windowShift > budget.mapped { release() }
+        if touched << Self.windowShift > mappedBudget { release() }
     }
 
     /// Gives the pages of the mapped files back (they stay in the page cache; a later read
@@ -178,10 +191,11 @@ final class PackReader {
         packs = files
         marks = files.map(Marks.init)
         self.budget = budget
+        let sizes = budget.resolved(packBytes: files.reduce(0) { $0 + $1.pack.count })
+        mappedBudget = sizes.mapped
         cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
-        prefixes = ObjectCache(slots: budget.prefixSlots, budget: budget.prefixes) { $0.bytes.count }
+        prefixes = ObjectCache(slots: budget.prefixSlots, budget: sizes.prefixes) { $0.bytes.count }
         guard !packs.isEmpty else { return nil }
-        if budget.mapped == 0 { self.budget.mapped = min(max(packs.reduce(0) { $0 + $1.pack.count } / 4, 64 << 20), 512 << 20) }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }
         streamReady = true
     }
