@@ -117,28 +117,30 @@ final class PackReader {
         /// The mapped budget is the packs' size divided by `share`, within `mapped`.
         var mapped: ClosedRange<Int>, share: Int
         var objects: Int, objectSlots: Int
-        /// The prefix cache holds a quarter of the mapped budget, within `prefixes`.
-        var prefixes: ClosedRange<Int>, prefixSlots: Int
+        /// The prefix cache holds the mapped budget divided by `prefixShare`, within `prefixes`.
+        var prefixes: ClosedRange<Int>, prefixShare: Int, prefixSlots: Int
 
         /// The audit's tree resolver: every root tree of history, through delta chains up to
         /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
         /// base evicted or a page given back is read again for every chain through it. A
-        /// quarter of the packs' size stays mapped (64 to 512 MiB; git maps them whole).
+        /// quarter of the packs' size stays mapped (64 to 512 MiB; git maps them whole), and
+        /// half of that in prefixes (8 to 64 MiB).
         static let history = Budget(mapped: (64 << 20)...(512 << 20), share: 4, objects: 32 << 20, objectSlots: 4096,
-                                    prefixes: (64 << 20)...(64 << 20), prefixSlots: 1 << 15)
+                                    prefixes: (8 << 20)...(64 << 20), prefixShare: 2, prefixSlots: 1 << 15)
         /// A reader of commits (each read once, in pack order) and of a few folder trees.
         static let commits = Budget(mapped: (64 << 20)...(64 << 20), share: 1, objects: 12 << 20, objectSlots: 2048,
-                                    prefixes: (8 << 20)...(8 << 20), prefixSlots: 8192)
+                                    prefixes: (8 << 20)...(8 << 20), prefixShare: 1, prefixSlots: 8192)
         /// A push: a few thousand commits and root trees. A sixteenth of the packs' size (32 to
-        /// 128 MiB), so the peak stays near `git rev-list`'s on a pack of 500 MiB, and a
+        /// 128 MiB; a quarter of that in prefixes), so the peak stays near `git rev-list`'s on a
+        /// pack of 500 MiB, and a
         /// depth-250 pack of 1.3 GiB does not fault its chains in again and again.
         static let push = Budget(mapped: (32 << 20)...(128 << 20), share: 16, objects: 8 << 20, objectSlots: 1024,
-                                 prefixes: (8 << 20)...(32 << 20), prefixSlots: 1 << 14)
+                                 prefixes: (8 << 20)...(32 << 20), prefixShare: 4, prefixSlots: 1 << 14)
 
         /// The bytes of mapped pages and of prefixes for packs of `packBytes` in all.
         func resolved(packBytes: Int) -> (mapped: Int, prefixes: Int) {
             let m = min(max(packBytes / share, mapped.lowerBound), mapped.upperBound)
-            return (m, min(max(m / 4, prefixes.lowerBound), prefixes.upperBound))
+            return (m, min(max(m / prefixShare, prefixes.lowerBound), prefixes.upperBound))
         }
     }
     let budget: Budget
