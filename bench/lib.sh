@@ -31,7 +31,9 @@ best_of() {
   printf -v "$__s" '%s' "$best"; printf -v "$__k" '%s' "$bestk"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) b = 0.001; printf "%.2f", a / b }'; }
+# ratio A B: A / B to two decimals; "n/a" when B rounds to zero (a reference that took no
+# measurable CPU time has no ratio).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) { printf "n/a"; exit } printf "%.2f", a / b }'; }
 
 # row NAME ATTEST REFERENCE RATIO TARGET PEAK
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@"; }

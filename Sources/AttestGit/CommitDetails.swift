@@ -1,6 +1,5 @@
 import Foundation
 import AttestCore
-internal import CGit2
 
 /// Everything a report says about one commit, read from its raw object: the people, their
 /// instants (with the time zone offset as written), the message and whether it carries a
@@ -23,49 +22,27 @@ public struct CommitDetails: Sendable, Equatable {
     /// The commit carries a `gpgsig` header (OpenPGP, SSH or X.509).
     public var isSigned: Bool
 
-    /// Parses a raw commit object. Malformed identity lines give empty names and the epoch,
-    /// never a crash: history is input like any other.
-    static func parse(id: String, raw: UnsafeBufferPointer<UInt8>) -> CommitDetails {
-        let text = String(decoding: raw, as: UTF8.self)
-        var headers = Substring(text)
-        var message = ""
-        if let r = text.range(of: "\n\n") {
-            headers = text[..<r.lowerBound]
-            message = String(text[r.upperBound...])
+    /// The details of a commit as `RawCommit` splits it (the one commit parser).
+    init(_ raw: RawCommit) {
+        func signature(_ p: RawCommit.Person) -> Signature {
+            let z = p.zone.utf8.map { Int($0) - 0x30 }
+            let minutes = (z[1] * 10 + z[2]) * 60 + z[3] * 10 + z[4]
+            return Signature(name: p.name, email: p.email, time: p.date, offsetMinutes: p.zone.hasPrefix("-") ? -minutes : minutes)
         }
-        var tree = "", parents: [String] = [], signed = false
-        let empty = Signature(name: "", email: "", time: Date(timeIntervalSince1970: 0), offsetMinutes: 0)
-        var author = empty, committer = empty
-        for line in headers.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("tree ") { tree = String(line.dropFirst(5)) }
-            else if line.hasPrefix("parent ") { parents.append(String(line.dropFirst(7))) }
-            else if line.hasPrefix("author ") { author = parseSignature(line.dropFirst(7)) ?? empty }
-            else if line.hasPrefix("committer ") { committer = parseSignature(line.dropFirst(10)) ?? empty }
-            else if line.hasPrefix("gpgsig ") || line.hasPrefix("gpgsig-sha256 ") { signed = true }
-        }
-        return CommitDetails(id: id, tree: tree, parents: parents, author: author, committer: committer,
-                             message: message, isSigned: signed)
-    }
-
-    /// `Name <email> 1767261600 +0100`
-    static func parseSignature(_ s: Substring) -> Signature? {
-        guard let lt = s.lastIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else { return nil }
-        let name = s[..<lt].trimmingCharacters(in: .whitespaces)
-        let email = String(s[s.index(after: lt)..<gt])
-        let rest = s[s.index(after: gt)...].split(separator: " ")
-        guard let t = rest.first.flatMap({ Int64($0) }) else { return nil }
-        var offset = 0
-        if rest.count > 1, let tz = Int(rest[1].dropFirst()), rest[1].count == 5 {
-            offset = (tz / 100 * 60 + tz % 100) * (rest[1].hasPrefix("-") ? -1 : 1)
-        }
-        return Signature(name: name, email: email, time: Date(timeIntervalSince1970: TimeInterval(t)), offsetMinutes: offset)
+        id = raw.id.hex; tree = raw.tree.hex; parents = raw.parents.map(\.hex)
+        author = signature(raw.author); committer = signature(raw.committer)
+        message = raw.message; isSigned = raw.signature != nil || raw.hasOtherSignature
     }
 }
 
 extension FolderHistory {
-    /// The full details of commit `i`.
+    /// The full details of commit `i`. A commit whose headers do not parse is an error naming
+    /// it, never a report with an empty name or the epoch.
     public func details(at i: Int) throws(GitError) -> CommitDetails {
         let id = ids[i]
-        return try reader.withObject(id, "commit") { buf, _ in CommitDetails.parse(id: id.hex, raw: buf) }
+        let bytes = try reader.withObject(id, "commit") { buf, _ in Array(buf) }
+        do { return CommitDetails(try RawCommit.parse(id: id, bytes: bytes)) } catch {
+            throw GitError(operation: "read commit \(id.short)", code: -1, message: error.message)
+        }
     }
 }

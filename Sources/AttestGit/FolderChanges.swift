@@ -96,42 +96,36 @@ public final class FolderTracker {
         return t
     }
 
-    private struct Entry { let name: [UInt8]; let mode: UInt32; let id: ObjectID; var isTree: Bool { mode & 0o170000 == 0o040000 } }
-
-    private func list(_ tree: ObjectID?) throws(GitError) -> [Entry] {
+    /// A tree's raw bytes (empty for none).
+    private func bytes(_ tree: ObjectID?) throws(GitError) -> [UInt8] {
         guard let tree else { return [] }
         return try reader.withObject(tree, "tree") { buf, type throws(GitError) in
             guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree.short)", code: -1, message: "not a tree") }
-            var out: [Entry] = []
-            TreeParser.forEach(in: buf) { name, mode, id in out.append(Entry(name: Array(name), mode: mode, id: id)) }
-            return out
+            return Array(buf)
         }
     }
 
     private func diff(_ a: ObjectID?, _ b: ObjectID?, under prefix: String, into out: inout [Change]) throws(GitError) {
-        let x = try list(a), y = try list(b)
-        // git's tree order: bytes, a subtree's name continuing with '/'.
-        func key(_ e: Entry) -> [UInt8] { e.isTree ? e.name + [0x2F] : e.name }
-        func path(_ e: Entry) -> String { prefix + String(decoding: e.name, as: UTF8.self) }
-        func one(_ e: Entry, _ kind: Change.Kind) throws(GitError) {
-            if e.isTree {
-                try diff(kind == .deleted ? e.id : nil, kind == .added ? e.id : nil, under: path(e) + "/", into: &out)
-            } else { out.append(Change(path: path(e), kind: kind)) }
-        }
-        var i = 0, j = 0
-        while i < x.count || j < y.count {
-            if j == y.count { try one(x[i], .deleted); i += 1; continue }
-            if i == x.count { try one(y[j], .added); j += 1; continue }
-            let kx = key(x[i]), ky = key(y[j])
-            if kx.lexicographicallyPrecedes(ky) { try one(x[i], .deleted); i += 1; continue }
-            if ky.lexicographicallyPrecedes(kx) { try one(y[j], .added); j += 1; continue }
-            let (e, f) = (x[i], y[j])
-            i += 1; j += 1
-            if e.mode == f.mode && e.id == f.id { continue }
-            if e.isTree { try diff(e.id, f.id, under: path(e) + "/", into: &out); continue }
-            // Same kind of file (only the executable bit may differ): a modification.
-            if e.mode & 0o170000 == f.mode & 0o170000 { out.append(Change(path: path(f), kind: .modified)) } else {
-                out.append(Change(path: path(e), kind: .deleted)); out.append(Change(path: path(f), kind: .added))
+        let x = try bytes(a), y = try bytes(b)
+        func isTree(_ e: ObjectReader.TreeEntry) -> Bool { e.mode & 0o170000 == 0o040000 }
+        try x.withUnsafeBufferPointer { (xb) throws(GitError) in
+            try y.withUnsafeBufferPointer { (yb) throws(GitError) in
+                try TreeParser.walkDifferences(xb, yb) { (name, old, new) throws(GitError) in
+                    let path = prefix + String(decoding: name, as: UTF8.self)
+                    switch (old, new) {
+                    case (let e?, let f?):
+                        if isTree(e) { try diff(e.id, f.id, under: path + "/", into: &out); return }
+                        // Same kind of file (only the executable bit may differ): a modification.
+                        if e.mode & 0o170000 == f.mode & 0o170000 { out.append(Change(path: path, kind: .modified)) } else {
+                            out.append(Change(path: path, kind: .deleted)); out.append(Change(path: path, kind: .added))
+                        }
+                    case (let e?, nil):
+                        if isTree(e) { try diff(e.id, nil, under: path + "/", into: &out) } else { out.append(Change(path: path, kind: .deleted)) }
+                    case (nil, let f?):
+                        if isTree(f) { try diff(nil, f.id, under: path + "/", into: &out) } else { out.append(Change(path: path, kind: .added)) }
+                    case (nil, nil): break
+                    }
+                }
             }
         }
     }

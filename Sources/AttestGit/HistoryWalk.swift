@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import AttestCore
 internal import CGit2
 
@@ -18,21 +17,16 @@ extension FolderHistory {
                             progress: ((Int) -> Void)? = nil) throws(GitError) -> FolderHistory {
         let tip = try repo.resolveCommit(rev)
         let reader = try ObjectReader(repo)
-        let resolver = TreeResolver(reader: try ObjectReader(try Repository.open(gitDir: repo.gitDir)),
-                                    components: folder.split(separator: "/").map { Array($0.utf8) },
-                                    policyNames: policyPaths.compactMap { $0.split(separator: "/").first.map { Array($0.utf8) } })
-        let handoff = TreeHandoff()
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { resolver.run(handoff); done.signal() }
         // Whatever happens here, the resolver thread is told to stop and is waited for.
-        var finished = false
-        defer { if !finished { handoff.finish(); done.wait() } }
+        let thread = try ResolverThread(repo, components: folder.split(separator: "/").map { Array($0.utf8) },
+                                        policyNames: TreeResolver.policyNames(policyPaths), budget: .history)
+        let resolver = thread.resolver, handoff = thread.handoff
 
         // libgit2's object cache would keep every commit and tree read (up to 256 MiB) though
         // the walk reads each once; its hash re-verification would double the work of a read.
-        attest_git_opt_enable_caching(0)
-        attest_git_opt_strict_hash_verification(0)
-        defer { attest_git_opt_enable_caching(1); attest_git_opt_strict_hash_verification(1) }
+        Repository.setObjectCaching(false)
+        Repository.setStrictHashVerification(false)
+        defer { Repository.setObjectCaching(true); Repository.setStrictHashVerification(true) }
 
         // A shallow clone lists its cut-off commits in `shallow`: their parents are not there,
         // and, as git log does, the walk treats them as roots.
@@ -47,7 +41,7 @@ extension FolderHistory {
         var times: [Int64] = []
         var i = 0
         while i < ids.count {
-            if resolver.failure != nil { break }
+            if thread.failed { break }
             let id = ids[i]
             let cut = !shallow.isEmpty && shallow.contains(id)
             // The commit-graph answers without inflating the commit; what it does not list is read.
@@ -75,10 +69,7 @@ extension FolderHistory {
             i += 1
             if let progress, i % 5000 == 0 { progress(i) }
         }
-        handoff.finish()
-        done.wait()
-        finished = true
-        if let e = resolver.failure { throw e }
+        try thread.finish()
         progress?(ids.count)
 
         let h = FolderHistory(tip: tip, folder: folder, ids: ids, parentStart: parentStart, parentList: parentList,
@@ -88,139 +79,5 @@ extension FolderHistory {
         h.policyRoot = resolver.policyRoot
         try h.findTouching()
         return h
-    }
-}
-
-/// Root tree ids passed from the commit reader to the tree resolver, in commit order. The
-/// producer writes slot i, then publishes i + 1 (release); the consumer reads up to the
-/// published count (acquire). Storage is chunked, so nothing ever moves while it is read.
-final class TreeHandoff: @unchecked Sendable {
-    static let chunkBits = 12
-    static let chunkSize = 1 << chunkBits
-    static let maxChunks = 1 << 18
-    private let chunks: UnsafeMutablePointer<UnsafeMutablePointer<ObjectID>?>
-    let published = Atomic<Int>(0)
-    let finished = Atomic<Bool>(false)
-
-    init() {
-        // calloc: the 2 MiB directory comes as zero pages from the kernel, and only the pages
-        // used are ever touched (a small push uses one).
-        chunks = calloc(Self.maxChunks, MemoryLayout<UnsafeMutablePointer<ObjectID>?>.stride)!
-            .bindMemory(to: UnsafeMutablePointer<ObjectID>?.self, capacity: Self.maxChunks)
-    }
-
-    deinit {
-        for k in 0..<Self.maxChunks { guard let c = chunks[k] else { break }; c.deallocate() }
-        free(chunks)
-    }
-
-    func append(_ id: ObjectID, at i: Int) {
-        let k = i >> Self.chunkBits
-        if chunks[k] == nil { chunks[k] = .allocate(capacity: Self.chunkSize) }
-        (chunks[k]! + (i & (Self.chunkSize - 1))).initialize(to: id)
-        published.store(i + 1, ordering: .releasing)
-    }
-
-    func finish() { finished.store(true, ordering: .releasing) }
-
-    func get(_ i: Int) -> ObjectID { chunks[i >> Self.chunkBits]![i & (Self.chunkSize - 1)] }
-}
-
-/// Finds the folder's subtree and `.attestconfig` in each root tree, one path component at a
-/// time, caching every level below the root by tree id.
-final class TreeResolver: @unchecked Sendable {
-    let reader: ObjectReader
-    let components: [[UInt8]]
-    let configName = Array(".attestconfig".utf8)
-    var folderTree: [Int32] = []
-    var configBlob: [Int32] = []
-    /// The root entries that hold policy besides `.attestconfig` (issue #15: the first component
-    /// of the allowed-signers file, the TSA CA, the control-files folder), found in the same
-    /// lookup; per commit, an index of the tuple of their ids (equal index: nothing changed).
-    let policyNames: [[UInt8]]
-    var policyRoot: [Int32] = []
-    private var policyIndex: [[ObjectID?]: Int32] = [:]
-    var trees: [ObjectID] = []
-    var blobs: [ObjectID] = []
-    private var treeIndex: [ObjectID: Int32] = [:]
-    private var blobIndex: [ObjectID: Int32] = [:]
-    private var levelCache: [[ObjectID: ObjectID?]]
-    /// Set by the resolver thread when a tree cannot be read; read after it has stopped.
-    private let failureLock = NSLock()
-    private var _failure: GitError?
-    var failure: GitError? { failureLock.lock(); defer { failureLock.unlock() }; return _failure }
-
-    init(reader: ObjectReader, components: [[UInt8]], policyNames: [[UInt8]] = []) {
-        self.reader = reader; self.components = components; self.policyNames = policyNames
-        levelCache = .init(repeating: [:], count: max(components.count, 1))
-    }
-
-    /// Resolves every published tree until the producer has finished and all are done.
-    func run(_ handoff: TreeHandoff) {
-        var i = 0
-        while true {
-            let n = handoff.published.load(ordering: .acquiring)
-            if i < n {
-                while i < n {
-                    do { try resolve(handoff.get(i)) } catch {
-                        failureLock.lock(); _failure = error; failureLock.unlock()
-                        return
-                    }
-                    i += 1
-                }
-                continue
-            }
-            if handoff.finished.load(ordering: .acquiring) {
-                if i >= handoff.published.load(ordering: .acquiring) { return }
-                continue
-            }
-            usleep(50)
-        }
-    }
-
-    func resolve(_ root: ObjectID) throws(GitError) {
-        let found = try reader.entries(named: (components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)])
-                                       + policyNames.map { ($0, false) }, inTree: root)
-        let config = found[0], first = components.isEmpty ? nil : found[1]
-        if !policyNames.isEmpty {
-            let key = Array(found.suffix(policyNames.count))
-            if let k = policyIndex[key] { policyRoot.append(k) } else {
-                let k = Int32(policyIndex.count)
-                policyIndex[key] = k
-                policyRoot.append(k)
-            }
-        }
-        var current = first
-        var level = 1
-        while let t = current, level < components.count {
-            if let cached = levelCache[level][t] { current = cached } else {
-                let next = try reader.subtree(named: components[level], inTree: t)
-                levelCache[level][t] = .some(next)
-                current = next
-            }
-            level += 1
-        }
-        folderTree.append(intern(current, &trees, &treeIndex))
-        configBlob.append(intern(config, &blobs, &blobIndex))
-    }
-
-    private func intern(_ id: ObjectID?, _ table: inout [ObjectID], _ index: inout [ObjectID: Int32]) -> Int32 {
-        guard let id else { return -1 }
-        if let k = index[id] { return k }
-        let k = Int32(table.count)
-        table.append(id)
-        index[id] = k
-        return k
-    }
-}
-
-
-extension Repository {
-    /// Opens the repository at a `.git` folder (or a bare repository) exactly, without searching.
-    static func open(gitDir: String) throws(GitError) -> Repository {
-        _ = libgit2Initialized
-        var repo: OpaquePointer?
-        try check(git_repository_open_ext(&repo, gitDir, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil), "open repository at \(gitDir)")
-        return Repository(pointer: repo!)
     }
 }

@@ -33,9 +33,6 @@ public struct PushWalk {
         var expanded = false
     }
 
-    /// A push reads a few thousand objects scattered over a large pack: its pages are given back
-    /// sooner than the audit's (`PackReader.releaseEvery`).
-    static let releaseEvery = 512
     private let repository: Repository
     private let folder: [[UInt8]]
     private let policyNames: [[UInt8]]
@@ -46,7 +43,7 @@ public struct PushWalk {
     private var heap: [(time: Int64, seq: Int)] = []
     /// How many queued (not yet expanded) commits are interesting.
     private var interestingQueued = 0
-    private var handoff = TreeHandoff()
+    private var handoff: TreeHandoff?
 
     /// A walk over `repository` (opened from the environment in a hook, so a receive
     /// quarantine is seen) that compares the subtree at `folder` (`docs/attestation-log`).
@@ -55,10 +52,8 @@ public struct PushWalk {
     public init(repository: Repository, folder: String, policyPaths: [String] = []) throws(GitError) {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
-        var names: [[UInt8]] = []
-        for p in policyPaths { if let c = p.split(separator: "/").first.map({ Array($0.utf8) }), !names.contains(c) { names.append(c) } }
-        policyNames = names
-        reader = try ObjectReader(repository, releaseEvery: Self.releaseEvery)
+        policyNames = TreeResolver.policyNames(policyPaths)
+        reader = try ObjectReader(repository, budget: .push)
         graph = CommitGraph.open(repository)
     }
 
@@ -68,13 +63,10 @@ public struct PushWalk {
     public mutating func run(tips: [ObjectID], hiding: [ObjectID]) throws(GitError) -> [Commit] {
         // The resolver gets its own repository handle and pack reader: nothing is shared
         // between the threads but the hand-off of root tree ids.
-        let resolver = TreeResolver(reader: try ObjectReader(try repository.reopened(), releaseEvery: Self.releaseEvery), components: folder, policyNames: policyNames)
-        handoff = TreeHandoff()
-        let handoff = self.handoff
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { resolver.run(handoff); done.signal() }
-        var stopped = false
-        defer { if !stopped { handoff.finish(); done.wait() } }
+        let thread = try ResolverThread(repository, components: folder, policyNames: policyNames, budget: .push)
+        let resolver = thread.resolver
+        handoff = thread.handoff
+        defer { handoff = nil }
 
         for h in hiding where !h.isZero { _ = try add(h, uninteresting: true, required: false) }
         for t in tips where !t.isZero { _ = try add(t, uninteresting: false, required: true) }
@@ -83,7 +75,7 @@ public struct PushWalk {
         var lastInterestingTime = Int64.max
         while let i = pop() {
             if nodes[i].expanded { continue }
-            if resolver.failure != nil { break }
+            if thread.failed { break }
             nodes[i].expanded = true
             let unint = nodes[i].uninteresting
             if !unint { interestingQueued -= 1 }
@@ -108,10 +100,7 @@ public struct PushWalk {
             lastInterestingTime = nodes[i].time
             candidates.append(i)
         }
-        handoff.finish()
-        done.wait()
-        stopped = true
-        if let e = resolver.failure { throw e }
+        try thread.finish()
 
         var out: [Commit] = []
         for i in candidates where !nodes[i].uninteresting {
@@ -151,7 +140,7 @@ public struct PushWalk {
         nodes.append(Node(id: id, tree: parsed.header.tree, parents: parsed.header.parents, time: parsed.header.committerTime,
                           mentions: parsed.mentionsAttest, uninteresting: uninteresting))
         index.insert(id, Int32(j))
-        handoff.append(parsed.header.tree, at: j)
+        handoff!.append(parsed.header.tree, at: j)
         if !uninteresting { interestingQueued += 1 }
         push(j)
         return j

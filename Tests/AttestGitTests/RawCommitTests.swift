@@ -99,4 +99,28 @@ import AttestTestSupport
         #expect(seen == [c, b])
         #expect(r.contains(ObjectID(hex: a)!) && !r.contains(unknown))
     }
+
+    /// The walk's one-pass check for attest in a message finds exactly what two plain
+    /// substring searches of the message find, at every position, cut at every length, and
+    /// never in the headers.
+    @Test func mentionsAttestIsTheTwoSubstringSearches() throws {
+        let header = "tree \(String(repeating: "a", count: 40))\nauthor Attest-Bot <attestation sign-off@example.com> 1 +0000\ncommitter C <c@example.com> 1 +0000\n\n"
+        let phrases = ["Attest-Quarter: 2026-Q1", "Attest-", "Attest", "attestation sign-off", "attestation sign-of", "ttest-", "xattestation sign-offx",
+                       "ops(compliance): Q1 2026 attestation sign-off", "attest-quarter", "Attestation sign-off", "AAttest-", "aattestation sign-off"]
+        var checked = 0
+        for phrase in phrases {
+            for before in ["", "x", "subject\n\n", "ttest "] {
+                let message = before + phrase
+                for cut in 0...message.utf8.count {
+                    let body = String(decoding: Array(message.utf8.prefix(cut)), as: UTF8.self)
+                    let raw = Array((header + body).utf8)
+                    let want = body.contains("Attest-") || body.contains("attestation sign-off")
+                    #expect(raw.withUnsafeBufferPointer { CommitHeader.messageMentionsAttest($0) } == want, "\(body.debugDescription)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 500)
+        #expect(Array(header.utf8).withUnsafeBufferPointer { CommitHeader.messageMentionsAttest($0) } == false, "headers are not the message")
+    }
 }

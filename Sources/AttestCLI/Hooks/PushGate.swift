@@ -48,7 +48,7 @@ struct PushGate {
             throw .environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
         }
         var out = Outcome()
-        var suspects: [ObjectID] = []
+        var suspects: [(id: ObjectID, mentionsAttest: Bool)] = []
         var changedTrees: [PushWalk.Commit] = []
         var walked: [ObjectID] = []
         // The fast path reads each commit and root tree once and compares ids, as git rev-list
@@ -64,7 +64,7 @@ struct PushGate {
                 out.pushed += 1
                 walked.append(c.id)
                 if c.mentionsAttest { out.mentioningAttest.append(c.id) }
-                if c.mentionsAttest || c.touchesFolder { suspects.append(c.id) } else if c.touchesPolicy { changedTrees.append(c) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest)) } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
             throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
@@ -79,30 +79,33 @@ struct PushGate {
             for p in c.parents where !touches && repository.contains(p) {
                 touches = try policyFiles.changesPolicy(c.id, parent: p)
             }
-            if touches { suspects.append(c.id) }
+            if touches { suspects.append((c.id, c.mentionsAttest)) }
         }
         if suspects.isEmpty { return out }
         // Newest first, as the walk found them.
         let order = Dictionary(walked.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        suspects.sort { order[$0, default: 0] < order[$1, default: 0] }
+        suspects.sort { order[$0.id, default: 0] < order[$1.id, default: 0] }
         let tracker: FolderTracker
         do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
             throw .environment("cannot read the pushed commits: \(error.description); \(Self.unreadableRemedy)")
         }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
-        for id in suspects.reversed() {
+        for (id, mentions) in suspects.reversed() {
             out.examined += 1
-            out.rejections += try judge(id, tracker: tracker, history: &history)
+            out.rejections += try judge(id, mentionsAttest: mentions, tracker: tracker, history: &history)
         }
         return out
     }
 
-    private func judge(_ id: ObjectID, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
+    /// `mentionsAttest` is the walk's reading of the message: a message without `Attest-` or
+    /// "attestation sign-off" is neither a sign-off nor an amendment (`SignoffClaim` needs one
+    /// of them), so its trailers are not parsed.
+    private func judge(_ id: ObjectID, mentionsAttest: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
         let raw = try inspector.commit(id)
         var found: [RuleViolation] = []
-        let isSignoff = SignoffClaim(message: raw.message) != nil
-        let amends = SignoffClaim.amends(in: raw.message)
+        let isSignoff = mentionsAttest && SignoffClaim(message: raw.message) != nil
+        let amends = mentionsAttest ? SignoffClaim.amends(in: raw.message) : nil
         let changes: [(change: FolderTracker.Change, against: [ObjectID])]
         do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
         for (change, against) in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {

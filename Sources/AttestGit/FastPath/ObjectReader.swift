@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 internal import CGit2
+internal import CZlib
 
 extension ObjectID {
     /// Reads 20 raw bytes (inside a tree object).
@@ -37,15 +38,6 @@ extension ObjectID {
         let letter: UInt8 = ((c | 0x20) &- 0x61) < 6 ? 1 : 0
         return 1 &- (digit | letter)
     }
-
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
 }
 
 /// Reads raw objects straight from the object database, without building libgit2's parsed
@@ -57,13 +49,12 @@ final class ObjectReader {
     private let packs: PackReader?
     private var prefixHints: [[UInt8]: Int] = [:]
 
-    init(_ repository: Repository, directPacks: Bool = true, releaseEvery: Int = 8192) throws(GitError) {
+    init(_ repository: Repository, directPacks: Bool = true, budget: PackReader.Budget = .commits) throws(GitError) {
         self.repository = repository
         var o: OpaquePointer?
         try check(git_repository_odb(&o, repository.pointer), "open the object database of \(repository.gitDir)")
         odb = o!
-        packs = directPacks ? PackReader(objectsDirectories: repository.objectDirectories) : nil
-        packs?.releaseEvery = releaseEvery
+        packs = directPacks ? PackReader(files: repository.packFiles, budget: budget) : nil
     }
 
     deinit { git_odb_free(odb) }
@@ -224,44 +215,22 @@ enum TreeParser {
         }
     }
 
-    /// The names whose entry (mode or id) differs between two raw trees, or that only one has:
-    /// one merge walk over both sorted lists, without building either as a dictionary.
+    /// The names whose entry (mode or id) differs between two raw trees, or that only one has.
     static func differences(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Set<String> {
-        struct Cursor {
-            let buf: UnsafeBufferPointer<UInt8>
-            var at = 0
-            var mode: UInt32 = 0, name = 0..<0, id = 0
-            init(_ b: UnsafeBufferPointer<UInt8>) { buf = b; advance() }
-            var done: Bool { id < 0 }
-            mutating func advance() {
-                let n = buf.count
-                var i = at, m: UInt32 = 0
-                while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
-                i += 1
-                let s = i
-                guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
-                i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
-                guard i + 21 <= n else { id = -1; return }
-                mode = m; name = s..<i; id = i + 1; at = i + 21
-            }
-            /// Moves to the first entry that is not wholly before byte `offset`.
-            mutating func skip(to offset: Int) {
-                let n = buf.count
-                var i = 0
-                while true {
-                    guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
-                    let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
-                    if next > offset || next > n { break }
-                    i = next
-                }
-                if i > 0 { at = i; advance() }
-            }
-            var isTree: Bool { mode & 0o170000 == 0o040000 }
-            var nameBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buf[name]) }
-            var string: String { String(decoding: nameBytes, as: UTF8.self) }
-        }
-        // git's tree order: bytes, a subtree's name continuing with '/'.
-        func order(_ x: Cursor, _ y: Cursor) -> Int {
+        var out = Set<String>()
+        walkDifferences(a, b) { name, _, _ in out.insert(String(decoding: name, as: UTF8.self)) }
+        return out
+    }
+
+    /// One merge walk over two raw trees in git's order (bytes, a subtree's name continuing with
+    /// `/`), calling `body` for each entry that differs, in that order: with the old and the new
+    /// entry when both trees have the name with a different mode or id, with one of them when
+    /// only one tree has it (a file that becomes a folder is a removal and an addition, as the
+    /// two sort apart). Nothing is built per entry; entries wholly inside the bytes both trees
+    /// share at the start are skipped unread.
+    static func walkDifferences<E: Error>(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>,
+                                          _ body: (UnsafeBufferPointer<UInt8>, ObjectReader.TreeEntry?, ObjectReader.TreeEntry?) throws(E) -> Void) throws(E) {
+        func order(_ x: TreeCursor, _ y: TreeCursor) -> Int {
             let p = x.nameBytes, q = y.nameBytes
             let m = min(p.count, q.count)
             let c = memcmp(p.baseAddress!, q.baseAddress!, m)
@@ -270,8 +239,7 @@ enum TreeParser {
             let cy: UInt8 = q.count > m ? q[m] : (y.isTree ? 0x2F : 0)
             return Int(cx) - Int(cy)
         }
-        var x = Cursor(a), y = Cursor(b)
-        // Entries wholly inside the bytes both trees share at the start are equal: skip them.
+        var x = TreeCursor(a), y = TreeCursor(b)
         let common = min(a.count, b.count)
         var same = 0
         while same + 8 <= common,
@@ -279,123 +247,49 @@ enum TreeParser {
             same += 8
         }
         if same >= 64 { x.skip(to: same); y.skip(to: same) }
-        var out = Set<String>()
         while !x.done || !y.done {
-            if y.done { out.insert(x.string); x.advance(); continue }
-            if x.done { out.insert(y.string); y.advance(); continue }
+            if y.done { try body(x.nameBytes, x.entry, nil); x.advance(); continue }
+            if x.done { try body(y.nameBytes, nil, y.entry); y.advance(); continue }
             let c = order(x, y)
-            if c < 0 { out.insert(x.string); x.advance() } else if c > 0 { out.insert(y.string); y.advance() } else {
-                if x.mode != y.mode || memcmp(a.baseAddress! + x.id, b.baseAddress! + y.id, 20) != 0 { out.insert(x.string) }
+            if c < 0 { try body(x.nameBytes, x.entry, nil); x.advance() } else if c > 0 { try body(y.nameBytes, nil, y.entry); y.advance() } else {
+                if x.mode != y.mode || memcmp(a.baseAddress! + x.id, b.baseAddress! + y.id, 20) != 0 { try body(x.nameBytes, x.entry, y.entry) }
                 x.advance(); y.advance()
             }
         }
-        return out
     }
 }
 
-/// What the walk reads of every commit: its tree, its parents and its committer time.
-struct CommitHeader {
-    var tree: ObjectID
-    var parents: [ObjectID]
-    var committerTime: Int64
-
-    /// Parses the header of a raw commit. Returns nil on a malformed commit.
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>) -> CommitHeader? {
-        guard let p = buf.baseAddress, buf.count >= 46 else { return nil }
-        let n = buf.count
-        // "tree " + 40 hex + "\n"
-        guard memcmp(p, "tree ", 5) == 0, let tree = ObjectID(hexAt: p + 5) else { return nil }
-        var i = 46
-        var parents: [ObjectID] = []
-        while i + 48 <= n, memcmp(p + i, "parent ", 7) == 0 {
-            guard let id = ObjectID(hexAt: p + i + 7) else { return nil }
-            parents.append(id)
-            i += 48
+    /// A position in a raw tree, for `TreeParser.walkDifferences`.
+private struct TreeCursor {
+        let buf: UnsafeBufferPointer<UInt8>
+        var at = 0
+        var mode: UInt32 = 0, name = 0..<0, id = 0
+        init(_ b: UnsafeBufferPointer<UInt8>) { buf = b; advance() }
+        var done: Bool { id < 0 }
+        mutating func advance() {
+            let n = buf.count
+            var i = at, m: UInt32 = 0
+            while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
+            i += 1
+            let s = i
+            guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
+            i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
+            guard i + 21 <= n else { id = -1; return }
+            mode = m; name = s..<i; id = i + 1; at = i + 21
         }
-        // Find the committer line, then the time after the last '>'.
-        var time: Int64 = 0
-        while i < n {
-            var e = i
-            while e < n, p[e] != 0x0A { e += 1 }
-            if e == i { break } // end of headers
-            if e - i > 10, memcmp(p + i, "committer ", 10) == 0 {
-                var gt = e - 1
-                while gt > i, p[gt] != 0x3E { gt -= 1 }
-                var j = gt + 1
-                while j < e, p[j] == 0x20 { j += 1 }
-                while j < e, p[j] >= 0x30, p[j] <= 0x39 { time = time * 10 + Int64(p[j] - 0x30); j += 1 }
-                break
+        /// Moves to the first entry that is not wholly before byte `offset`.
+        mutating func skip(to offset: Int) {
+            let n = buf.count
+            var i = 0
+            while true {
+                guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
+                let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
+                if next > offset || next > n { break }
+                i = next
             }
-            i = e + 1
+            if i > 0 { at = i; advance() }
         }
-        return CommitHeader(tree: tree, parents: parents, committerTime: time)
+        var isTree: Bool { mode & 0o170000 == 0o040000 }
+        var nameBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buf[name]) }
+        var entry: ObjectReader.TreeEntry { ObjectReader.TreeEntry(mode: mode, id: ObjectID(bytes: buf.baseAddress! + id)) }
     }
-
-    /// Whether a raw commit's message (after the blank line that ends the header) mentions
-    /// attest: an `Attest-` trailer or the runbook's "attestation sign-off" subject. Commits
-    /// that do are judged by the push gate even when they leave the folder alone.
-    static func messageMentionsAttest(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
-        let raw = UnsafeRawBufferPointer(buf)
-        guard let blank = find(raw, "\n\n") else { return false }
-        let body = UnsafeRawBufferPointer(rebasing: raw[(blank + 2)...])
-        return find(body, "Attest-") != nil || find(body, "attestation sign-off") != nil
-    }
-
-    /// Where `needle` first occurs in `hay`: memchr for its first byte, memcmp for the rest.
-    static func find(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Int? {
-        let m = needle.utf8CodeUnitCount
-        guard hay.count >= m, let base = hay.baseAddress else { return nil }
-        let first = Int32(needle.utf8Start.pointee)
-        var i = 0
-        while i <= hay.count - m {
-            guard let hit = memchr(base + i, first, hay.count - m - i + 1) else { return nil }
-            let at = base.distance(to: UnsafeRawPointer(hit))
-            if memcmp(base + at, needle.utf8Start, m) == 0 { return at }
-            i = at + 1
-        }
-        return nil
-    }
-}
-
-extension Repository {
-    /// Where the repository's objects are, as git finds them: `GIT_OBJECT_DIRECTORY` (for a hook
-    /// in a receive quarantine) or `objects` in the common folder, then the directories named in
-    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES` and in each one's `info/alternates`, five levels deep
-    /// as git follows them. The list is only where to look for pack files first: whatever is
-    /// not found in them (loose objects, quoted paths) is read through libgit2.
-    var objectDirectories: [String] {
-        func env(_ name: String) -> String? {
-            guard fromEnvironment, let v = getenv(name) else { return nil }
-            let s = String(cString: v)
-            return s.isEmpty ? nil : s
-        }
-        return Repository.objectDirectories(primary: env("GIT_OBJECT_DIRECTORY") ?? commonDir + "/objects",
-                                            alternates: env("GIT_ALTERNATE_OBJECT_DIRECTORIES"))
-    }
-
-    /// The object directories from a primary one and a `GIT_ALTERNATE_OBJECT_DIRECTORIES` value.
-    static func objectDirectories(primary: String, alternates: String?) -> [String] {
-        var dirs: [String] = []
-        var queue: [(path: String, depth: Int)] = [(primary, 0)]
-        for alt in alternates?.split(separator: ":") ?? [] where !alt.hasPrefix("\"") {
-            queue.append((String(alt), 1))
-        }
-        while !queue.isEmpty {
-            let (path, depth) = queue.removeFirst()
-            guard !dirs.contains(path) else { continue }
-            dirs.append(path)
-            guard depth < 5, let list = try? String(contentsOfFile: path + "/info/alternates", encoding: .utf8) else { continue }
-            for line in list.split(separator: "\n") where !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("\"") {
-                queue.append((line.hasPrefix("/") ? String(line) : path + "/" + line, depth + 1))
-            }
-        }
-        return dirs
-    }
-
-    /// The folder shared by all worktrees (`.git`, or the bare repository), without a trailing slash.
-    var commonDir: String {
-        var s = String(cString: git_repository_commondir(pointer))
-        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
-        return s
-    }
-}

@@ -16,7 +16,9 @@ import Glibc
 /// nil, and the caller falls back to libgit2, which reports errors properly. Every offset and
 /// length read from a file is bounds-checked: a repository is input like any other.
 final class PackReader {
-    private final class Pack {
+    /// One mapped pack and its index, shared read-only by every reader of a repository
+    /// (`PackFiles`); what a reader touches of it is accounted in the reader's own `Marks`.
+    final class Pack: @unchecked Sendable {
         let idx: UnsafeRawBufferPointer
         let pack: UnsafeRawBufferPointer
         let count: Int
@@ -40,6 +42,7 @@ final class PackReader {
 
         deinit { PackReader.unmap(idx); PackReader.unmap(pack) }
 
+
         func fanout(_ k: Int) -> Int { Int(idx.load(fromByteOffset: 8 + k * 4, as: UInt32.self).bigEndian) }
 
         func name0(_ i: Int) -> UInt64 { idx.loadUnaligned(fromByteOffset: namesOffset + i * 20, as: UInt64.self).byteSwapped }
@@ -47,11 +50,12 @@ final class PackReader {
         /// The pack offset of an object. Object ids are uniformly distributed, so an
         /// interpolation step between the fan-out bounds lands next to the entry; a binary
         /// search finishes (a plain binary search touches ~20 cache lines of a large index).
-        func offset(of id: ObjectID) -> Int? {
+        func offset(of id: ObjectID, _ marks: inout Marks) -> Int? {
             let k0 = id.a.byteSwapped, k1 = id.b.byteSwapped, k2 = id.c.byteSwapped
             let first = Int(k0 >> 56)
             var lo = first == 0 ? 0 : fanout(first - 1), hi = fanout(first)
             guard lo < hi, hi <= count else { return nil }
+            marks.touchIndex(0)
             // Interpolate on the 56 bits after the first byte, then bracket the guess.
             if hi - lo > 8 {
                 let span = UInt64(hi - lo)
@@ -64,16 +68,19 @@ final class PackReader {
                 step = 1
                 while b < hi && name0(b) <= k0 { b = min(hi, b + step); step <<= 1 }
                 lo = max(lo, a); hi = min(hi, b)
+                marks.touchIndex(namesOffset + a * 20); marks.touchIndex(namesOffset + b * 20)
             }
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 let at = namesOffset + mid * 20
                 let c = idx.compareObjectName(at: at, k0, k1, k2)
                 if c == 0 {
+                    marks.touchIndex(at); marks.touchIndex(offsetsOffset + mid * 4)
                     let o = idx.loadUnaligned(fromByteOffset: offsetsOffset + mid * 4, as: UInt32.self).bigEndian
                     if o & 0x8000_0000 == 0 { return Int(o) }
                     let li = Int(o & 0x7fff_ffff)
                     guard largeOffset + li * 8 + 8 <= idx.count else { return nil }
+                    marks.touchIndex(largeOffset + li * 8)
                     let big = idx.loadUnaligned(fromByteOffset: largeOffset + li * 8, as: UInt64.self).bigEndian
                     return big < UInt64(pack.count) ? Int(big) : nil
                 }
@@ -83,41 +90,121 @@ final class PackReader {
         }
     }
 
-    private var packs: [Pack] = []
-    private var reads = 0
-
-    /// Counts one object asked for (however long its delta chain), giving mapped pages back
-    /// every `releaseEvery`: counting chain steps instead would give them back in the middle of
-    /// the deep chains that need them most.
-    private func counted() {
-        reads += 1
-        if reads % releaseEvery == 0 { release() }
+    private let packs: [Pack]
+    /// Per pack, the windows of the pack and of its index this reader touched since it last
+    /// gave pages back.
+    struct Marks {
+        var pack: [UInt64], idx: [UInt64]
+        var touched = 0
+        init(_ p: Pack) {
+            pack = [UInt64](repeating: 0, count: (p.pack.count >> PackReader.windowShift) / 64 + 1)
+            idx = [UInt64](repeating: 0, count: (p.idx.count >> PackReader.windowShift) / 64 + 1)
+        }
+        mutating func touchPack(_ from: Int, _ count: Int) { PackReader.touch(&pack, from, count, &touched) }
+        mutating func touchIndex(_ from: Int) { PackReader.touch(&idx, from, 1, &touched) }
     }
-    /// Pages of the mapped files are given back after this many object reads (`release`): a
-    /// walk over all history re-reads little (8192 costs the audit ~0.1 s of system time on
-    /// git/git), a push walk touches a small part of a large pack (it gives pages back sooner).
-    var releaseEvery = 8192
+    private var marks: [Marks]
+
+    /// Mapped pages are accounted in aligned windows of 64 KiB, the span the kernel maps
+    /// around a fault (`fault_around_bytes`): a window counts once it is touched, so the sum is
+    /// an upper bound of the resident pages of the packs and indexes.
+    static let windowShift = 16
+    /// What one reader may hold resident: the touched windows of the mapped files (past it the
+    /// pages are given back, as git's pack windows are under `core.packedGitLimit`), the
+    /// recently read whole objects and the prefixes (git's `core.deltaBaseCacheLimit`, 96 MiB,
+    /// plays the part of the two caches). Slots are powers of two.
+    struct Budget {
+        /// The mapped budget is the packs' size divided by `share`, within `mapped`.
+        var mapped: ClosedRange<Int>, share: Int
+        var objects: Int, objectSlots: Int
+        /// The prefix cache holds the mapped budget divided by `prefixShare`, within `prefixes`.
+        var prefixes: ClosedRange<Int>, prefixShare: Int, prefixSlots: Int
+
+        /// The audit's tree resolver: every root tree of history, through delta chains up to
+        /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
+        /// base evicted or a page given back is read again for every chain through it. A
+        /// quarter of the packs' size stays mapped (64 to 512 MiB; git maps them whole), and
+        /// half of that in prefixes (8 to 64 MiB).
+        static let history = Budget(mapped: (64 << 20)...(512 << 20), share: 4, objects: 32 << 20, objectSlots: 4096,
+                                    prefixes: (8 << 20)...(64 << 20), prefixShare: 2, prefixSlots: 1 << 15)
+        /// A reader of commits (each read once, in pack order) and of a few folder trees.
+        static let commits = Budget(mapped: (64 << 20)...(64 << 20), share: 1, objects: 12 << 20, objectSlots: 2048,
+                                    prefixes: (8 << 20)...(8 << 20), prefixShare: 1, prefixSlots: 8192)
+        /// A push: a few thousand commits and root trees. A sixteenth of the packs' size (32 to
+        /// 128 MiB; a quarter of that in prefixes), so the peak stays near `git rev-list`'s on a
+        /// pack of 500 MiB, and a
+        /// depth-250 pack of 1.3 GiB does not fault its chains in again and again.
+        static let push = Budget(mapped: (32 << 20)...(128 << 20), share: 16, objects: 8 << 20, objectSlots: 1024,
+                                 prefixes: (8 << 20)...(32 << 20), prefixShare: 4, prefixSlots: 1 << 14)
+
+        /// The bytes of mapped pages and of prefixes for packs of `packBytes` in all.
+        func resolved(packBytes: Int) -> (mapped: Int, prefixes: Int) {
+            let m = min(max(packBytes / share, mapped.lowerBound), mapped.upperBound)
+            return (m, min(max(m / prefixShare, prefixes.lowerBound), prefixes.upperBound))
+        }
+    }
+    let budget: Budget
+    /// `budget.mapped` for these packs.
+    private let mappedBudget: Int
+
+    static func touch(_ bitmap: inout [UInt64], _ from: Int, _ count: Int, _ touched: inout Int) {
+        let first = from >> windowShift, last = (from + max(count, 1) - 1) >> windowShift
+        for w in first...last where w >> 6 < bitmap.count {
+            let bit: UInt64 = 1 << UInt64(w & 63)
+            if bitmap[w >> 6] & bit == 0 { bitmap[w >> 6] |= bit; touched += 1 }
+        }
+    }
+
+    /// Called once per object asked for (however long its delta chain): the budget is checked
+    /// between objects, never in the middle of a chain.
+    private func counted() {
+        var touched = 0
+        for m in marks { touched += m.touched }
+        if touched << Self.windowShift > mappedBudget { release() }
+    }
 
     /// Gives the pages of the mapped files back (they stay in the page cache; a later read
-    /// maps them again), so the resident set stays bounded however much of a pack a walk
-    /// reads, as git's pack windows do under `core.packedGitLimit`.
+    /// maps them again), so the resident set stays bounded however much of a pack a walk reads.
+    /// Another reader of the same files only maps again what it reads next.
     private func release() {
-        for p in packs {
+        for (k, p) in packs.enumerated() {
             madvise(UnsafeMutableRawPointer(mutating: p.pack.baseAddress!), p.pack.count, MADV_DONTNEED)
             madvise(UnsafeMutableRawPointer(mutating: p.idx.baseAddress!), p.idx.count, MADV_DONTNEED)
+            marks[k] = Marks(p)
         }
     }
     private var stream = z_stream()
     private var streamReady = false
     // Recently read objects, whole and as prefixes (see `ObjectCache`).
-    private var cache = ObjectCache<(type: UInt8, bytes: [UInt8])>(slots: 2048, budget: 12 << 20) { $0.bytes.count }
-    private var prefixes = ObjectCache<Prefix>(slots: 8192, budget: 8 << 20) { $0.bytes.count }
+    private var cache: ObjectCache<(type: UInt8, bytes: [UInt8])>
+    private var prefixes: ObjectCache<Prefix>
 
     /// Opens every pack under `objects`; nil when there is none (the caller uses libgit2 alone).
     convenience init?(objectsDirectory objects: String) { self.init(objectsDirectories: [objects]) }
 
     /// Opens every pack under each of the object directories, in order; nil when there is none.
-    init?(objectsDirectories: [String]) {
+    convenience init?(objectsDirectories: [String], budget: Budget = .commits) {
+        self.init(files: PackReader.open(objectsDirectories), budget: budget)
+    }
+
+    /// A reader of packs already mapped (a repository's, `Repository.packFiles`); nil when
+    /// there is none.
+    init?(files: [Pack], budget: Budget) {
+        packs = files
+        marks = files.map(Marks.init)
+        self.budget = budget
+        let sizes = budget.resolved(packBytes: files.reduce(0) { $0 + $1.pack.count })
+        mappedBudget = sizes.mapped
+        cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
+        prefixes = ObjectCache(slots: budget.prefixSlots, budget: sizes.prefixes) { $0.bytes.count }
+        guard !packs.isEmpty else { return nil }
+        guard attest_inflate_init(&stream) == Z_OK else { return nil }
+        streamReady = true
+    }
+
+    /// Maps every pack under each of the object directories, in order, newest pack first.
+    static func open(_ objectsDirectories: [String]) -> [Pack] {
+        var packs: [Pack] = []
         for objects in objectsDirectories {
             let dir = objects + "/pack"
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
@@ -132,9 +219,7 @@ final class PackReader {
                 if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
             }
         }
-        guard !packs.isEmpty else { return nil }
-        guard attest_inflate_init(&stream) == Z_OK else { return nil }
-        streamReady = true
+        return packs
     }
 
     deinit {
@@ -151,7 +236,7 @@ final class PackReader {
 
     private func read(_ id: ObjectID, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
         for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id) { return object(in: k, at: off, depth: depth) }
+            if let off = p.offset(of: id, &marks[k]) { return object(in: k, at: off, depth: depth) }
         }
         return nil
     }
@@ -166,7 +251,7 @@ final class PackReader {
         let result: (type: UInt8, bytes: [UInt8])
         switch type {
         case 1, 2, 3, 4:
-            guard let data = inflate(pack, at: p, end: end, size: size) else { return nil }
+            guard let data = inflate(k, at: p, end: end, size: size) else { return nil }
             result = (type, data)
         case 6: // OFS_DELTA: the base is earlier in this pack, at a negative offset.
             guard p < end else { return nil }
@@ -179,7 +264,7 @@ final class PackReader {
             }
             guard back > 0, back <= offset,
                   let base = object(in: k, at: offset - back, depth: depth + 1),
-                  let delta = inflate(pack, at: p, end: end, size: size),
+                  let delta = inflate(k, at: p, end: end, size: size),
                   let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
             result = (base.type, out)
         case 7: // REF_DELTA: the base is named by id.
@@ -187,7 +272,7 @@ final class PackReader {
             let baseID = ObjectID(bytes: pack.baseAddress! + p)
             p += 20
             guard let base = read(baseID, depth: depth + 1),
-                  let delta = inflate(pack, at: p, end: end, size: size),
+                  let delta = inflate(k, at: p, end: end, size: size),
                   let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
             result = (base.type, out)
         default:
@@ -200,6 +285,7 @@ final class PackReader {
     /// An entry's type, inflated size and where its data (or delta base reference) starts.
     private func entryHeader(in k: Int, at offset: Int) -> (type: UInt8, size: Int, start: Int)? {
         let pack = packs[k].pack
+        marks[k].touchPack(offset, 32)
         let end = pack.count - 20
         var p = offset
         guard p < end else { return nil }
@@ -224,14 +310,14 @@ final class PackReader {
     func withObject<T, E: Error>(_ id: ObjectID, _ body: (UnsafeBufferPointer<UInt8>, UInt8) throws(E) -> T) throws(E) -> T? {
         counted()
         for (k, p) in packs.enumerated() {
-            guard let off = p.offset(of: id) else { continue }
+            guard let off = p.offset(of: id, &marks[k]) else { continue }
             if let (type, size, start) = entryHeader(in: k, at: off), type == 1, size <= 1 << 24 {
                 if scratch.count < size {
                     scratch.deallocate()
                     scratch = .allocate(byteCount: max(size, scratch.count * 2), alignment: 8)
                 }
                 let out = UnsafeMutableBufferPointer(start: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self), count: size)
-                if inflate(p.pack, at: start, end: p.pack.count - 20, into: out) {
+                if inflate(k, at: start, end: p.pack.count - 20, into: out) {
                     return try body(UnsafeBufferPointer(out), type)
                 }
             }
@@ -254,7 +340,7 @@ final class PackReader {
     func prefix(_ id: ObjectID, _ length: Int) -> Prefix? {
         counted()
         for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id) { return prefix(in: k, at: off, length, depth: 0) }
+            if let off = p.offset(of: id, &marks[k]) { return prefix(in: k, at: off, length, depth: 0) }
         }
         return nil
     }
@@ -269,7 +355,7 @@ final class PackReader {
         switch type {
         case 1, 2, 3, 4:
             let want = min(size, length)
-            guard let data = inflate(pack, at: p, end: end, size: want, partial: want < size) else { return nil }
+            guard let data = inflate(k, at: p, end: end, size: want, partial: want < size) else { return nil }
             result = Prefix(type: type, bytes: data, complete: want == size)
         case 6, 7:
             var base: (k: Int, offset: Int)?
@@ -290,11 +376,11 @@ final class PackReader {
                 baseID = ObjectID(bytes: pack.baseAddress! + p)
                 p += 20
             }
-            guard let delta = inflate(pack, at: p, end: end, size: size) else { return nil }
+            guard let delta = inflate(k, at: p, end: end, size: size) else { return nil }
             let baseOf = { (need: Int) -> Prefix? in
                 if let base { return self.prefix(in: base.k, at: base.offset, need, depth: depth + 1) }
                 for (j, q) in self.packs.enumerated() {
-                    if let o = q.offset(of: baseID!) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
+                    if let o = q.offset(of: baseID!, &self.marks[j]) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
                 }
                 return nil
             }
@@ -368,8 +454,10 @@ final class PackReader {
     }
 
     /// Inflates exactly `out.count` bytes from the zlib stream at `at` into `out`.
-    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+    private func inflate(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        let pack = packs[k].pack
         guard at < end, out.count > 0, inflateReset(&stream) == Z_OK else { return false }
+        defer { marks[k].touchPack(at, Int(stream.total_in)) }
         stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
         stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
         stream.next_out = out.baseAddress
@@ -379,9 +467,11 @@ final class PackReader {
     }
 
     /// Inflates exactly `size` bytes from the zlib stream at `at`.
-    private func inflate(_ pack: UnsafeRawBufferPointer, at: Int, end: Int, size: Int, partial: Bool = false) -> [UInt8]? {
+    private func inflate(_ k: Int, at: Int, end: Int, size: Int, partial: Bool = false) -> [UInt8]? {
+        let pack = packs[k].pack
         guard at < end, size >= 0, size < 1 << 32 else { return nil }
         guard inflateReset(&stream) == Z_OK else { return nil }
+        defer { marks[k].touchPack(at, Int(stream.total_in)) }
         var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, n in
             stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
@@ -453,7 +543,7 @@ final class PackReader {
     }
 
     static func map(_ path: String) -> UnsafeRawBufferPointer? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
