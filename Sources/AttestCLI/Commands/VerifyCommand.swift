@@ -41,7 +41,7 @@ struct VerifyCommand: Command {
     static let cert = Option("cert", value: "CERT", goesWith: key, help: "the key's certificate, to pick its recipient entry")
     static let json = Flag("json", help: """
         {commit, quarter, result, holds, violations: [{rule, message, remedy, file}], notes, \
-        sealedEvidence: {ok, text} where the sign-off has sealed evidence}
+        sealedEvidence: {ok, text} or null}
         """)
     static let spec = ArgumentSpec(options: [evidence, key, cert, json], positionals: .optional("REV"))
 
@@ -130,7 +130,8 @@ struct VerifyCommand: Command {
             "violations": r.violations.map { ["rule": $0.rule, "message": $0.message, "remedy": $0.remedy, "file": $0.file ?? NSNull()] as [String: Any] },
             "notes": r.notes,
         ]
-        if let sealed { obj["sealedEvidence"] = ["ok": sealed.ok, "text": sealed.text] as [String: Any] }
+        // Always present, so a reader need not guess: null when the sign-off has no sealed evidence.
+        obj["sealedEvidence"] = sealed.map { ["ok": $0.ok, "text": $0.text] as [String: Any] } ?? NSNull()
         let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
