@@ -18,6 +18,7 @@ public enum CLI {
         TimestampCommand.self,
         ExportCommand.self,
         EvidenceCommand.self,
+        ControlsCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

@@ -9,10 +9,14 @@ extension AttestationDocument {
                             date: String, manifestSHA256: String, issues: [Int: String]) -> AttestationDocument {
         var steps: [DocumentStep] = []
         var findings: [DocumentFinding] = []
+        var controls: [DocumentControl] = []
         for r in results.steps.sorted(by: { $0.step < $1.step }) {
             let c = Controls.step(r.step)
             steps.append(DocumentStep(step: r.step, control: c?.control ?? r.control, aicpa: c?.aicpa ?? r.aicpa,
                                       status: r.status, evidenceSHA256: r.sha256))
+            if c == nil, let id = r.controlId, let source = r.source {
+                controls.append(DocumentControl(step: r.step, id: id, source: source, onFinding: r.onFinding ?? .issue, sqlSHA256: r.sqlSHA256 ?? ""))
+            }
             guard r.status == .finding else { continue }
             let details = r.findings.isEmpty ? [r.summary.isEmpty ? "finding (no detail recorded)" : r.summary] : r.findings.map(\.detail)
             for d in details {
@@ -21,8 +25,8 @@ extension AttestationDocument {
         }
         return AttestationDocument(quarter: results.quarter, windowOpens: window.opens, windowCloses: window.closes,
                                    operatorName: operatorName, operatorEmail: operatorEmail, date: date, steps: steps,
-                                   findings: findings, result: OverallResult.evaluate(steps: steps, findings: findings),
-                                   manifestSHA256: manifestSHA256)
+                                   findings: findings, result: OverallResult.evaluate(steps: steps, findings: findings, controls: controls),
+                                   manifestSHA256: manifestSHA256, controls: controls)
     }
 
     /// The steps' statuses and the findings table, counted (`6 passed, 1 with findings (2 findings)`).
@@ -36,7 +40,7 @@ extension AttestationDocument {
                 "step": .string(String(s.step)),
                 "control_name": .string(s.aicpa),
                 "aicpa_ref": .string(s.control),
-                "title": .string(Controls.step(s.step)?.title ?? ""),
+                "title": .string(Controls.step(s.step)?.title ?? controls.first { $0.step == s.step }.map { "\($0.id) \(s.aicpa)" } ?? ""),
                 "status": .string(s.status.rawValue),
                 "evidence_sha256": .string(s.evidenceSHA256),
                 "summary": .string(summaries[s.step] ?? ""),
@@ -68,6 +72,16 @@ extension AttestationDocument {
             "manifest_sha256": .string(manifestSHA256),
             "steps": .list(steps),
             "findings": .list(findings),
+            "has_controls": .bool(!controls.isEmpty),
+            "controls": .list(controls.map { c in
+                .object([
+                    "step": .string(String(c.step)),
+                    "id": .string(c.id),
+                    "source": .string(c.source),
+                    "on_finding": .string(c.onFinding.rawValue),
+                    "sql_sha256": .string(c.sqlSHA256),
+                ])
+            }),
         ])
     }
 

@@ -48,6 +48,11 @@ public struct Policy: Sendable, Equatable {
     // Sealed evidence (issue #18, docs/evidence.md)
     public var evidenceRecipients = ".attest/recipients/*.pem"
     public var evidenceRetentionYears = 7
+    // Controls as SQL files and the built-in CC6.3 check (issue #20, docs/controls.md)
+    public var controlsFolder = "controls"
+    public var departuresFile = "docs/ops/departures.md"
+    public var deprovisioningHours = 24
+    public var removalQuery = "SELECT u.email, max(r.revoked_at) AS removed_at FROM rbac_revocations r JOIN users u ON u.id = r.user_id WHERE r.revoked_at <= :as_of GROUP BY u.email"
 
     public init() {}
 
@@ -152,6 +157,11 @@ public struct Policy: Sendable, Equatable {
         int("status.warnDays", 0...31, \.statusWarnDays, "status: an unsigned quarter is due-soon this many days before its hard close"),
         path("evidence.recipients", \.evidenceRecipients, "recipient certificates (PEM, RSA or EC P-256) sealed evidence is encrypted to; a '*' in the file name is a glob; none: not sealed", allowEmpty: true),
         int("evidence.retentionYears", 1...100, \.evidenceRetentionYears, "years after a quarter's hard close before its sealed evidence may be disposed of"),
+        // Issue #20: controls as SQL files, and the built-in CC6.3 deprovisioning check.
+        path("controls.folder", \.controlsFolder, "the folder of control files, one .sql per control beyond the runbook's seven (docs/controls.md)"),
+        path("controls.departures", \.departuresFile, "CC6.3: the departures list (markdown table email | notice | ticket, or .csv); while it exists, CC6.3 is step 8"),
+        int("controls.deprovisioningHours", 1...720, \.deprovisioningHours, "CC6.3: access must be removed within this many hours of notice"),
+        text("controls.removalQuery", \.removalQuery, "CC6.3: a query returning email, removed_at (when access was removed; :as_of and control parameters may be used); empty: removal times are not known"),
     ]
 
     /// The keys that decide the windows; `audit` reports a change to any of them.

@@ -16,6 +16,12 @@ struct CollectCommand: Command {
     results.json (docs/results-json.md) and SHA256SUMS (check with 'sha256sum -c SHA256SUMS'),
     into a temporary folder renamed into place; folder 0700, files 0600.
 
+    Then the controls beyond the seven, in the same snapshot (docs/controls.md): CC6.3
+    deprovisioning (step 8) while the departures list exists, and one step per SQL file of
+    controls.folder (steps 9 and on). Every control file is checked first (header, parameters,
+    the server's parse of its statement); one that is not valid is refused naming the file and
+    line, before anything runs.
+
     Options:
       --quarter YYYY-QN     the quarter (default: the one whose window is open now)
       --db CONNINFO         libpq conninfo or URI (default: ATTEST_DATABASE_URL, then libpq's
@@ -111,10 +117,19 @@ struct CollectCommand: Command {
 
         let inputs = CollectInputs(quarter: quarter, window: schedule.window(for: quarter), asOf: asOf, policy: policy,
                                    documentRoot: documentRoot, pgauditLogs: logs, pgauditSink: sink)
+        // Controls beyond the seven (docs/controls.md): every file is read and checked before
+        // anything runs, and refused naming the file and line.
+        let extras = try ExtraControls.load(root: documentRoot, policy: policy)
         let collected: Collector.Collected
+        let connection: Connection
+        do { connection = try Connection(conninfo: conninfo, environment: context.environment) } catch {
+            throw .environment("cannot collect from the database: \(error.description); check --db, ATTEST_DATABASE_URL or PGHOST/PGSERVICE (nothing was written)")
+        }
+        do { _ = try ControlFileRunner.validate(extras.files, connection: connection) } catch {
+            throw .usage("\(quarter): control file \(error.description); fix it and collect again (nothing was run, nothing was written)")
+        }
         do {
-            let connection = try Connection(conninfo: conninfo, environment: context.environment)
-            collected = try Collector.run(inputs, connection: connection)
+            collected = try Collector.run(inputs, connection: connection, extras: extras)
         } catch {
             throw .environment("cannot collect from the database: \(error.description); check --db, ATTEST_DATABASE_URL or PGHOST/PGSERVICE (nothing was written)")
         }
@@ -136,7 +151,7 @@ struct CollectCommand: Command {
                 case .error: status = o.styled("error", .red)
                 }
                 let pad = String(repeating: " ", count: max(0, 7 - s.status.rawValue.count))
-                o.line("Step \(s.step)  \(s.control.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
+                o.line("Step \(s.step)\(s.step < 10 ? " " : "") \(s.control.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
                 for f in s.findings { o.line("        - \(f.detail)") }
             }
             o.line("\(quarter): \(results.tally.sentence)")
