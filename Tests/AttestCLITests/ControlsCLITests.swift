@@ -125,6 +125,11 @@ import AttestTestSupport
         #expect(sign.status == 0, "\(sign)")
         let v = repo.attest(["verify", "--evidence", "evidence/2026-Q2"], at: "2026-04-03 12:45:00")
         #expect(v.status == 0, "\(v)")
+        // The pre-push hook judges the same sign-off against the same catalogue.
+        let zero = String(repeating: "0", count: 40)
+        let hook = repo.attest(["hook", "pre-push", "origin", "url"], at: "2026-04-03 12:46:00",
+                               stdin: Data("refs/heads/main \(repo.revParse("HEAD")) refs/heads/main \(zero)\n".utf8))
+        #expect(hook.status == 0, "\(hook)")
         let a = repo.attest(["audit", "--from", "2026-04-01", "--to", "2026-06-30", "--json"], at: "2026-04-03 12:50:00")
         #expect(a.status == 0, "\(a)")
         #expect(a.stdout.contains("\"2026-Q2\""), "\(a.stdout)")
