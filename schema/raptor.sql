@@ -87,3 +87,15 @@ CREATE TABLE customer_audit_events (
     hmac         text
 );
 CREATE INDEX customer_audit_events_occurred_at ON customer_audit_events (occurred_at);
+
+-- CC6.3 (attest step 8, docs/controls.md): when access was removed. The deprovisioning runbook
+-- records each grant or membership it deletes from rbac_grants / rbac_group_members here, so
+-- the time from notice to removal can be checked (policy controls.removalQuery reads it).
+CREATE TABLE rbac_revocations (
+    id          bigserial PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES users (id),
+    role_id     bigint REFERENCES rbac_roles (id),
+    group_id    bigint REFERENCES rbac_groups (id),
+    revoked_at  timestamptz NOT NULL,
+    revoked_by  text NOT NULL
+);

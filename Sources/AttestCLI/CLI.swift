@@ -20,6 +20,7 @@ public enum CLI {
         ExportCommand.self,
         EvidenceCommand.self,
         CompletionCommand.self,
+        ControlsCommand.self,
     ]
 
     static let globalUsage = "usage: attest [-c key=value]... <command> [options]"

@@ -5,21 +5,24 @@ import AttestPostgres
 /// Runs the seven steps: steps 1–5 and 7 in one `REPEATABLE READ READ ONLY` transaction (one
 /// snapshot, no way to write, a statement timeout from policy), then step 6 over the log
 /// exports. A step that cannot be evaluated is `error`; only a lost or refused connection
-/// stops the run (and then nothing is written).
+/// stops the run (and then nothing is written). The controls beyond the seven (`extras`, issue
+/// #20) run after step 7 in the same transaction, each under its own savepoint.
 public enum Collector {
     public struct Collected: Sendable {
         public let database: DatabaseIdentity
         public let snapshotId: String
         /// Seven outcomes, step 1 first; each carries its step number.
         public let outcomes: [StepOutcome]
+        /// The controls beyond the seven (issue #20), run after them in the same snapshot.
+        public var extras: [ExtraOutcome] = []
 
-        public init(database: DatabaseIdentity, snapshotId: String, outcomes: [StepOutcome]) {
-            self.database = database; self.snapshotId = snapshotId
+        public init(database: DatabaseIdentity, snapshotId: String, outcomes: [StepOutcome], extras: [ExtraOutcome] = []) {
+            self.database = database; self.snapshotId = snapshotId; self.extras = extras
             self.outcomes = outcomes.sorted { $0.step < $1.step }
         }
     }
 
-    public static func run(_ inputs: CollectInputs, connection: Connection) throws(PostgresError) -> Collected {
+    public static func run(_ inputs: CollectInputs, connection: Connection, extras: ExtraControls = .none) throws(PostgresError) -> Collected {
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         // A bound value, local to the transaction; the policy range is validated (1...86400 s).
         try connection.query("SELECT set_config('statement_timeout', $1, true)", ["\(inputs.policy.statementTimeoutSeconds)s"])
@@ -34,9 +37,10 @@ public enum Collector {
         outcomes.append(try Step4ArchiverManifest.run(inputs, session: session))
         outcomes.append(try Step5RetentionBounds.run(inputs, session: session))
         let step7 = try Step7GrantReview.run(inputs, session: session)
+        let extraOutcomes = try ControlFileRunner.run(extras, inputs, session: session)
         try connection.execute("COMMIT")
         outcomes.append(Step6PgAuditSink.run(inputs))
         outcomes.append(step7)
-        return Collected(database: identity, snapshotId: snapshot, outcomes: outcomes)
+        return Collected(database: identity, snapshotId: snapshot, outcomes: outcomes, extras: extraOutcomes)
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Writes a quarter's evidence folder so that it proves itself: the seven step files,
-/// `results.json` and `SHA256SUMS` (`sha256sum -c` format, covering the other eight files).
+/// `results.json` and `SHA256SUMS` (`sha256sum -c` format, covering the other files).
 ///
 /// Nothing is half-written: everything goes into a fresh temporary folder in the evidence
 /// root's one place for them (`<root>/.attest-tmp/<name>.<pid>.XXXXXX`, TempFolders; mode
@@ -63,7 +63,26 @@ public enum EvidenceFolderWriter {
                                     findings: o.details, sql: o.sql, parameters: o.parameters,
                                     rowCount: o.rowCount, evidenceFile: c.evidenceFile, sha256: digest))
         }
-        let results = EvidenceResults(quarter: quarter, asOf: UTC.iso(asOf), database: collected.database,
+        for x in collected.extras {
+            let c = x.control, o = x.outcome
+            try writeFile(tmp + "/" + c.evidenceFile, o.evidence)
+            let digest = try sha(o.evidence)
+            sums.append((digest, c.evidenceFile))
+            var r = StepResult(step: c.step, criterion: c.criterion, name: c.name, status: o.status, summary: o.summary,
+                               findings: o.findings.map { StepFinding(detail: $0) }, sql: o.sql, parameters: o.parameters,
+                               rowCount: o.rowCount, evidenceFile: c.evidenceFile, sha256: digest)
+            r.controlId = c.id; r.source = c.source; r.onFinding = c.onFinding
+            if let copy = x.sqlCopy {
+                // The file exactly as run: its SHA-256 is the committed file's.
+                try writeFile(tmp + "/" + copy.name, copy.bytes)
+                r.sqlFile = copy.name
+                r.sqlSHA256 = try sha(copy.bytes)
+                sums.append((r.sqlSHA256!, copy.name))
+            }
+            steps.append(r)
+        }
+        let results = EvidenceResults(schemaVersion: collected.extras.isEmpty ? 1 : EvidenceResults.currentSchemaVersion,
+                                      quarter: quarter, asOf: UTC.iso(asOf), database: collected.database,
                                       snapshotId: collected.snapshotId, steps: steps, tool: tool)
         let json = results.encoded()
         try writeFile(tmp + "/" + resultsFile, json)

@@ -23,16 +23,19 @@ public struct AttestationDocument: Equatable, Sendable {
     public var result: OverallResult
     /// SHA-256 of the evidence folder's `SHA256SUMS`, lowercase hex.
     public var manifestSHA256: String
+    /// The controls beyond the runbook's seven (steps 8 and on, issue #20), from the controls
+    /// table; empty for a quarter of the seven only (no such table).
+    public var controls: [DocumentControl] = []
     /// Where each fact was read (1-based line numbers); empty for a document built in memory.
     public var lines: SourceLines
 
     public init(quarter: Quarter, windowOpens: Date, windowCloses: Date, operatorName: String, operatorEmail: String,
                 date: String, steps: [DocumentStep], findings: [DocumentFinding], result: OverallResult,
-                manifestSHA256: String, lines: SourceLines = SourceLines()) {
+                manifestSHA256: String, controls: [DocumentControl] = [], lines: SourceLines = SourceLines()) {
         self.quarter = quarter; self.windowOpens = windowOpens; self.windowCloses = windowCloses
         self.operatorName = operatorName; self.operatorEmail = operatorEmail; self.date = date
         self.steps = steps; self.findings = findings; self.result = result
-        self.manifestSHA256 = manifestSHA256; self.lines = lines
+        self.manifestSHA256 = manifestSHA256; self.controls = controls; self.lines = lines
     }
 
     /// Facts only: line numbers are ignored.
@@ -40,7 +43,7 @@ public struct AttestationDocument: Equatable, Sendable {
         a.quarter == b.quarter && a.windowOpens == b.windowOpens && a.windowCloses == b.windowCloses
             && a.operatorName == b.operatorName && a.operatorEmail == b.operatorEmail && a.date == b.date
             && a.steps == b.steps && a.findings == b.findings && a.result == b.result
-            && a.manifestSHA256 == b.manifestSHA256
+            && a.manifestSHA256 == b.manifestSHA256 && a.controls == b.controls
     }
 
     /// Line numbers of what was parsed, for messages.
@@ -53,6 +56,9 @@ public struct AttestationDocument: Equatable, Sendable {
         /// Line of the findings table's header row, and of each finding row (same order as `findings`).
         public var findingsTable: Int?
         public var findings: [Int] = []
+        /// Line of the controls table's header row, and of each control row by step number.
+        public var controlsTable: Int?
+        public var controls: [Int: Int] = [:]
         public init() {}
     }
 }
@@ -73,6 +79,22 @@ public struct DocumentStep: Equatable, Sendable {
     public init(step: Int, criterion: String, name: String, status: StepStatus, evidenceSHA256: String) {
         self.step = step; self.criterion = criterion; self.name = name; self.status = status
         self.evidenceSHA256 = evidenceSHA256
+    }
+}
+
+/// One row of the controls table: a control beyond the runbook's seven, where it came from and
+/// the digest of the SQL file it ran (issue #20, docs/controls.md).
+public struct DocumentControl: Equatable, Sendable {
+    public var step: Int
+    public var id: String
+    /// `built-in` or the control file's path in the repository.
+    public var source: String
+    public var onFinding: OnFinding
+    /// SHA-256 of the control file as run; empty for the built-in.
+    public var sqlSHA256: String
+
+    public init(step: Int, id: String, source: String, onFinding: OnFinding, sqlSHA256: String) {
+        self.step = step; self.id = id; self.source = source; self.onFinding = onFinding; self.sqlSHA256 = sqlSHA256
     }
 }
 
@@ -97,22 +119,32 @@ extension OverallResult {
     ///   finding names a step that is a `finding`, carries an issue reference, and a finding of a
     ///   step that blocks signing (step 7) is resolved;
     /// - `blocked`: anything else.
-    public static func evaluate(steps: [DocumentStep], findings: [DocumentFinding]) -> OverallResult {
-        evaluate(statuses: steps.map { ($0.step, $0.status) }, findings: findings)
+    ///
+    /// `controls` are the steps beyond the seven (issue #20): each must be present too, and a
+    /// finding of one whose on-finding is `block` must be resolved.
+    public static func evaluate(steps: [DocumentStep], findings: [DocumentFinding], controls: [DocumentControl] = []) -> OverallResult {
+        evaluate(statuses: steps.map { ($0.step, $0.status) }, findings: findings, controls: controls)
     }
 
-    public static func evaluate(statuses: [(step: Int, status: StepStatus)], findings: [DocumentFinding]) -> OverallResult {
+    public static func evaluate(statuses: [(step: Int, status: StepStatus)], findings: [DocumentFinding],
+                                controls: [DocumentControl] = []) -> OverallResult {
         let numbers = statuses.map(\.step)
-        guard numbers.sorted() == Array(1...7) else { return .blocked }
+        guard numbers.sorted() == Array(1...7) + controls.map(\.step).sorted() else { return .blocked }
         if statuses.contains(where: { $0.status == .error }) { return .blocked }
         let findingSteps = Set(statuses.filter { $0.status == .finding }.map(\.step))
         if findingSteps.isEmpty && findings.isEmpty { return .clean }
         for f in findings {
             guard findingSteps.contains(f.step), f.issue != nil else { return .blocked }
-            if Controls.step(f.step)?.findingBlocksSigning == true && !f.resolved { return .blocked }
+            if blocks(f.step, controls) && !f.resolved { return .blocked }
         }
         for s in findingSteps where !findings.contains(where: { $0.step == s }) { return .blocked }
         return .qualified
+    }
+
+    /// A finding of this step blocks signing until resolved: step 7, or a control whose
+    /// on-finding is `block`.
+    public static func blocks(_ step: Int, _ controls: [DocumentControl]) -> Bool {
+        Controls.step(step)?.findingBlocksSigning == true || controls.first { $0.step == step }?.onFinding == .block
     }
 }
 
@@ -155,14 +187,22 @@ extension AttestationDocument {
                 problems.append("\(at(lines.steps[n]))step \(n) appears \(rows.count) times in the steps table; keep one row per step")
             }
         }
+        for c in controls where !steps.contains(where: { $0.step == c.step }) {
+            problems.append("\(at(lines.controls[c.step]))step \(c.step) (\(c.id), \(c.source)) is in the controls table but missing from the steps table; re-render with 'attest render --force'")
+        }
         for s in steps {
             let line = at(lines.steps[s.step])
-            guard let c = Controls.step(s.step) else {
-                problems.append("\(line)step \(s.step) does not exist; the runbook has steps 1 to 7")
+            let c: (criterion: String, name: String)
+            if let builtIn = Controls.step(s.step) {
+                c = (builtIn.criterion, builtIn.name)
+                if s.criterion != c.criterion || s.name != c.name {
+                    problems.append("\(line)step \(s.step) names control '\(s.criterion)' / '\(s.name)'; the runbook's step \(s.step) is \(c.criterion) / \(c.name)")
+                }
+            } else if let extra = controls.first(where: { $0.step == s.step }) {
+                c = (extra.id, s.name)
+            } else {
+                problems.append("\(line)step \(s.step) does not exist; the runbook has steps 1 to 7 and the controls table names no step \(s.step)")
                 continue
-            }
-            if s.criterion != c.criterion || s.name != c.name {
-                problems.append("\(line)step \(s.step) names control '\(s.criterion)' / '\(s.name)'; the runbook's step \(s.step) is \(c.criterion) / \(c.name)")
             }
             if s.status == .error {
                 problems.append("\(line)step \(s.step) (\(c.criterion)) has status error: it could not be evaluated; fix the cause, run 'attest collect' and 'attest render --force' again")
@@ -183,11 +223,11 @@ extension AttestationDocument {
             if f.issue == nil {
                 problems.append("\(line)the step \(f.step) finding has no issue reference; link one (#123, owner/repo#123 or an issue URL) in the Issue column, or re-render with --issue \(f.step)=#123")
             }
-            if Controls.step(f.step)?.findingBlocksSigning == true && !f.resolved {
+            if OverallResult.blocks(f.step, controls) && !f.resolved {
                 problems.append("\(line)the step \(f.step) finding is not resolved; a step \(f.step) finding blocks signing until it is resolved and marked 'yes' in the Resolved column with its issue")
             }
         }
-        let expected = OverallResult.evaluate(steps: steps, findings: findings)
+        let expected = OverallResult.evaluate(steps: steps, findings: findings, controls: controls)
         let resultLine = at(lines.fields["Result"])
         if result == .blocked {
             problems.append("\(resultLine)the result is blocked; attest sign refuses a blocked attestation")

@@ -7,6 +7,8 @@ extension AttestationDocument {
         public static let fields = ["Field", "Value"]
         public static let steps = ["Step", "Control", "AICPA ref", "Status", "Evidence SHA-256"]
         public static let findings = ["Step", "Finding", "Issue", "Resolved"]
+        /// Optional (issue #20): the controls beyond the runbook's seven.
+        public static let controls = ["Step", "Control id", "Source", "On finding", "SQL SHA-256"]
         /// The rows of the fields table, in the order the default template writes them.
         public static let fieldNames = ["Quarter", "Window opens", "Window closes", "Operator", "Operator email",
                                         "Date", "Result", "Evidence manifest SHA-256"]
@@ -46,7 +48,7 @@ private struct Parser {
         .failed("\(path)\(line.map { ":\($0)" } ?? ""): \(message)")
     }
 
-    static let known: [(name: String, header: [String])] = [("fields", Table.fields), ("steps", Table.steps), ("findings", Table.findings)]
+    static let known: [(name: String, header: [String])] = [("fields", Table.fields), ("steps", Table.steps), ("findings", Table.findings), ("controls", Table.controls)]
 
     /// NUL bytes and invalid UTF-8 (which every reader of the file's bytes decodes as U+FFFD).
     func checkCharacters() throws(AttestError) {
@@ -82,7 +84,7 @@ private struct Parser {
             throw fail(h.line, "\(h.kind.rawValue) ('\(h.excerpt)'); markdown viewers hide or change what HTML holds, so the signed file carries none: remove it (a line break inside a table cell is written <br>)")
         }
         var tables: [String: (header: Int, rows: [Row])] = [:]
-        let expected = "expected '| \(Table.steps.joined(separator: " | ")) |', '| \(Table.findings.joined(separator: " | ")) |' or '| \(Table.fields.joined(separator: " | ")) |' (see docs/attestation-log/README.md)"
+        let expected = "expected '| \(Table.steps.joined(separator: " | ")) |', '| \(Table.findings.joined(separator: " | ")) |', '| \(Table.controls.joined(separator: " | ")) |' or '| \(Table.fields.joined(separator: " | ")) |' (see docs/attestation-log/README.md)"
         let knownSkeletons = Set(Self.known.map { Self.skeleton($0.header.joined()) })
         for table in outline.tables {
             let cells = table.header.map(\.text)
@@ -183,12 +185,34 @@ private struct Parser {
             throw fail(m.line, "Evidence manifest SHA-256 '\(m.value)' is not 64 lowercase hex digits")
         }
 
+        // Controls beyond the seven (optional table).
+        var controls: [DocumentControl] = []
+        if let controlsTable = tables["controls"] {
+            lines.controlsTable = controlsTable.header
+            for row in controlsTable.rows {
+                let c = row.cells
+                guard let n = Self.stepNumber(c[0]), n > 7 else {
+                    throw fail(row.line, "control step '\(c[0])' is not a step number from 8 to \(Catalogue.maxStep) (steps 1 to 7 are the runbook's)")
+                }
+                if let earlier = lines.controls[n] { throw fail(row.line, "control step \(n) is listed twice (also line \(earlier))") }
+                guard !c[1].isEmpty, !c[2].isEmpty else { throw fail(row.line, "control step \(n) has no control id or no source") }
+                guard let on = OnFinding(rawValue: c[3]) else { throw fail(row.line, "control step \(n): On finding '\(c[3])' must be issue or block") }
+                let digest = Self.digest(c[4])
+                guard digest.isEmpty || Hex.isSHA256(digest) else {
+                    throw fail(row.line, "control step \(n): SQL SHA-256 '\(c[4])' is not 64 lowercase hex digits")
+                }
+                controls.append(DocumentControl(step: n, id: c[1], source: c[2], onFinding: on, sqlSHA256: digest))
+                lines.controls[n] = row.line
+            }
+        }
+        let maxStep = controls.isEmpty ? 7 : Catalogue.maxStep
+
         // Steps.
         var steps: [DocumentStep] = []
         for row in stepsTable.rows {
             let c = row.cells
-            guard let n = Int(c[0]), (1...7).contains(n), c[0].count == 1 else {
-                throw fail(row.line, "step '\(c[0])' is not a step number from 1 to 7")
+            guard let n = Self.stepNumber(c[0]), n <= maxStep else {
+                throw fail(row.line, "step '\(c[0])' is not a step number from 1 to 7\(controls.isEmpty ? " (steps 8 and on need the controls table)" : " or a step of the controls table")")
             }
             if let earlier = lines.steps[n] { throw fail(row.line, "step \(n) is listed twice (also line \(earlier))") }
             guard let status = StepStatus(rawValue: c[3]) else {
@@ -206,8 +230,8 @@ private struct Parser {
         var findings: [DocumentFinding] = []
         for row in findingsTable.rows {
             let c = row.cells
-            guard let n = Int(c[0]), (1...7).contains(n), c[0].count == 1 else {
-                throw fail(row.line, "finding step '\(c[0])' is not a step number from 1 to 7")
+            guard let n = Self.stepNumber(c[0]), n <= maxStep else {
+                throw fail(row.line, "finding step '\(c[0])' is not a step number from 1 to 7\(controls.isEmpty ? "" : " or a step of the controls table")")
             }
             guard !c[1].trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(row.line, "the step \(n) finding has no text") }
             let issue: String? = c[2].isEmpty ? nil : c[2]
@@ -226,7 +250,13 @@ private struct Parser {
 
         return AttestationDocument(quarter: quarter, windowOpens: opens, windowCloses: closes, operatorName: op.value,
                                    operatorEmail: email.value, date: date.value, steps: steps, findings: findings,
-                                   result: result, manifestSHA256: manifest, lines: lines)
+                                   result: result, manifestSHA256: manifest, controls: controls, lines: lines)
+    }
+
+    /// `1` to `99`, written without leading zeros.
+    static func stepNumber(_ cell: String) -> Int? {
+        guard let n = Int(cell), (1...Catalogue.maxStep).contains(n), String(n) == cell else { return nil }
+        return n
     }
 
     /// A digest cell may be shown as code: `` `abc…` ``.

@@ -11,10 +11,14 @@ extension AttestationDocument {
                             date: String, manifestSHA256: String, issues: [Int: String]) -> AttestationDocument {
         var steps: [DocumentStep] = []
         var findings: [DocumentFinding] = []
+        var controls: [DocumentControl] = []
         for r in results.steps.sorted(by: { $0.step < $1.step }) {
             let c = Controls.step(r.step)
             steps.append(DocumentStep(step: r.step, criterion: c?.criterion ?? r.criterion, name: c?.name ?? r.name,
                                       status: r.status, evidenceSHA256: r.sha256))
+            if c == nil, let id = r.controlId, let source = r.source {
+                controls.append(DocumentControl(step: r.step, id: id, source: source, onFinding: r.onFinding ?? .issue, sqlSHA256: r.sqlSHA256 ?? ""))
+            }
             guard r.status == .finding else { continue }
             // The committed form: rows with personal data are named by evidence line and digest.
             let details = r.findings.isEmpty
@@ -26,8 +30,8 @@ extension AttestationDocument {
         }
         return AttestationDocument(quarter: results.quarter, windowOpens: window.opens, windowCloses: window.closes,
                                    operatorName: operatorName, operatorEmail: operatorEmail, date: date, steps: steps,
-                                   findings: findings, result: OverallResult.evaluate(steps: steps, findings: findings),
-                                   manifestSHA256: manifestSHA256)
+                                   findings: findings, result: OverallResult.evaluate(steps: steps, findings: findings, controls: controls),
+                                   manifestSHA256: manifestSHA256, controls: controls)
     }
 
     /// The steps' statuses and the findings table, counted (`6 passed, 1 with findings (2 findings)`).
@@ -41,7 +45,7 @@ extension AttestationDocument {
                 "step": .string(String(s.step)),
                 "control_name": .string(s.name),
                 "aicpa_ref": .string(s.criterion),
-                "title": .string(Controls.step(s.step)?.title ?? ""),
+                "title": .string(Controls.step(s.step)?.title ?? controls.first { $0.step == s.step }.map { "\($0.id) \(s.name)" } ?? ""),
                 "status": .string(s.status.rawValue),
                 "evidence_sha256": .string(s.evidenceSHA256),
                 "summary": .string(PersonalData.withoutEmails(summaries[s.step] ?? "", keep: operatorEmail)),
@@ -73,6 +77,16 @@ extension AttestationDocument {
             "manifest_sha256": .string(manifestSHA256),
             "steps": .list(steps),
             "findings": .list(findings),
+            "has_controls": .bool(!controls.isEmpty),
+            "controls": .list(controls.map { c in
+                .object([
+                    "step": .string(String(c.step)),
+                    "id": .string(c.id),
+                    "source": .string(c.source),
+                    "on_finding": .string(c.onFinding.rawValue),
+                    "sql_sha256": .string(c.sqlSHA256),
+                ])
+            }),
         ])
     }
 

@@ -128,6 +128,11 @@ public struct AuditCommit: Sendable, Equatable {
     /// The policy in force when the commit was made (`SignoffRules.policyInForce`), filled by
     /// the git layer; nil in hand-built facts (then the audited revision's requirements apply).
     public var policy: Policy?
+    /// For sign-off candidates only: the catalogue of controls in force at the parent (issue
+    /// #20), filled by the command layer; nil until then (the catalogue is then not judged).
+    public var catalogue: Catalogue?
+    public var catalogueOrigin = "the parent commit"
+    public var catalogueProblem: String?
 
     public init(id: String, parents: [String], author: AuditPerson, committer: AuditPerson, message: String,
                 latestParentCommitterTime: Date?, change: FileChange, document: Data?, documentSHA256: String?,

@@ -45,6 +45,12 @@ public enum Audit {
             judgeFacts.evidence = EvidenceCheck(folder: e.folder, manifestSHA256: e.manifestSHA256,
                                                 stepSHA256: Dictionary(uniqueKeysWithValues: Controls.all.compactMap { c in e.files[c.evidenceFile].map { (c.step, $0) } }),
                                                 manifestMismatches: [])
+            // Steps 8 and on: the files the catalogue in force names (issue #20).
+            for c in judgeFacts.catalogue?.controls ?? [] {
+                judgeFacts.evidence?.evidenceFiles[c.step] = c.evidenceFile
+                judgeFacts.evidence?.stepSHA256[c.step] = e.files[c.evidenceFile]
+                if !c.isBuiltIn { judgeFacts.evidence?.sqlSHA256[c.step] = e.files[(c.source as NSString).lastPathComponent] }
+            }
         }
         let judged = SignoffRules.check(judgeFacts, policy: judgePolicy, window: w)
         for v in judged.violations {
@@ -162,10 +168,12 @@ public enum Audit {
 
     /// The judge's facts for a commit of history.
     static func facts(of c: AuditCommit, now: Date) -> SignoffFacts {
-        SignoffFacts(commit: c.id, message: c.message, documentText: c.document.map { String(decoding: $0, as: UTF8.self) },
-                     documentSHA256: c.documentSHA256, authorDate: c.author.time, committerDate: c.committer.time,
-                     parentCommitterDates: c.latestParentCommitterTime.map { [$0] } ?? [], now: now,
-                     signature: outcome(of: c.signature), timestamp: c.timestamp)
+        var f = SignoffFacts(commit: c.id, message: c.message, documentText: c.document.map { String(decoding: $0, as: UTF8.self) },
+                             documentSHA256: c.documentSHA256, authorDate: c.author.time, committerDate: c.committer.time,
+                             parentCommitterDates: c.latestParentCommitterTime.map { [$0] } ?? [], now: now,
+                             signature: outcome(of: c.signature), timestamp: c.timestamp)
+        f.catalogue = c.catalogue; f.catalogueOrigin = c.catalogueOrigin; f.catalogueProblem = c.catalogueProblem
+        return f
     }
 
     static func outcome(of s: SignatureState) -> SignatureOutcome {

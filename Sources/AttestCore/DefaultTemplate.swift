@@ -35,6 +35,19 @@ Raptor audit system, runbook §3 steps 1–7, attested by the operator (runbook 
 - Step {{step}}, {{title}}: {{summary}}
 {{/summary}}
 {{/steps}}
+{{#has_controls}}
+
+## Controls beyond the runbook
+
+The catalogue in force: the built-in CC6.3 check and the repository's control files, each with
+the SHA-256 of the SQL file it ran (docs/controls.md).
+
+| Step | Control id | Source | On finding | SQL SHA-256 |
+|---|---|---|---|---|
+{{#controls}}
+| {{step}} | {{id}} | {{source}} | {{on_finding}} | {{sql_sha256}} |
+{{/controls}}
+{{/has_controls}}
 
 ## Findings
 

@@ -55,12 +55,12 @@ Every field is required, once; an unknown field name is an error.
 
 ### Steps: `| Step | Control | AICPA ref | Status | Evidence SHA-256 |`
 
-One row per runbook step, 1 to 7:
+One row per runbook step, 1 to 7, and one per control of the controls table (steps 8 and on):
 
 | Column | Example | Read as |
 |---|---|---|
-| `Step` | `3` | a step number, 1 to 7, once each |
-| `Control` | `Change management — audit trail integrity` | the runbook's name of the control |
+| `Step` | `3` | a step number, 1 to 7, once each; 8 to 99 only for a step of the controls table |
+| `Control` | `Change management — audit trail integrity` | the runbook's name of the control; for a control file, its title |
 | `AICPA ref` | `CC8.1` | the trust services criterion |
 | `Status` | `pass` | `pass`, `finding` or `error` |
 | `Evidence SHA-256` | 64 lowercase hex, optionally in backticks | SHA-256 of the step's evidence file; empty only for `error` |
@@ -76,6 +76,22 @@ One row per finding; the table stays (with no rows) when there is none.
 | `Issue` | `#482`, `raxx/api#482`, `https://github.com/raxx/api/issues/482` | empty until the operator links one |
 | `Resolved` | `no` | `yes` or `no` |
 
+### Controls: `| Step | Control id | Source | On finding | SQL SHA-256 |`
+
+Optional: only a quarter that ran controls beyond the runbook's seven has it (issue #20,
+docs/controls.md). One row per such control; each must also have a row in the steps table.
+
+| Column | Example | Read as |
+|---|---|---|
+| `Step` | `9` | 8 (CC6.3) or 9 and on (control files), once each |
+| `Control id` | `X9.1` | the control's id |
+| `Source` | `controls/x-stale.sql` | `built-in`, or the control file's path in the repository |
+| `On finding` | `issue` | `issue` (a finding needs an issue) or `block` (a finding must be resolved before signing) |
+| `SQL SHA-256` | 64 lowercase hex | SHA-256 of the control file as run; empty for the built-in |
+
+Sign, verify, the hooks and audit compare this table with the catalogue in force at the
+sign-off's parent commit (rule `catalogue`).
+
 ## Cell values
 
 A cell's value is the text cmark-gfm renders in it, trimmed of surrounding spaces: escapes are
@@ -89,9 +105,10 @@ as `<br>`; a viewer shows each as the character itself.
 ## What `attest sign` requires besides a readable file
 
 - the Quarter matches the file name, and the window matches the policy's window for it;
-- steps 1 to 7 each present once, with the catalogue's control and AICPA reference;
+- steps 1 to 7 each present once, with the catalogue's control and AICPA reference, and each step of the controls table once;
 - no step is `error`; each `finding` step has a finding row, and each finding row is for a `finding` step;
-- every finding has an issue reference; a step 7 finding is `Resolved: yes` (it blocks signing until then);
+- every finding has an issue reference; a step 7 finding, and a finding of a control whose On finding is `block`, is `Resolved: yes` (it blocks signing until then);
+- the controls table holds exactly the catalogue in force at the parent commit, each control file with the SHA-256 of the file as committed (docs/controls.md);
 - the Result is not `blocked`, and agrees with the rule below;
 - when the evidence folder is present, its `SHA256SUMS` and each step's evidence file match the digests.
 

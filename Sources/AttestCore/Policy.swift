@@ -51,6 +51,10 @@ public struct Policy: Sendable, Equatable {
     // The record against an adversary with push access (issue #15, docs/server-hooks.md)
     public var controlsFolder = "controls"
     public var hookPolicyRef = ""
+    // Controls as SQL files and the built-in CC6.3 check (issue #20, docs/controls.md)
+    public var departuresFile = "docs/ops/departures.md"
+    public var deprovisioningHours = 24
+    public var removalQuery = "SELECT u.email, max(r.revoked_at) AS removed_at FROM rbac_revocations r JOIN users u ON u.id = r.user_id WHERE r.revoked_at <= :as_of GROUP BY u.email"
 
     public init() {}
 
@@ -156,8 +160,12 @@ public struct Policy: Sendable, Equatable {
         path("evidence.recipients", \.evidenceRecipients, "recipient certificates (PEM, RSA or EC P-256) sealed evidence is encrypted to; a '*' in the file name is a glob; none: not sealed", allowEmpty: true),
         int("evidence.retentionYears", 1...100, \.evidenceRetentionYears, "years after a quarter's hard close before its sealed evidence may be disposed of"),
         // issue #15: the control-files folder (policy by history) and where the server reads policy.
-        path("controls.folder", \.controlsFolder, "the folder of control files; adding or removing one changes the attestation's scope (a policy change)"),
+        path("controls.folder", \.controlsFolder, "the folder of control files, one .sql per control beyond the runbook's seven (docs/controls.md); adding or removing one changes the attestation's scope (a policy change)"),
         text("hook.policyRef", \.hookPolicyRef, "pre-receive: the ref whose .attestconfig is the server's policy (empty: the branch being updated, as it stood before the push); set on the server with git config"),
+        // Issue #20: controls as SQL files, and the built-in CC6.3 deprovisioning check.
+        path("controls.departures", \.departuresFile, "CC6.3: the departures list (markdown table email | notice | ticket, or .csv); while it exists, CC6.3 is step 8"),
+        int("controls.deprovisioningHours", 1...720, \.deprovisioningHours, "CC6.3: access must be removed within this many hours of notice"),
+        text("controls.removalQuery", \.removalQuery, "CC6.3: a query returning email, removed_at (when access was removed; :as_of and control parameters may be used); empty: removal times are not known"),
     ]
 
     /// The keys that decide the windows; `audit` reports a change to any of them.

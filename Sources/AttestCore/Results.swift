@@ -10,7 +10,10 @@ public enum OverallResult: String, Codable, Sendable, CaseIterable { case clean,
 
 /// `results.json`, written by `collect` and read by `render` (docs/results-json.md).
 public struct EvidenceResults: Codable, Sendable, Equatable {
-    public static let currentSchemaVersion = 1
+    /// 2 (issue #20) when the quarter ran controls beyond the runbook's seven; a quarter of the
+    /// seven only is still written as 1, which every reader keeps reading.
+    public static let currentSchemaVersion = 2
+    public static let supportedSchemaVersions = 1...2
 
     public var schemaVersion: Int
     public var quarter: Quarter
@@ -58,6 +61,14 @@ public struct StepResult: Codable, Sendable, Equatable {
     public var evidenceFile: String
     /// SHA-256 of the evidence file, lowercase hex.
     public var sha256: String
+    /// Schema 2, steps 8 and on only: the control's id (`X1.1`), `built-in` or the control
+    /// file's path, what a finding needs, and for a file: its copy in the evidence folder and
+    /// the SHA-256 of the file as run.
+    public var controlId: String?
+    public var source: String?
+    public var onFinding: OnFinding?
+    public var sqlFile: String?
+    public var sqlSHA256: String?
 
     enum CodingKeys: String, CodingKey {
         case step, criterion = "control", name = "aicpa", status, summary, findings, sql, parameters, rowCount, evidenceFile, sha256
@@ -173,8 +184,8 @@ extension EvidenceResults {
         }
         do {
             let r = try JSONDecoder().decode(EvidenceResults.self, from: data)
-            guard r.schemaVersion == currentSchemaVersion else {
-                throw AttestError.failed("\(url.path): schemaVersion \(r.schemaVersion) is not supported (this attest reads \(currentSchemaVersion))")
+            guard supportedSchemaVersions.contains(r.schemaVersion) else {
+                throw AttestError.failed("\(url.path): schemaVersion \(r.schemaVersion) is not supported (this attest reads \(supportedSchemaVersions.lowerBound) to \(supportedSchemaVersions.upperBound))")
             }
             return r
         } catch let e as AttestError { throw e } catch {

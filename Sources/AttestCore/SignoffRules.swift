@@ -47,6 +47,10 @@ public struct EvidenceCheck: Sendable, Equatable {
     public var stepSHA256: [Int: String]
     /// Lines of `SHA256SUMS` whose digest does not match the file beside it, as `file: why`.
     public var manifestMismatches: [String]
+    /// Steps 8 and on (from the folder's results.json): step to evidence file name, and step to
+    /// the SHA-256 of the control file copied beside it.
+    public var evidenceFiles: [Int: String] = [:]
+    public var sqlSHA256: [Int: String] = [:]
 
     public init(folder: String, manifestSHA256: String?, stepSHA256: [Int: String], manifestMismatches: [String]) {
         self.folder = folder; self.manifestSHA256 = manifestSHA256; self.stepSHA256 = stepSHA256
@@ -71,6 +75,12 @@ public struct SignoffFacts: Sendable {
     public var signature: SignatureOutcome
     public var timestamp: TimestampOutcome
     public var evidence: EvidenceCheck?
+    /// The catalogue in force at the sign-off's parent commit (issue #20), and where it was read
+    /// (`the parent commit 1a2b3c4d5e6f`); nil when the caller did not gather it. A control file
+    /// that cannot be read there is `catalogueProblem`.
+    public var catalogue: Catalogue?
+    public var catalogueOrigin = "the parent commit"
+    public var catalogueProblem: String?
 
     public init(commit: String, message: String, documentText: String?, documentSHA256: String?, authorDate: Date,
                 committerDate: Date, parentCommitterDates: [Date], now: Date, signature: SignatureOutcome = .unsigned,
@@ -287,6 +297,14 @@ public enum SignoffRules {
         for p in doc.signingProblems() where !p.contains("the result is blocked") {
             v.append(RuleViolation(rule: "document-content", message: p, remedy: "fix the file, re-render if needed, and sign again", file: path))
         }
+        if let problem = f.catalogueProblem {
+            v.append(RuleViolation(rule: "catalogue", message: "the catalogue at \(f.catalogueOrigin) cannot be read: \(problem)",
+                                   remedy: "fix the control file (docs/controls.md) in a commit of its own, collect, render and sign again"))
+        }
+        for p in f.catalogue?.problems(of: doc, at: f.catalogueOrigin) ?? [] {
+            v.append(RuleViolation(rule: "catalogue", message: "\(path): \(p)",
+                                   remedy: "collect again with the committed control files ('attest collect --force'), re-render ('attest render --force') and sign", file: path))
+        }
         if doc.result == .blocked || t.result == .blocked {
             v.append(RuleViolation(rule: "blocked-result", message: "the result is blocked (\(doc.result == .blocked ? path : "Attest-Result")); a blocked quarter is not attested",
                                    remedy: "resolve what blocks it (link each finding to an issue, resolve step 7 findings, fix errored steps), re-render and sign again", file: path))
@@ -315,10 +333,19 @@ public enum SignoffRules {
         for mm in e.manifestMismatches {
             v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/SHA256SUMS does not match: \(mm)", remedy: remedy))
         }
+        for c in doc.controls where !c.sqlSHA256.isEmpty {
+            guard let got = e.sqlSHA256[c.step] else {
+                v.append(RuleViolation(rule: "evidence", message: "\(e.folder) has no copy of \(c.source) for step \(c.step) (\(c.id)); \(path) states SQL SHA-256 \(c.sqlSHA256)", remedy: remedy))
+                continue
+            }
+            if got != c.sqlSHA256 {
+                v.append(RuleViolation(rule: "evidence", message: "the SQL of step \(c.step) (\(c.id)) in \(e.folder) has SHA-256 \(got); \(path) states \(c.sqlSHA256)", remedy: remedy))
+            }
+        }
         for s in doc.steps where s.status != .error {
-            let file = Controls.step(s.step)?.evidenceFile ?? "step \(s.step)"
+            let file = Controls.step(s.step)?.evidenceFile ?? e.evidenceFiles[s.step] ?? "step \(s.step)"
             let line = doc.lines.steps[s.step].map { "line \($0): " } ?? ""
-            let label = "step \(s.step) (\(Controls.step(s.step)?.criterion ?? "?"))"
+            let label = "step \(s.step) (\(Controls.step(s.step)?.criterion ?? doc.controls.first { $0.step == s.step }?.id ?? "?"))"
             guard let got = e.stepSHA256[s.step] else {
                 v.append(RuleViolation(rule: "evidence", message: "\(e.folder)/\(file) is missing, \(label); \(path) \(line)states \(s.evidenceSHA256)", remedy: remedy))
                 continue

@@ -138,9 +138,19 @@ public final class Connection: @unchecked Sendable {
             let primary = field(Int32(UInt8(ascii: "M"))) ?? redact(String(cString: PQresultErrorMessage(result)))
             throw PostgresError(kind: PQstatus(conn) == CONNECTION_OK ? .query : .connection,
                                 sqlstate: field(Int32(UInt8(ascii: "C"))), message: primary,
-                                detail: field(Int32(UInt8(ascii: "D"))), hint: field(Int32(UInt8(ascii: "H"))))
+                                detail: field(Int32(UInt8(ascii: "D"))), hint: field(Int32(UInt8(ascii: "H"))),
+                                position: field(Int32(UInt8(ascii: "P"))).flatMap { Int($0) })
         }
         return Rows(result: result)
+    }
+
+    /// Parses and analyses one statement without running it (the extended protocol's Parse and
+    /// Describe, as the unnamed prepared statement) and returns its result columns. A syntax
+    /// error, an unknown table or column, or a parameter whose type cannot be inferred fails
+    /// here; nothing is executed.
+    public func prepare(_ sql: String, parameterCount: Int) throws(PostgresError) -> [String] {
+        _ = try rows(of: PQprepare(conn, "", sql, Int32(parameterCount), nil))
+        return try rows(of: PQdescribePrepared(conn, "")).columns
     }
 
     /// Runs one statement whose parameters are all declared `text` (OID 25), so a statement

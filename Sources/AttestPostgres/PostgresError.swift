@@ -15,6 +15,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public let detail: String?
     public let hint: String?
+    /// The 1-based character position in the statement the server's error points at, when given.
+    public var position: Int? = nil
 
     public var description: String {
         var s = message

@@ -66,7 +66,7 @@ func firstForm(_ cmd: any Command.Type) -> [String] {
         #expect(s.synopsis == "(open | seal <dir>) --from DATE [--late --reason TEXT] [--log FILE]... [--format a|b] [--key KEY [--cert CERT]]")
         #expect(SignCommand.usageLine == "usage: attest sign [--quarter YYYY-QN] [--evidence DIR] [--late --reason TEXT] [--amends TEXT] [--replace-unpushed] [--tsa URL] [--json]")
         #expect(HookCommand.usage == "hook (pre-push <remote> <url> | pre-receive | update <ref> <old> <new> | install [--force] | uninstall)")
-        #expect(VerifyCommand.usage == "verify [REV] [--evidence DIR] [--json]")
+        #expect(VerifyCommand.usage == "verify [REV] [--evidence DIR] [--key KEY [--cert CERT]] [--json]")
         #expect(InitCommand.usage == "init")
     }
 

@@ -214,7 +214,7 @@ import AttestTestSupport
 
     @Test(arguments: [
         (["--issue", "6"], "--issue '6' is not STEP=REF"),
-        (["--issue", "8=#1"], "--issue '8=#1' is not STEP=REF"),
+        (["--issue", "100=#1"], "--issue '100=#1' is not STEP=REF"),
         (["--issue", "6=see slack"], "--issue '6=see slack': 'see slack' is not an issue reference"),
         (["--issue", "6=#1", "--issue", "6=#2"], "--issue gives step 6 twice"),
     ])

@@ -154,6 +154,7 @@ struct AuditCommand: Command {
                 let raw: RawCommit
                 do { raw = try repo.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message)") }
                 facts.input.quarters[qi].commits[ci].timestamp = TrustedTime.outcome(of: raw, repository: repo)
+                ControlCatalogue.gather(into: &facts.input.quarters[qi].commits[ci], raw: raw, repository: repo, policy: c.policy ?? facts.policy)
             }
         }
     }

@@ -15,6 +15,12 @@ struct CollectCommand: Command {
     pg_audit log check over the exports given. Writes the evidence folder: one file per step,
     results.json (docs/results-json.md) and SHA256SUMS (check with 'sha256sum -c SHA256SUMS'),
     into a temporary folder renamed into place; folder 0700, files 0600.
+
+    Then the controls beyond the seven, in the same snapshot (docs/controls.md): CC6.3
+    deprovisioning (step 8) while the departures list exists, and one step per SQL file of
+    controls.folder (steps 9 and on). Every control file is checked first (header, parameters,
+    the server's parse of its statement); one that is not valid is refused naming the file and
+    line, before anything runs.
     """
     static let helpFooter = """
     Exit codes: 0 all seven steps pass; 1 a finding or a step that could not be evaluated;
@@ -125,10 +131,19 @@ struct CollectCommand: Command {
 
         let inputs = CollectInputs(quarter: quarter, window: schedule.window(for: quarter), asOf: asOf, policy: policy,
                                    documentRoot: documentRoot, pgauditLogs: logs, pgauditSink: sink)
+        // Controls beyond the seven (docs/controls.md): every file is read and checked before
+        // anything runs, and refused naming the file and line.
+        let extras = try ExtraControls.load(root: documentRoot, policy: policy)
         let collected: Collector.Collected
+        let connection: Connection
+        do { connection = try Connection(conninfo: conninfo, environment: context.environment) } catch {
+            throw .environment("cannot collect from the database: \(error.description); check --db, ATTEST_DATABASE_URL or PGHOST/PGSERVICE (nothing was written)")
+        }
+        do { _ = try ControlFileRunner.validate(extras.files, connection: connection) } catch {
+            throw .usage("\(quarter): control file \(error.description); fix it and collect again (nothing was run, nothing was written)")
+        }
         do {
-            let connection = try Connection(conninfo: conninfo, environment: context.environment)
-            collected = try Collector.run(inputs, connection: connection)
+            collected = try Collector.run(inputs, connection: connection, extras: extras)
         } catch {
             throw .environment("cannot collect from the database: \(error.description); check --db, ATTEST_DATABASE_URL or PGHOST/PGSERVICE (nothing was written)")
         }
@@ -149,7 +164,7 @@ struct CollectCommand: Command {
                 case .error: status = o.styled("error", .red)
                 }
                 let pad = String(repeating: " ", count: max(0, 7 - s.status.rawValue.count))
-                o.line("Step \(s.step)  \(s.criterion.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
+                o.line("Step \(s.step)\(s.step < 10 ? " " : "") \(s.criterion.padding(toLength: 5, withPad: " ", startingAt: 0))  \(status)\(pad)  \(s.summary)")
                 for f in Listing.bounded(s.findings.map(\.detail), noun: "findings", more: "; all are in \(s.evidenceFile) and results.json") { o.line("        - \(f)") }
             }
             o.line("\(quarter): \(results.tally.sentence)")

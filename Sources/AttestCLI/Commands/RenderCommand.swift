@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestControls
 import AttestGit
 
 /// `attest render`: runbook step 8.1–8.3, the quarter's attestation file from the template and
@@ -57,8 +58,8 @@ struct RenderCommand: Command {
     static func parseIssues(_ values: [String]) throws(AttestError) -> [Int: String] {
         var out: [Int: String] = [:]
         for v in values {
-            guard let eq = v.firstIndex(of: "="), let step = Int(v[..<eq]), (1...7).contains(step) else {
-                throw .usage("--issue '\(v)' is not STEP=REF with a step from 1 to 7, such as --issue 6=#482")
+            guard let eq = v.firstIndex(of: "="), let step = Int(v[..<eq]), (1...Catalogue.maxStep).contains(step) else {
+                throw .usage("--issue '\(v)' is not STEP=REF with a step from 1 to 7 (or of a control beyond them, up to \(Catalogue.maxStep)), such as --issue 6=#482")
             }
             let ref = String(v[v.index(after: eq)...])
             guard IssueReference.isValid(ref) else {
@@ -101,7 +102,10 @@ struct RenderCommand: Command {
         try QuarterFiles.writeAtomically(text, to: files.documentFullPath)
 
         context.out.line("wrote \(files.documentPath): \(files.quarter) \(doc.result.rawValue); \(doc.tally.sentence)")
-        let problems = doc.signingProblems()
+        // The catalogue in force in the working tree: a control missing from the evidence, or run
+        // from other SQL, is said now rather than at sign time.
+        let problems = doc.signingProblems() + (try ExtraControls.load(root: files.root, policy: files.policy).catalogue
+            .problems(of: doc, at: "the working tree"))
         if !problems.isEmpty {
             context.out.line("before 'attest sign' accepts it:")
             for p in Listing.bounded(problems) { context.out.line("  \(p)") }

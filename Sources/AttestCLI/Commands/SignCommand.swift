@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestControls
 import AttestGit
 import AttestCrypto
 
@@ -175,10 +176,12 @@ struct SignCommand: Command {
         let parentDate: Date
         do { parentDate = try repo.rawCommit(preflight.head).committer.date } catch { throw .environment("cannot read HEAD: \(error.message)") }
         try repo.requireChange(preflight, path: files.documentPath, contents: bytes)
-        let draft = SignoffFacts(commit: "the sign-off to be written", message: message(trailers), documentText: String(decoding: bytes, as: UTF8.self),
+        var draft = SignoffFacts(commit: "the sign-off to be written", message: message(trailers), documentText: String(decoding: bytes, as: UTF8.self),
                                  documentSHA256: trailers.documentSHA256, authorDate: now, committerDate: now,
                                  parentCommitterDates: [parentDate], now: now, evidence: evidenceCheck)
+        ControlCatalogue.gather(into: &draft, commit: preflight.head, repository: repo, policy: policy)
         try refuse(SignoffRules.check(draft, policy: draftPolicy), files: files)
+        try Self.refuseUncommittedControls(doc, root: files.root, policy: policy, quarter: files.quarter)
 
         // Signing configuration, as git commit would use it.
         let signing = try repo.signingConfig()
@@ -339,6 +342,16 @@ struct SignCommand: Command {
         }
         guard !changed.isEmpty else { return nil }
         return "\(changed.joined(separator: ", ")) at HEAD differs from \(upstream); a server's pre-receive hook judges this sign-off with the files it already has, so push that change first (git reset --soft HEAD~1, git push, attest sign again) or push both and expect the server to refuse"
+    }
+
+    /// The control files of the working tree must be the committed ones the document ran: an
+    /// edit not yet committed would be signed under a catalogue nobody can read back.
+    static func refuseUncommittedControls(_ doc: AttestationDocument, root: String, policy: Policy, quarter: Quarter) throws(AttestError) {
+        let tree = try ExtraControls.load(root: root, policy: policy).catalogue
+        let problems = tree.problems(of: doc, at: "the working tree")
+        guard problems.isEmpty else {
+            throw .failed("\(quarter) cannot be signed: the control files of the working tree differ from the catalogue the document ran: \(problems.joined(separator: "; ")); commit or restore them, collect again ('attest collect --force'), re-render and sign; nothing was signed")
+        }
     }
 
     static func evidenceFolderExists(_ folder: String) -> Bool {

@@ -46,10 +46,13 @@ struct SignoffInspector {
         }
         let quarter = (try? SignoffTrailers.parse(message: raw.message))??.quarter
         let window = quarter.map { Schedule(policy: policy).window(for: $0) }
-        return SignoffFacts(commit: raw.id.hex, message: raw.message, documentText: text, documentSHA256: digest,
-                            authorDate: raw.author.date, committerDate: raw.committer.date, parentCommitterDates: parentDates,
-                            now: now, signature: signature(of: raw, window: window),
-                            timestamp: TrustedTime.outcome(of: raw, repository: repository), evidence: evidenceFolder.map { EvidenceFolder.check($0) })
+        var facts = SignoffFacts(commit: raw.id.hex, message: raw.message, documentText: text, documentSHA256: digest,
+                                 authorDate: raw.author.date, committerDate: raw.committer.date, parentCommitterDates: parentDates,
+                                 now: now, signature: signature(of: raw, window: window),
+                                 timestamp: TrustedTime.outcome(of: raw, repository: repository), evidence: evidenceFolder.map { EvidenceFolder.check($0) })
+        // The catalogue in force at the parent (a root commit: its own tree).
+        if let base = ControlCatalogue.base(of: raw, repository: repository) { ControlCatalogue.gather(into: &facts, commit: base, repository: repository, policy: policy) }
+        return facts
     }
 
     /// Checks the commit's `gpgsig` header: SSH natively against the allowed signers, judged
@@ -200,6 +203,15 @@ enum EvidenceFolder {
         for c in Controls.all {
             if let d = try? SHA256.hex(ofFile: folder + "/" + c.evidenceFile) { steps[c.step] = d }
         }
-        return EvidenceCheck(folder: folder, manifestSHA256: manifest, stepSHA256: steps, manifestMismatches: mismatches)
+        var check = EvidenceCheck(folder: folder, manifestSHA256: manifest, stepSHA256: steps, manifestMismatches: mismatches)
+        // Steps 8 and on name their files in results.json (schema 2); the digests are recomputed.
+        if let results = try? EvidenceResults.load(from: URL(fileURLWithPath: folder + "/" + "results.json")) {
+            for s in results.steps where s.step > 7 && !s.evidenceFile.contains("/") {
+                check.evidenceFiles[s.step] = s.evidenceFile
+                if let d = try? SHA256.hex(ofFile: folder + "/" + s.evidenceFile) { check.stepSHA256[s.step] = d }
+                if let sql = s.sqlFile, !sql.contains("/"), let d = try? SHA256.hex(ofFile: folder + "/" + sql) { check.sqlSHA256[s.step] = d }
+            }
+        }
+        return check
     }
 }
