@@ -193,7 +193,7 @@ struct HookCommand: Command {
         let dropped = try record.droppedRecord(updates)
         var groups: [(source: ServerRecord.PolicySource, updates: [HookInput.RefUpdate])] = []
         for u in updates {
-            let source = try record.policySource(for: u)
+            let source = try record.policySource(for: u, in: updates)
             if let i = groups.firstIndex(where: { $0.source.commit == source.commit }) { groups[i].updates.append(u) } else { groups.append((source, [u])) }
         }
         var existing: [ObjectID] = []
@@ -202,7 +202,7 @@ struct HookCommand: Command {
         for g in groups {
             let policy = try record.policy(at: g.source)
             let signers = try SignoffInspector.allowedSigners(in: repo, commit: g.source.commit, policy: policy)
-            status = max(status, try gate(context, repo, policy, signers, g.updates, hide: existing, side: side, trusted: g.source.commit))
+            status = max(status, try gate(context, repo, policy, signers, g.updates, push: updates, hide: existing, side: side, trusted: g.source.commit))
         }
         if !dropped.isEmpty {
             for line in dropped { err.line("\(err.styled("error:", .red)) \(line)") }
@@ -213,11 +213,11 @@ struct HookCommand: Command {
     }
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
-                      _ updates: [HookInput.RefUpdate], hide: [ObjectID], side: String, trusted: ObjectID?, remote: String? = nil) throws(AttestError) -> Int32 {
+                      _ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, hide: [ObjectID], side: String, trusted: ObjectID?, remote: String? = nil) throws(AttestError) -> Int32 {
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try gate.check(updates, alsoHide: hide)
-        let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, mentioningAttest: outcome.mentioningAttest, remote: remote)
+        let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, push: push, mentioningAttest: outcome.mentioningAttest, remote: remote)
         guard !outcome.rejections.isEmpty || !sealed.isEmpty else { return 0 }
         let err = context.err
         for line in sealed { err.line("\(err.styled("error:", .red)) \(line)") }

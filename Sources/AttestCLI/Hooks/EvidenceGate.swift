@@ -22,11 +22,14 @@ struct EvidenceGate {
 
     /// One refusal line per problem; empty when the push may go on.
     /// `mentioningAttest`: the pushed commits whose message mentions attest (`PushGate.Outcome`);
-    /// `remote` is the pre-push remote (nil on the server).
-    func check(_ updates: [HookInput.RefUpdate], mentioningAttest: [ObjectID], remote: String?) throws(AttestError) -> [String] {
+    /// `remote` is the pre-push remote (nil on the server). `push`: every update of the push, when
+    /// `updates` is only the part judged under this policy (the server groups updates by the
+    /// policy that judges them): a disposition record or a sealed ref may come in another part.
+    func check(_ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, mentioningAttest: [ObjectID], remote: String?) throws(AttestError) -> [String] {
+        let push = push ?? updates
         var out: [String] = []
         let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
-        var evidenceInPush = Set<Quarter>()
+        let evidenceInPush = Set(push.filter { !$0.isDeletion }.compactMap { EvidenceRef.quarter(ofRef: $0.ref) })
         for u in updates where u.ref.hasPrefix(EvidenceRef.prefix) {
             guard let q = EvidenceRef.quarter(ofRef: u.ref) else {
                 out.append("\(u.ref): only refs/attest/evidence/YYYY-QN may be pushed under refs/attest/evidence/; push refused")
@@ -36,12 +39,11 @@ struct EvidenceGate {
                 let ends = vault.retentionEnds(q)
                 if now < ends {
                     out.append("\(u.ref): deleting \(q)'s sealed evidence is refused until \(UTC.human(ends)) (evidence.retentionYears = \(policy.evidenceRetentionYears) from the hard close, runbook §5)")
-                } else if let refusal = try dispositionRefusal(q, deleting: u, updates: updates, remote: remote, vault: vault) {
+                } else if let refusal = try dispositionRefusal(q, deleting: u, updates: push, remote: remote, vault: vault) {
                     out.append(refusal)
                 }
                 continue
             }
-            evidenceInPush.insert(q)
             if !u.old.isZero, repository.contains(u.old), !repository.isAncestor(u.old, of: u.new) {
                 out.append("\(u.ref): \(u.new.short) does not descend from \(u.old.short); the evidence ref's history is append-only (reseal appends a commit), so a rewrite is refused")
             }
@@ -71,7 +73,7 @@ struct EvidenceGate {
                 named.append((id, q, blob))
             }
         }
-        let branches = updates.filter { !$0.isDeletion && !$0.ref.hasPrefix(EvidenceRef.prefix) }.map { $0.localRef ?? $0.ref }
+        let branches = push.filter { !$0.isDeletion && !$0.ref.hasPrefix(EvidenceRef.prefix) }.map { $0.localRef ?? $0.ref }
         for n in named {
             let ref = EvidenceRef.name(n.quarter)
             if let remote {

@@ -78,18 +78,25 @@ struct ServerRecord {
     /// for a new ref, the server's HEAD; on an empty server, the first push's own tip. With none
     /// of them there is no policy, and the push is refused: the built-in defaults never judge a
     /// server's push.
-    func policySource(for u: HookInput.RefUpdate) throws(AttestError) -> PolicySource {
+    /// A branch is judged by its own record before the push; any other ref (an evidence ref,
+    /// whose commits hold a sealed archive and no `.attestconfig`; a tag) by the server's HEAD,
+    /// or on an empty server by the branch the same push brings.
+    func policySource(for u: HookInput.RefUpdate, in push: [HookInput.RefUpdate] = []) throws(AttestError) -> PolicySource {
         if let ref = policyRef {
             guard let id = try? repository.resolveCommit(ref) else {
                 throw .failed("hook.policyRef is '\(ref)', which names no commit on this server, so there is no policy to judge the push by (push refused); to fix: push that ref first with the hook off, or point hook.policyRef at a ref the server has: git --git-dir=\(repository.gitDir) config hook.policyRef refs/heads/main")
             }
             return PolicySource(commit: id, what: "hook.policyRef \(ref) (\(id.short))")
         }
-        if !u.old.isZero, let id = try? repository.resolveCommit(u.old.hex) {
+        let isBranch = u.ref.hasPrefix("refs/heads/")
+        if isBranch, !u.old.isZero, let id = try? repository.resolveCommit(u.old.hex) {
             return PolicySource(commit: id, what: "\(u.ref) as it stood before the push (\(id.short))")
         }
         if let head = repository.headCommit {
-            return PolicySource(commit: head, what: "the server's HEAD (\(head.short)), since \(u.ref) is new")
+            return PolicySource(commit: head, what: isBranch ? "the server's HEAD (\(head.short)), since \(u.ref) is new" : "the server's HEAD (\(head.short)), the branch that holds the policy for \(u.ref)")
+        }
+        if !isBranch, isEmpty, let branch = push.first(where: { $0.ref.hasPrefix("refs/heads/") && !$0.isDeletion }) {
+            return PolicySource(commit: branch.new, what: "the first push to an empty server: the policy \(branch.ref) brings (\(branch.new.short))")
         }
         // An empty server has no record yet: the first push brings the policy, and is judged
         // by the .attestconfig at its own tip (still never by the built-in defaults).
