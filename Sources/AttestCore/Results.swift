@@ -72,6 +72,7 @@ public struct StepResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case step, criterion = "control", name = "aicpa", status, summary, findings, sql, parameters, rowCount, evidenceFile, sha256
+        case controlId, source, onFinding, sqlFile, sqlSHA256
     }
 
     public init(step: Int, criterion: String, name: String, status: StepStatus, summary: String, findings: [StepFinding],
