@@ -57,15 +57,7 @@ enum AtomicFile {
         guard fd >= 0 else {
             throw .environment("cannot write \(path): \(String(cString: strerror(errno))); check the folder exists and is writable")
         }
-        let ok: Bool = bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
+        let ok: Bool = Descriptor.writeAll(fd, bytes)
         let reason = String(cString: strerror(errno))
         close(fd)
         guard ok else {

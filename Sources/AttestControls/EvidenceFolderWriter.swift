@@ -146,15 +146,7 @@ public enum EvidenceFolderWriter {
     static func create(_ path: String, _ data: Data) throws(AttestError) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .environment("cannot create \(path): \(String(cString: strerror(errno)))") }
-        let ok: Bool = data.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
+        let ok: Bool = Descriptor.writeAll(fd, data)
         guard ok else {
             close(fd)
             throw .environment("cannot write \(path): \(String(cString: strerror(errno)))")

@@ -114,3 +114,21 @@ public enum RegularFile {
         return "\(n) bytes"
     }
 }
+
+/// Writing to an open file descriptor, as every atomic writer of attest does it (the report
+/// writer, the evidence folder, the sign-off's index lock).
+public enum Descriptor {
+    /// Writes every byte of `bytes` to `fd`, retrying short writes and `EINTR`; false on any other
+    /// error (`errno` says which).
+    public static func writeAll(_ fd: Int32, _ bytes: Data) -> Bool {
+        bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+    }
+}

@@ -18,18 +18,7 @@ public final class PolicyFiles {
 
     /// The object id (blob or tree) at `path` in a commit's tree, nil when there is none.
     public func entryID(_ path: String, at commit: ObjectID) throws(GitError) -> ObjectID? {
-        guard !path.isEmpty else { return nil }
-        let c = try repository.lookupCommit(commit)
-        defer { git_commit_free(c) }
-        var tree: OpaquePointer?
-        try check(git_commit_tree(&tree, c), "read the tree of \(commit.short)")
-        defer { git_tree_free(tree) }
-        var entry: OpaquePointer?
-        let rc = git_tree_entry_bypath(&entry, tree, path)
-        if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "find \(path) in \(commit.short)")
-        defer { git_tree_entry_free(entry) }
-        return ObjectID(git_tree_entry_id(entry)!.pointee)
+        try repository.treeEntry(at: path, inCommit: commit)?.id
     }
 
     /// `.attestconfig` at a commit, then `-c`; an unreadable file is an error naming the commit.

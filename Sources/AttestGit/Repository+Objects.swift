@@ -71,6 +71,20 @@ extension Repository {
     /// The object id of the blob at `path` in a commit's tree, or nil when there is no such
     /// file (the timestamp imprint binds it: AttestCore.TimestampImprint).
     public func blobID(at path: String, inCommit commit: ObjectID) throws(GitError) -> ObjectID? {
+        guard let (id, mode) = try treeEntry(at: path, inCommit: commit), mode != GIT_FILEMODE_TREE.rawValue else { return nil }
+        // A committed symbolic link is a blob holding the target's name: never read as the file.
+        guard mode != GIT_FILEMODE_LINK.rawValue else {
+            throw GitError(operation: "read \(path) in \(commit.short)", code: GitError.refusedCode,
+                           message: "it is committed as a symbolic link, not a file; attest reads only a regular file there: commit the file itself (git rm --cached \(path), copy the file in, git add \(path))")
+        }
+        guard mode != GIT_FILEMODE_COMMIT.rawValue else { return nil }
+        return id
+    }
+
+    /// The object id and file mode of the entry (blob, tree, link, submodule) at `path` in a
+    /// commit's tree, nil when there is none.
+    func treeEntry(at path: String, inCommit commit: ObjectID) throws(GitError) -> (id: ObjectID, mode: UInt32)? {
+        guard !path.isEmpty else { return nil }
         let c = try lookupCommit(commit)
         defer { git_commit_free(c) }
         var tree: OpaquePointer?
@@ -81,13 +95,7 @@ extension Repository {
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try check(rc, "find \(path) in \(commit.short)")
         defer { git_tree_entry_free(entry) }
-        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-        // A committed symbolic link is a blob holding the target's name: never read as the file.
-        guard git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK else {
-            throw GitError(operation: "read \(path) in \(commit.short)", code: GitError.refusedCode,
-                           message: "it is committed as a symbolic link, not a file; attest reads only a regular file there: commit the file itself (git rm --cached \(path), copy the file in, git add \(path))")
-        }
-        return ObjectID(git_tree_entry_id(entry)!.pointee)
+        return (ObjectID(git_tree_entry_id(entry)!.pointee), git_tree_entry_filemode(entry).rawValue)
     }
 
     func lookupCommit(_ id: ObjectID) throws(GitError) -> OpaquePointer {

@@ -286,15 +286,7 @@ extension Repository {
         for e in entries { try setEntry(index, path: e.path, blob: e.blob, mode: e.mode, full: workdir + "/" + e.path) }
         try check(git_index_write(index), "write the new index")
         guard let bytes = FileManager.default.contents(atPath: copy) else { throw GitError(operation: "read \(copy)", code: -1, message: "cannot read") }
-        let ok: Bool = bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return fsync(fd) == 0
-        }
+        let ok: Bool = Descriptor.writeAll(fd, bytes) && fsync(fd) == 0
         guard ok else { throw GitError(operation: "write \(lockPath)", code: -1, message: String(cString: strerror(errno))) }
     }
 
