@@ -48,7 +48,7 @@ struct PushGate {
             throw .environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
         }
         var out = Outcome()
-        var suspects: [(id: ObjectID, mentionsAttest: Bool)] = []
+        var suspects: [(id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool)] = []
         var changedTrees: [PushWalk.Commit] = []
         var walked: [ObjectID] = []
         // The fast path reads each commit and root tree once and compares ids, as git rev-list
@@ -64,7 +64,7 @@ struct PushGate {
                 out.pushed += 1
                 walked.append(c.id)
                 if c.mentionsAttest { out.mentioningAttest.append(c.id) }
-                if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest)) } else if c.touchesPolicy { changedTrees.append(c) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest, c.touchesPolicy)) } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
             throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
@@ -79,7 +79,7 @@ struct PushGate {
             for p in c.parents where !touches && repository.contains(p) {
                 touches = try policyFiles.changesPolicy(c.id, parent: p)
             }
-            if touches { suspects.append((c.id, c.mentionsAttest)) }
+            if touches { suspects.append((c.id, c.mentionsAttest, true)) }
         }
         if suspects.isEmpty { return out }
         // Newest first, as the walk found them.
@@ -91,17 +91,19 @@ struct PushGate {
         }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
-        for (id, mentions) in suspects.reversed() {
+        for (id, mentions, policyRoots) in suspects.reversed() {
             out.examined += 1
-            out.rejections += try judge(id, mentionsAttest: mentions, tracker: tracker, history: &history)
+            out.rejections += try judge(id, mentionsAttest: mentions, touchesPolicy: policyRoots, tracker: tracker, history: &history)
         }
         return out
     }
 
     /// `mentionsAttest` is the walk's reading of the message: a message without `Attest-` or
     /// "attestation sign-off" is neither a sign-off nor an amendment (`SignoffClaim` needs one
-    /// of them), so its trailers are not parsed.
-    private func judge(_ id: ObjectID, mentionsAttest: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
+    /// of them), so its trailers are not parsed. `touchesPolicy` is the walk's comparison of the
+    /// root entries that hold policy with the parents': when none differs, no policy file
+    /// changed, and the policy files are not read (they are read through libgit2, hashed).
+    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
         let raw = try inspector.commit(id)
         var found: [RuleViolation] = []
         let isSignoff = mentionsAttest && SignoffClaim(message: raw.message) != nil
@@ -121,14 +123,14 @@ struct PushGate {
             }
         }
         // The policy by history: a weakening names itself; its date is not set back.
-        let policyChanges: [PolicyKeyChange]
-        do { policyChanges = try policyFiles.changes(id, parents: raw.parents) } catch {
+        var policyChanges: [PolicyKeyChange] = []
+        if touchesPolicy || raw.parents.isEmpty { do { policyChanges = try policyFiles.changes(id, parents: raw.parents) } catch {
             if case .environment = error { throw error }
             policyChanges = []
             found.append(RuleViolation(rule: "policy-unreadable", message: error.description, remedy: "commit a .attestconfig that 'attest -c' accepts (see 'attest help config'), and an allowed-signers file in OpenSSH format", file: ".attestconfig"))
-        }
-        if let v = PolicyChanges.violation(PolicyChanges.unnamed(policyChanges, message: raw.message),
-                                           policy: (try? policyFiles.policy(at: id)) ?? policy) { found.append(v) }
+        } }
+        if !policyChanges.isEmpty, let v = PolicyChanges.violation(PolicyChanges.unnamed(policyChanges, message: raw.message),
+                                                                  policy: (try? policyFiles.policy(at: id)) ?? policy) { found.append(v) }
         // An amendment is judged like a sign-off, by the same judge: signature, window, and
         // every trailer well formed, exactly once (it carries Attest-Amends besides them).
         if isSignoff || amends != nil {
@@ -162,11 +164,14 @@ struct PushGate {
     private func folderChanges(_ raw: RawCommit, tracker: FolderTracker) throws(GitError) -> [(change: FolderTracker.Change, against: [ObjectID])] {
         guard !raw.parents.isEmpty else { return try tracker.changes(from: nil, to: raw.id).map { ($0, []) } }
         var out: [(change: FolderTracker.Change, against: [ObjectID])] = []
+        // By path, so a merge against a far-behind parent (hundreds of changed files) costs one
+        // look-up per file, not a scan of the list.
+        var index: [String: Int] = [:]
         for p in raw.parents {
             let present = repository.contains(p)
             for c in try tracker.changes(from: present ? p : nil, to: raw.id) {
-                if let i = out.firstIndex(where: { $0.change.path == c.path }) { if present { out[i].against.append(p) } }
-                else { out.append((c, present ? [p] : [])) }
+                if let i = index[c.path] { if present { out[i].against.append(p) } }
+                else { index[c.path] = out.count; out.append((c, present ? [p] : [])) }
             }
         }
         return out
