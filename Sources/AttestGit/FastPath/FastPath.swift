@@ -5,6 +5,8 @@ import Foundation
 //
 //   PackReader     objects straight from the mapped `*.idx` + `*.pack` files (delta chains,
 //                  prefixes of trees), within a `PackReader.Budget` of resident pages and caches
+//   PackDelta      git's delta format: a whole object, or only the first bytes of one
+//   ObjectCache    recently read objects and prefixes by (pack, offset), bounded in bytes
 //   CommitGraph    commit parents, root trees and times from `objects/info/commit-graph`
 //   ObjectReader   the one entry point: the pack reader first, libgit2's object database for
 //                  anything it does not answer (loose objects, a quarantine, a malformed entry)

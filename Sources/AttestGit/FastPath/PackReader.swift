@@ -393,66 +393,6 @@ final class PackReader {
         return result
     }
 
-    /// The first `length` bytes of a delta's result (all when shorter): one pass finds how much
-    /// of the base the copies into them read, `base` gives that much, a second pass writes.
-    static func applyPrefix(delta: [UInt8], length: Int, base: (Int) -> Prefix?) -> Prefix? {
-        delta.withUnsafeBufferPointer { d -> Prefix? in
-            var i = 0
-            func varint() -> Int? { deltaSize(d, &i) }
-            guard let src = varint(), let dst = varint(), dst < 1 << 32 else { return nil }
-            let opsStart = i
-            let target = min(dst, length)
-            // Pass 1: how far into the base the copies that land before `target` reach.
-            func op(_ body: (_ copy: Bool, _ from: Int, _ len: Int) -> Bool) -> Bool {
-                var w = 0
-                while i < d.count && w < target {
-                    let o = d[i]; i += 1
-                    if o & 0x80 != 0 {
-                        var off = 0, len = 0
-                        for bit in 0..<4 where o & (1 << bit) != 0 {
-                            guard i < d.count else { return false }
-                            off |= Int(d[i]) << (8 * bit); i += 1
-                        }
-                        for bit in 0..<3 where o & (1 << (4 + bit)) != 0 {
-                            guard i < d.count else { return false }
-                            len |= Int(d[i]) << (8 * bit); i += 1
-                        }
-                        if len == 0 { len = 0x10000 }
-                        guard off + len <= src, w + len <= dst, body(true, off, min(len, target - w)) else { return false }
-                        w += len
-                    } else if o != 0 {
-                        let len = Int(o)
-                        guard i + len <= d.count, w + len <= dst, body(false, i, min(len, target - w)) else { return false }
-                        i += len; w += len
-                    } else { return false }
-                }
-                return w >= target
-            }
-            var need = 0
-            guard op({ copy, from, len in if copy { need = max(need, from + len) }; return true }) else { return nil }
-            // At least one byte, so that the base says its type.
-            guard let b = base(max(need, 1)) else { return nil }
-            guard b.bytes.count >= need, !b.complete || b.bytes.count == src else { return nil }
-            var failed = false
-            let out = [UInt8](unsafeUninitializedCapacity: max(target, 1)) { o, n in
-                var w = 0
-                i = opsStart
-                let ok = b.bytes.withUnsafeBufferPointer { bb in
-                    op { copy, from, len in
-                        if copy { (o.baseAddress! + w).update(from: bb.baseAddress! + from, count: len) } else {
-                            (o.baseAddress! + w).update(from: d.baseAddress! + from, count: len)
-                        }
-                        w += len
-                        return true
-                    }
-                }
-                failed = !ok || w != target
-                n = failed ? 0 : target
-            }
-            return failed ? nil : Prefix(type: b.type, bytes: out, complete: target == dst)
-        }
-    }
-
     /// Inflates exactly `out.count` bytes from the zlib stream at `at` into `out`.
     private func inflate(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         let pack = packs[k].pack
@@ -487,61 +427,6 @@ final class PackReader {
         return ok ? out : nil
     }
 
-    /// A delta header's size: little-endian base-128 from `i`, which it advances; nil when
-    /// truncated or over 56 bits.
-    static func deltaSize(_ d: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int? {
-        var v = 0, shift = 0
-        while i < d.count {
-            let c = d[i]; i += 1
-            v |= Int(c & 0x7f) << shift
-            if c & 0x80 == 0 { return v }
-            shift += 7
-            if shift > 56 { return nil }
-        }
-        return nil
-    }
-
-    /// git's delta format: source and target sizes, then copy (from the base) and insert ops.
-    static func apply(delta: [UInt8], to base: [UInt8]) -> [UInt8]? {
-        delta.withUnsafeBufferPointer { d -> [UInt8]? in
-            base.withUnsafeBufferPointer { b -> [UInt8]? in
-                var i = 0
-                func varint() -> Int? { deltaSize(d, &i) }
-                guard let src = varint(), src == b.count, let dst = varint(), dst < 1 << 32 else { return nil }
-                var failed = false
-                let out = [UInt8](unsafeUninitializedCapacity: max(dst, 1)) { o, n in
-                    var w = 0
-                    while i < d.count {
-                        let op = d[i]; i += 1
-                        if op & 0x80 != 0 {
-                            var off = 0, len = 0
-                            for bit in 0..<4 where op & (1 << bit) != 0 {
-                                guard i < d.count else { failed = true; break }
-                                off |= Int(d[i]) << (8 * bit); i += 1
-                            }
-                            for bit in 0..<3 where op & (1 << (4 + bit)) != 0 {
-                                guard i < d.count else { failed = true; break }
-                                len |= Int(d[i]) << (8 * bit); i += 1
-                            }
-                            if len == 0 { len = 0x10000 }
-                            guard !failed, off + len <= b.count, w + len <= dst else { failed = true; break }
-                            (o.baseAddress! + w).update(from: b.baseAddress! + off, count: len)
-                            w += len
-                        } else if op != 0 {
-                            let len = Int(op)
-                            guard i + len <= d.count, w + len <= dst else { failed = true; break }
-                            (o.baseAddress! + w).update(from: d.baseAddress! + i, count: len)
-                            i += len; w += len
-                        } else { failed = true; break }
-                    }
-                    if w != dst { failed = true }
-                    n = failed ? 0 : dst
-                }
-                return failed ? nil : out
-            }
-        }
-    }
-
     static func map(_ path: String) -> UnsafeRawBufferPointer? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -555,43 +440,6 @@ final class PackReader {
 
     static func unmap(_ b: UnsafeRawBufferPointer) {
         if let base = b.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), b.count) }
-    }
-}
-
-/// Recently read objects by (pack, offset), direct-mapped: a new object replaces the one in its
-/// slot. Read newest first, an object's delta base is usually one read shortly before, so a
-/// few MiB serve however deep the chains are; the budget bounds the bytes held (a clock hand
-/// empties slots once it is exceeded), as git's `core.deltaBaseCacheLimit` does.
-struct ObjectCache<Value> {
-    private var keys: [Int]
-    private var values: [Value?]
-    private let size: (Value) -> Int
-    private let budget: Int
-    private var held = 0
-    private var hand = 0
-
-    init(slots: Int, budget: Int, size: @escaping (Value) -> Int) {
-        keys = [Int](repeating: -1, count: slots); values = [Value?](repeating: nil, count: slots)
-        self.budget = budget; self.size = size
-    }
-
-    private func slot(_ k: Int, _ offset: Int) -> Int { (offset ^ (offset >> 13) ^ k) & (keys.count - 1) }
-
-    subscript(k: Int, offset: Int) -> Value? {
-        get { let s = slot(k, offset); return keys[s] == k << 48 | offset ? values[s] : nil }
-        set {
-            guard let v = newValue, size(v) <= budget / 64 else { return }
-            let s = slot(k, offset)
-            if let old = values[s] { held -= size(old) }
-            keys[s] = k << 48 | offset; values[s] = v
-            held += size(v)
-            while held > budget {
-                hand = (hand + 1) & (keys.count - 1)
-                guard hand != s, let old = values[hand] else { continue }
-                held -= size(old)
-                keys[hand] = -1; values[hand] = nil
-            }
-        }
     }
 }
 
