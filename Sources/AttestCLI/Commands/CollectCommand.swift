@@ -8,7 +8,7 @@ import AttestGit
 /// evidence folder that proves itself (issue #3, docs/collect.md).
 struct CollectCommand: Command {
     static let name = "collect"
-    static let summary = "run the runbook's seven evidence steps into evidence/YYYY-QN"
+    static let summary = "run the runbook's seven evidence steps, and the controls beyond them, into evidence/YYYY-QN"
     static let help = """
     Runs the SOC-2 runbook's steps 1-7: six read-only queries in one REPEATABLE READ READ ONLY
     transaction (one snapshot, statement timeout from database.statementTimeout) and the
@@ -23,9 +23,10 @@ struct CollectCommand: Command {
     line, before anything runs.
     """
     static let helpFooter = """
-    Exit codes: 0 all seven steps pass; 1 a finding or a step that could not be evaluated;
-    2 usage error, bad policy value, or the evidence folder exists without --force;
-    3 the database cannot be reached (nothing is written) or the folder cannot be written.
+    Exit codes: 0 every step passes (the seven and any beyond them); 1 a finding or a step that
+    could not be evaluated; 2 usage error, bad policy value, or the evidence folder exists
+    without --force; 3 the database cannot be reached (nothing is written) or the folder cannot
+    be written.
 
     Examples:
       attest collect --pgaudit-log exports/pgaudit-2026-q1.log.gz
