@@ -46,11 +46,12 @@ import Glibc
         return (c, wrapper, marker)
     }
 
-    /// Starts `attest sign` under `faketime` in a process group of its own; stdout and stderr go
-    /// to `log`. Returns faketime's pid (the group) and attest's (faketime's child, the one killed).
+    /// Starts `attest sign` with its clock at `signAt` (libfaketime preloaded: a killed faketime
+    /// wrapper would leak its semaphore, FakeClock.swift) in a process group of its own; stdout and
+    /// stderr go to `log`. Returns the group (attest leads it) and attest's pid, the one killed.
     static func spawnSign(_ c: ComplianceRepo, log: String) -> (group: pid_t, attest: pid_t) {
-        let env = testEnvironment(home: c.repo.home)
-        let argv = ["faketime", "-f", "@" + signAt, attestBinary, "sign", "--quarter", "2026-Q4"]
+        let env = fakeClockEnvironment("@" + signAt, testEnvironment(home: c.repo.home))
+        let argv = [attestBinary, "sign", "--quarter", "2026-Q4"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -71,16 +72,10 @@ import Glibc
             let old = FileManager.default.currentDirectoryPath
             chdir(c.path)
             defer { chdir(old) }
-            return posix_spawnp(&pid, "faketime", &actions, &attr, cargs, cenv)
+            return posix_spawn(&pid, attestBinary, &actions, &attr, cargs, cenv)
         }
         precondition(rc == 0, "posix_spawn: \(rc)")
-        // faketime forks attest and waits for it: attest is its child.
-        while true {
-            if let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8),
-               let child = text.split(separator: " ").first.flatMap({ pid_t($0) }) { return (pid, child) }
-            if waitpid(pid, nil, WNOHANG) != 0 { return (pid, pid) }
-            usleep(50)
-        }
+        return (pid, pid)
     }
 
     static func wait(_ pid: pid_t) -> Int32 {
@@ -147,7 +142,7 @@ import Glibc
                 usleep(UInt32(Double.random(in: 0..<post, using: &rng) * 1e6))
             }
             kill(pid, SIGKILL)
-            _ = Self.wait(group) // faketime exits when attest does
+            _ = Self.wait(group) // attest leads the group: this reaps it
             kill(-group, SIGKILL) // the slow signer, when it was still running
             let fsck = c.git(["fsck", "--no-dangling", "--no-progress"], check: false)
             #expect(fsck.status == 0 && !fsck.stderr.contains("error"), "kill \(i): \(fsck)")

@@ -17,6 +17,8 @@ public struct RunResult: Sendable, CustomStringConvertible {
 public func run(_ program: String, _ arguments: [String], cwd: String? = nil, environment: [String: String]? = nil,
                 stdin: Data? = nil) -> RunResult {
     _ = ignoreSIGPIPE
+    // `faketime -f SPEC CMD` runs CMD with libfaketime preloaded, not through the wrapper (FakeClock.swift).
+    let (program, arguments, environment) = withoutFaketimeWrapper(program, arguments, environment)
     do {
         let r = try Subprocess.run(program, arguments, stdin: stdin, environment: environment, cwd: cwd)
         return RunResult(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)

@@ -97,9 +97,10 @@ public final class TestTSA: @unchecked Sendable {
         let script = packageRoot + "/scripts/test-tsa"
         let args = ["serve", scratch.path, "--parent", String(getpid())]
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = fakeTime.map { ["faketime", "-f", "@\($0)", script] + args } ?? [script] + args
+        p.arguments = [script] + args
         var env = ProcessInfo.processInfo.environment
         env["FAKETIME"] = nil; env["LD_PRELOAD"] = nil; env["TZ"] = "UTC"
+        if let fakeTime { env = fakeClockEnvironment("@" + fakeTime, env) }
         // Only the wall clock moves to the chosen instant; timeouts keep the real monotonic clock.
         env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
         p.environment = env
