@@ -12,7 +12,7 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // zlib: gzip'd pg_audit exports (AttestControls) and pack files in the audit's history walk (AttestGit).
+        // zlib: gzip'd pg_audit exports and the packet's .tar.gz (AttestSystem), pack files in the audit's history walk (AttestGit).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libcurl: bounded HTTP for the TSA, CRLs and OCSP (a write callback that stops at the bound; issue #15).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -22,21 +22,25 @@ let package = Package(
         // Keeps libgit2 from parsing the system CA bundle at init (see its one C file).
         .target(name: "CNoGitTLS"),
 
+        // What is neither domain nor a C library's wrapper: processes, files read and written
+        // atomically, folders published in one step, paths, gzip. Throws its own errors.
+        .target(name: "AttestSystem", dependencies: ["CZlib"]),
         .target(name: "AttestCore"),
         // The only importer of CCmarkGFM: markdown tables and HTML as plain values for AttestCore.
         .target(name: "AttestMarkdown", dependencies: ["CCmarkGFM", "AttestCore"]),
-        .target(name: "AttestGit", dependencies: ["CGit2", "CNoGitTLS", "CZlib", "AttestCore"]),
+        .target(name: "AttestGit", dependencies: ["CGit2", "CNoGitTLS", "CZlib", "AttestCore", "AttestSystem"]),
         .target(name: "AttestPostgres", dependencies: ["CLibPQ"]),
-        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CZlib", "CCurl", "AttestCore"]),
+        .target(name: "AttestCrypto", dependencies: ["COpenSSL", "CCurl", "AttestCore", "AttestSystem"]),
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
         // repository documents and the pg_audit log reader.
-        .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto"]),
-        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown"]),
+        .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto", "AttestSystem"]),
+        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown", "AttestSystem"]),
         .executableTarget(name: "attest", dependencies: ["AttestCLI"]),
 
         // Fixtures shared by the test targets: scratch folders and repositories,
         // the throwaway PostgreSQL cluster, running the built binary.
-        .target(name: "AttestTestSupport", dependencies: ["AttestCore"], path: "Tests/AttestTestSupport"),
+        .target(name: "AttestTestSupport", dependencies: ["AttestCore", "AttestSystem"], path: "Tests/AttestTestSupport"),
+        .testTarget(name: "AttestSystemTests", dependencies: ["AttestSystem", "AttestTestSupport"]),
         .testTarget(name: "AttestCoreTests", dependencies: ["AttestCore", "AttestMarkdown", "AttestTestSupport"]),
         .testTarget(name: "AttestGitTests", dependencies: ["AttestGit", "CNoGitTLS", "AttestTestSupport"]),
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -31,7 +32,7 @@ struct QuarterFiles {
         window = schedule.window(for: q)
         documentPath = policy.attestationFolder + "/\(q).md"
         if let evidence {
-            evidenceFolder = evidence.hasPrefix("/") ? evidence : context.workingDirectory + "/" + evidence
+            evidenceFolder = Paths.resolve(evidence, against: context.workingDirectory)
         } else {
             evidenceFolder = root + "/" + policy.evidenceRoot + "/\(q)"
         }
@@ -48,23 +49,10 @@ struct QuarterFiles {
         do { return try SHA256.hex(of: data) } catch { throw .environment("SHA-256 failed: \(error)") }
     }
 
-    /// Writes a file through a temporary file and a rename: never half-written.
+    /// Writes a file of the working tree (the attestation file, `.gitignore`, a disposition
+    /// record): AtomicFile, mode 0644, its folder created when missing; never half-written.
     static func writeAtomically(_ text: String, to path: String) throws(AttestError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let tmp = dir + "/.\((path as NSString).lastPathComponent).tmp-\(UUID().uuidString.prefix(8))"
-            guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
-                throw AttestError.environment("cannot write \(tmp)")
-            }
-            guard rename(tmp, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: tmp)
-                throw AttestError.environment("cannot write \(path): \(reason)")
-            }
-        } catch let e as AttestError { throw e } catch {
-            throw .environment("cannot write \(path): \(error.localizedDescription)")
-        }
+        do { try AtomicFile(mode: 0o644, createsFolder: true).write(text, to: path) } catch { throw AttestError(error) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestCrypto
+import AttestSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,8 @@ import Glibc
 /// Nothing is half-written: everything goes into a fresh temporary folder in the evidence
 /// root's one place for them (`<root>/.attest-tmp/<name>.<pid>.XXXXXX`, TempFolders; mode
 /// 0700, files 0600, each fsynced), which is then renamed into
-/// place with `renameat2(RENAME_NOREPLACE)`. An existing folder is refused unless `force`, which
-/// swaps the new folder in with `renameat2(RENAME_EXCHANGE)` — one atomic step — and then
+/// place with `renameat2(RENAME_NOREPLACE)` (AtomicFolder.publish). An existing folder is refused unless `force`, which
+/// swaps the new folder in with `renameat2(RENAME_EXCHANGE)` (AtomicFolder.exchange) — one atomic step — and then
 /// removes the old one. On failure the temporary folder is removed and the target is untouched.
 /// A run that is killed leaves its temporary folder (after an exchange, holding the old
 /// evidence); the next run removes it (`TempFolders.sweep`).
@@ -35,7 +36,8 @@ public enum EvidenceFolderWriter {
         let scratch = TempFolders.evidenceBase(root: parent)
         TempFolders.sweep(scratch)
         sweepLegacy(parent)
-        let tmp = try TempFolders.make(in: scratch, label: name.replacingOccurrences(of: ".", with: "_"))
+        let tmp: String
+        do { tmp = try TempFolders.make(in: scratch, label: name.replacingOccurrences(of: ".", with: "_")) } catch { throw .environment(error.description) }
         var keepTmp = false
         defer {
             if !keepTmp { try? FileManager.default.removeItem(atPath: tmp) }
@@ -91,33 +93,23 @@ public enum EvidenceFolderWriter {
         for f in open where fsync(f.fd) != 0 {
             throw .environment("cannot write \(f.path): \(String(cString: strerror(errno)))")
         }
-        syncPath(tmp)
+        Descriptor.syncFolder(tmp)
 
         if exists(target) {
             guard force else { throw .usage("evidence folder \(target) already exists; pass --force to replace it, or --out DIR") }
-            guard let exchange = Renameat2.function else {
-                throw .environment("cannot replace \(target) atomically: renameat2 is not available on this system; remove the folder yourself")
-            }
-            guard exchange(AT_FDCWD, tmp, AT_FDCWD, target, Renameat2.exchange) == 0 else {
-                throw .environment("cannot replace \(target): \(String(cString: strerror(errno)))")
-            }
+            do { try AtomicFolder.exchange(tmp, with: target) } catch { throw .environment(error.description) }
             // tmp now holds the old folder; the defer removes it.
         } else {
-            let rc: Int32
-            if let noReplace = Renameat2.function {
-                rc = noReplace(AT_FDCWD, tmp, AT_FDCWD, target, Renameat2.noReplace)
-            } else {
-                rc = rename(tmp, target)
-            }
-            guard rc == 0 else {
-                if errno == EEXIST || errno == ENOTEMPTY {
-                    throw .usage("evidence folder \(target) appeared while collecting; pass --force to replace it")
+            do { try AtomicFolder.publish(tmp, as: target) } catch {
+                switch error {
+                case .targetExists: throw .usage("evidence folder \(target) appeared while collecting; pass --force to replace it")
+                case .cannotMove(_, let reason): throw .environment("cannot move the evidence into \(target): \(reason)")
+                default: throw .environment(error.description)
                 }
-                throw .environment("cannot move the evidence into \(target): \(String(cString: strerror(errno)))")
             }
             keepTmp = true
         }
-        syncPath(parent)
+        Descriptor.syncFolder(parent)
         return results
     }
 
@@ -153,20 +145,4 @@ public enum EvidenceFolderWriter {
         }
         return fd
     }
-
-    static func syncPath(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
-    }
-}
-
-/// `renameat2(2)`, which Swift's Glibc module does not declare; looked up once with `dlsym`.
-enum Renameat2 {
-    typealias Fn = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
-    static let noReplace: UInt32 = 1 // RENAME_NOREPLACE
-    static let exchange: UInt32 = 2  // RENAME_EXCHANGE
-    static let function: Fn? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "renameat2") else { return nil }
-        return unsafeBitCast(sym, to: Fn.self)
-    }()
 }

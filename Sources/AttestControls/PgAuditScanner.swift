@@ -1,6 +1,7 @@
 import Foundation
 import AttestCrypto
 import AttestCore
+import AttestSystem
 
 /// What one export held: lines read, per format, per reason unreadable, and enough to name
 /// the first unreadable line. Step 6 judges each export on these (an unreadable export is an
@@ -125,7 +126,7 @@ public struct PgAuditScanner {
         let name = path == "-" ? "standard input" : path
         if path != "-" {
             // A FIFO or a device (/dev/zero) would be read without end: refused, saying what it is.
-            do throws(AttestError) { if let (fd, _) = try RegularFile.open(path, what: "--pgaudit-log") { close(fd) } } catch {
+            do throws(RegularFileError) { if let (fd, _) = try RegularFile.open(path, what: "--pgaudit-log") { close(fd) } } catch {
                 throw ExportError(path: name, message: error.description + " (or '-' to read the log from standard input)")
             }
         }

@@ -92,12 +92,22 @@ extension AttestationDocument {
 
     /// Renders the document with a template and reads the output back: a template that drops or
     /// changes a fact (a removed column, a renamed header) is refused here, before anything is
-    /// written, naming the template.
+    /// written, naming the template. `attest render` runs the two halves itself (`text` and
+    /// `readBack`), to refuse a file over the size attest signs in between (docs/limits.md).
     public func render(with template: MustacheTemplate, outputPath: String, summaries: [Int: String] = [:]) throws(AttestError) -> String {
-        let text = template.render(templateContext(summaries: summaries))
-        guard text.utf8.count <= RegularFile.Limit.attestationFile else {
-            throw .failed("the rendered \(outputPath) would have \(text.utf8.count) bytes (\(findings.count) findings), more than the \(RegularFile.bytes(RegularFile.Limit.attestationFile)) attest signs (docs/limits.md); fix the causes of the findings and collect again, or record them in an issue and keep the file to a summary")
-        }
+        let text = text(with: template, summaries: summaries)
+        try readBack(text, template: template, outputPath: outputPath)
+        return text
+    }
+
+    /// The file's text from `template`, not yet read back.
+    public func text(with template: MustacheTemplate, summaries: [Int: String] = [:]) -> String {
+        template.render(templateContext(summaries: summaries))
+    }
+
+    /// Parses `text` (what `template` rendered of this document) and refuses it unless it
+    /// carries every fact of the document.
+    public func readBack(_ text: String, template: MustacheTemplate, outputPath: String) throws(AttestError) {
         let back: AttestationDocument
         do { back = try AttestationDocument.parse(text, path: outputPath) } catch {
             throw .failed("template \(template.name) does not produce a readable attestation file: \(error.description); keep the three tables of docs/attestation-log/README.md in the template")
@@ -105,6 +115,5 @@ extension AttestationDocument {
         guard back == self else {
             throw .failed("template \(template.name) does not carry every fact into the file (read back, the file differs); keep each table's columns filled from the template variables of docs/render.md")
         }
-        return text
     }
 }

@@ -178,19 +178,17 @@ public enum PersonalData {
 }
 
 extension EvidenceResults {
-    /// Reads `results.json`, naming the file in every error.
-    public static func load(from url: URL) throws(AttestError) -> EvidenceResults {
-        guard let data = try RegularFile.read(url.path, what: "the evidence results", maxBytes: RegularFile.Limit.text, missingIsNil: true) else {
-            throw .environment("cannot read \(url.path): it does not exist; run 'attest collect' first or pass --evidence DIR")
-        }
+    /// Decodes the bytes of `results.json` read from `path` (the caller reads the file,
+    /// AttestControls' `EvidenceResults.load(from:)`), naming the file in every error.
+    public static func decode(_ data: Data, path: String) throws(AttestError) -> EvidenceResults {
         do {
             let r = try JSONDecoder().decode(EvidenceResults.self, from: data)
             guard supportedSchemaVersions.contains(r.schemaVersion) else {
-                throw AttestError.failed("\(url.path): schemaVersion \(r.schemaVersion) is not supported (this attest reads \(supportedSchemaVersions.lowerBound) to \(supportedSchemaVersions.upperBound))")
+                throw AttestError.failed("\(path): schemaVersion \(r.schemaVersion) is not supported (this attest reads \(supportedSchemaVersions.lowerBound) to \(supportedSchemaVersions.upperBound))")
             }
             return r
         } catch let e as AttestError { throw e } catch {
-            throw .failed("\(url.path) is not a valid results.json: \(error)")
+            throw .failed("\(path) is not a valid results.json: \(error)")
         }
     }
 

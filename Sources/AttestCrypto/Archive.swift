@@ -1,5 +1,5 @@
 import Foundation
-internal import CZlib
+import AttestSystem
 
 /// A deterministic `.tar.gz`: the same entries always give the same bytes.
 ///
@@ -59,7 +59,10 @@ public struct TarArchive: Sendable {
         return out
     }
 
-    public func gzipped() throws(ArchiveError) -> Data { try Gzip.compress(try tarBytes()) }
+    public func gzipped() throws(ArchiveError) -> Data {
+        let tar = try tarBytes()
+        do { return try Gzip.compress(tar) } catch { throw ArchiveError(error.message) }
+    }
 
     /// A relative path of plain components: no `..`, no empty part, no leading `/`.
     public static func checkName(_ path: String) throws(ArchiveError) {
@@ -111,37 +114,4 @@ public struct TarArchive: Sendable {
 public struct ArchiveError: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// gzip compression with a fixed header (RFC 1952: no name, MTIME 0, XFL 2, OS 255).
-public enum Gzip {
-    public static func compress(_ input: Data) throws(ArchiveError) -> Data {
-        var stream = z_stream()
-        // Raw deflate (-15): this writer puts the header and trailer itself, so zlib's
-        // OS byte (which differs between builds of zlib) never reaches the file.
-        guard deflateInit2_(&stream, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ArchiveError("zlib deflateInit2 failed")
-        }
-        defer { deflateEnd(&stream) }
-        var out = Data([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255])
-        let bound = Int(deflateBound(&stream, uLong(input.count)))
-        var buffer = [UInt8](repeating: 0, count: bound + 64)
-        var input = input
-        let rc: Int32 = input.withUnsafeMutableBytes { (src: UnsafeMutableRawBufferPointer) -> Int32 in
-            buffer.withUnsafeMutableBytes { (dst: UnsafeMutableRawBufferPointer) -> Int32 in
-                stream.next_in = src.bindMemory(to: Bytef.self).baseAddress
-                stream.avail_in = uInt(src.count)
-                stream.next_out = dst.bindMemory(to: Bytef.self).baseAddress
-                stream.avail_out = uInt(dst.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard rc == Z_STREAM_END else { throw ArchiveError("zlib deflate did not finish (\(rc))") }
-        out += buffer[0..<Int(stream.total_out)]
-        let crc = input.withUnsafeBytes { p in crc32(0, p.bindMemory(to: Bytef.self).baseAddress, uInt(p.count)) }
-        func le32(_ v: UInt) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
-        out += le32(UInt(crc))
-        out += le32(UInt(input.count & 0xffff_ffff))
-        return out
-    }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import AttestCore
+import AttestSystem
 internal import COpenSSL
 
 /// Streaming SHA-256 through OpenSSL's EVP interface.
@@ -58,7 +58,7 @@ public struct SHA256: ~Copyable {
     }
 
     /// SHA-256 of a file, read in 1 MiB chunks, lowercase hex. Only a regular file is read
-    /// (`AttestCore.RegularFile`): a FIFO or a device named as evidence is refused, never waited on.
+    /// (`AttestSystem.RegularFile`): a FIFO or a device named as evidence is refused, never waited on.
     public static func hex(ofFile path: String) throws(CryptoError) -> String {
         let fd: Int32
         do { fd = try RegularFile.open(path, what: "the file")!.fd } catch {

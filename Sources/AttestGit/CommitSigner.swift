@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 internal import CGit2
 
 /// How `git commit` would sign, read from the repository's git configuration (local, global,
@@ -74,7 +75,8 @@ public enum CommitSigner {
 
     static func signGPG(_ payload: Data, config: SigningConfig, committer: String, environment: [String: String]?) throws(AttestError) -> String {
         let key = config.key ?? committer
-        let r = try Subprocess.run(config.program, ["--status-fd=2", "-bsau", key], stdin: payload, environment: environment)
+        let r: Subprocess.Result
+        do { r = try Subprocess.run(config.program, ["--status-fd=2", "-bsau", key], stdin: payload, environment: environment) } catch { throw .environment(error.description) }
         guard r.status == 0, r.stderrText.contains("[GNUPG:] SIG_CREATED ") else {
             throw .environment("signing with \(config.program) failed (key '\(key)'): \(Self.firstLines(r.stderrText)); check user.signingKey and that the key is usable ('git commit -S' fails the same way)")
         }
@@ -85,7 +87,8 @@ public enum CommitSigner {
         let home = environment?["HOME"] ?? ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         var key = config.key
         if key == nil, let command = config.defaultKeyCommand, !command.isEmpty {
-            let r = try Subprocess.run("/bin/sh", ["-c", command], environment: environment)
+            let r: Subprocess.Result
+            do { r = try Subprocess.run("/bin/sh", ["-c", command], environment: environment) } catch { throw .environment(error.description) }
             let first = r.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
             guard r.status == 0, !first.isEmpty else {
                 throw .environment("gpg.ssh.defaultKeyCommand '\(command)' gave no key: \(Self.firstLines(r.stderrText))")
@@ -97,7 +100,8 @@ public enum CommitSigner {
         }
         let base = scratch ?? FileManager.default.temporaryDirectory.path + "/attest-tmp-\(getuid())"
         TempFolders.sweep(base)
-        let tmp = URL(fileURLWithPath: try TempFolders.make(in: base, label: "attest-sign"))
+        let tmp: URL
+        do { tmp = URL(fileURLWithPath: try TempFolders.make(in: base, label: "attest-sign")) } catch { throw .environment(error.description) }
         defer { try? FileManager.default.removeItem(at: tmp) }
         var literal = false
         var keyFile: String
@@ -119,7 +123,8 @@ public enum CommitSigner {
         var args = ["-Y", "sign", "-n", "git", "-f", keyFile]
         if literal { args.append("-U") }
         args.append(bufferFile)
-        let r = try Subprocess.run(config.program, args, environment: environment)
+        let r: Subprocess.Result
+        do { r = try Subprocess.run(config.program, args, environment: environment) } catch { throw .environment(error.description) }
         guard r.status == 0, let sig = FileManager.default.contents(atPath: bufferFile + ".sig") else {
             throw .environment("signing with \(config.program) failed (user.signingKey '\(config.key ?? keyFile)'): \(Self.firstLines(r.stderrText + r.stdoutText)); check the key (and ssh-agent for a public key), as 'git commit -S' would need")
         }

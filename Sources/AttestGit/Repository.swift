@@ -1,4 +1,5 @@
 import Foundation
+import AttestSystem
 internal import CGit2
 
 /// A git repository opened through libgit2. The handle is owned here and freed in `deinit`.
@@ -112,7 +113,7 @@ extension Repository {
             dirs.append(path)
             guard depth < 5, let list = try? String(contentsOfFile: path + "/info/alternates", encoding: .utf8) else { continue }
             for line in list.split(separator: "\n") where !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("\"") {
-                queue.append((line.hasPrefix("/") ? String(line) : path + "/" + line, depth + 1))
+                queue.append((Paths.resolve(String(line), against: path), depth + 1))
             }
         }
         return dirs

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -207,7 +208,8 @@ extension Repository {
     /// The index is built in a temporary folder in `<git dir>/attest-tmp` (TempFolders).
     public func publishSignoff(_ s: UnpublishedSignoff) throws(AttestError) {
         let preflight = s.preflight
-        let scratch = try TempFolders.make(in: TempFolders.repositoryBase(gitDir: gitDir), label: "attest-sign")
+        let scratch: String
+        do { scratch = try TempFolders.make(in: TempFolders.repositoryBase(gitDir: gitDir), label: "attest-sign") } catch { throw .environment(error.description) }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let workdir = self.workdir ?? ""
         var entries: [(path: String, blob: git_oid, mode: git_filemode_t)] = []

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AttestCore
+import AttestControls
 import AttestTestSupport
 
 /// `attest collect`, the built binary against the throwaway server.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AttestCore
+import AttestControls
 import AttestTestSupport
 
 /// schema/demo-data.sql with schema/demo-repo/: every 2026 quarter collected inside its window

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AttestCore
+import AttestControls
 import AttestTestSupport
 
 /// Step 6 through the built binary (issue 16): a pipe on standard input, unreadable exports as

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 
 /// What a finished process wrote and how it exited.
 public struct RunResult: Sendable, CustomStringConvertible {
@@ -11,7 +12,7 @@ public struct RunResult: Sendable, CustomStringConvertible {
 
 /// Runs a program (looked up on PATH when not absolute) and waits for it.
 ///
-/// Goes through `AttestCore.Subprocess` (posix_spawn and waitpid): Foundation's `Process`
+/// Goes through `AttestSystem.Subprocess` (posix_spawn and waitpid): Foundation's `Process`
 /// can wait forever for a child that starts a daemon (pg_ctl, ssh-agent) or runs under faketime.
 @discardableResult
 public func run(_ program: String, _ arguments: [String], cwd: String? = nil, environment: [String: String]? = nil,

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -106,7 +107,7 @@ struct AuditCommand: Command {
         var evidenceRoot: String?
         if let e = arguments[Self.evidenceRoot] {
             var isDir: ObjCBool = false
-            let full = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
+            let full = Paths.resolve(e, against: context.workingDirectory)
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue else {
                 throw .environment("--evidence-root \(e) is not a folder; give the folder that holds YYYY-QN/ evidence folders")
             }
@@ -120,8 +121,9 @@ struct AuditCommand: Command {
         let run = try AuditRun.evaluate(self, repository: repo, context: context, generatedAt: context.now)
         let text = run.render(format)
         if let outFile {
-            let path = outFile.hasPrefix("/") ? outFile : context.workingDirectory + "/" + outFile
-            try AtomicFile.write(text, to: path)
+            let path = Paths.resolve(outFile, against: context.workingDirectory)
+            // 0644 with the umask taking away, never adding (docs/audit.md); /dev/stdout is written through.
+            do { try AtomicFile(mode: 0o644, umasked: true, writesThroughSpecialFiles: true).write(text, to: path) } catch { throw AttestError(error) }
             context.out.line(run.verdictLine + " (\(format.rawValue) report in \(outFile))")
         } else {
             context.out.write(text)

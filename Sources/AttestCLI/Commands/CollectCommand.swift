@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestPostgres
 import AttestControls
 import AttestGit
@@ -83,7 +84,7 @@ struct CollectCommand: Command {
         if sink != nil && !logs.isEmpty { throw .usage("--pgaudit-sink and --pgaudit-log are alternatives; give one") }
         if logs.filter({ $0 == "-" }).count > 1 { throw .usage("--pgaudit-log - (standard input) can be given once") }
         for log in logs where log != "-" { // a FIFO or /dev/zero would be read without end (docs/limits.md)
-            if let (fd, _) = try RegularFile.open(log, what: "--pgaudit-log", missingIsNil: true) { close(fd) }
+            do { if let (fd, _) = try RegularFile.open(log, what: "--pgaudit-log", missingIsNil: true) { close(fd) } } catch { throw AttestError(error) }
         }
         if logs.contains("-") && isatty(0) != 0 {
             throw .usage("--pgaudit-log - reads standard input, which is a terminal; pipe the export in (aggregator-cli ... | attest collect --pgaudit-log -)")
@@ -100,7 +101,7 @@ struct CollectCommand: Command {
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String {
-        ((path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)) as NSString).standardizingPath
+        (Paths.resolve(path, against: cwd) as NSString).standardizingPath
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -69,7 +70,7 @@ struct EvidenceCommand: Command {
         }
         guard let q = arguments[Self.quarter] else { throw .usage("'evidence \(action)' needs --quarter YYYY-QN") }
         quarter = try Quarter(parsing: q)
-        func absolute(_ p: String?) -> String? { p.map { $0.hasPrefix("/") ? $0 : context.workingDirectory + "/" + $0 } }
+        func absolute(_ p: String?) -> String? { p.map { Paths.resolve($0, against: context.workingDirectory) } }
         evidence = arguments[Self.evidence]
         key = absolute(arguments[Self.key]); cert = absolute(arguments[Self.cert])
         out = absolute(arguments[Self.out]); addRecipient = absolute(arguments[Self.addRecipient])

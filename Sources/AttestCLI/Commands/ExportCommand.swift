@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -54,7 +55,7 @@ struct ExportCommand: Command {
         guard out.hasSuffix(".tar.gz") || out.hasSuffix(".tgz") else {
             throw .usage("--out \(out): the packet is a gzip'd tar; name it FILE.tar.gz or FILE.tgz")
         }
-        outFile = out.hasPrefix("/") ? out : context.workingDirectory + "/" + out
+        outFile = Paths.resolve(out, against: context.workingDirectory)
     }
 
     func run(_ context: Context) throws(AttestError) -> Int32 {
@@ -67,7 +68,7 @@ struct ExportCommand: Command {
         let packet = try PacketBuilder(repository: repo, run: run, policy: run.facts.policy, environment: context.environment,
                                    warn: { context.err.line($0) }).build()
         // 0600: the packet carries the whole history and the sealed evidence (docs/export.md).
-        try AtomicFile.write(packet.archive, to: outFile, mode: 0o600)
+        do { try AtomicFile(mode: 0o600, umasked: true, writesThroughSpecialFiles: true).write(packet.archive, to: outFile) } catch { throw AttestError(error) }
         context.out.line(run.verdictLine)
         context.out.line("packet: \(outFile) (\(packet.files) files, \(packet.archive.count) bytes, sha256 \((try? SHA256.hex(of: packet.archive)) ?? "?"))\(packet.stamped ? "; SHA256SUMS time-stamped" : "")")
         return run.passes ? 0 : 1

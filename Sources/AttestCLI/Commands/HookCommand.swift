@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 
 /// `attest hook`: the push gate as git hooks, and installing it.
@@ -258,13 +259,7 @@ struct HookCommand: Command {
         } else if fm.fileExists(atPath: path) {
             throw .failed("\(path) exists and is not a readable text file; it is left alone")
         }
-        do {
-            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let tmp = folder + "/.\(hook).attest-\(getpid())"
-            try Data(shim.utf8).write(to: URL(fileURLWithPath: tmp))
-            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tmp)
-            guard rename(tmp, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch { throw .environment("cannot write \(path): \(error.localizedDescription)") }
+        do { try AtomicFile(mode: 0o755, createsFolder: true).write(shim, to: path) } catch { throw AttestError(error) }
         context.out.line("installed the attest \(hook) hook at \(path)")
         if repo.isBare { try keepReflog(context, repo) }
         if let preCommit {

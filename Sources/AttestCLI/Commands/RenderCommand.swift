@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestControls
 import AttestGit
+import AttestSystem
 
 /// `attest render`: runbook step 8.1–8.3, the quarter's attestation file from the template and
 /// `results.json`.
@@ -94,7 +95,11 @@ struct RenderCommand: Command {
         let doc = AttestationDocument.from(results: results, window: files.window, operatorName: who.name, operatorEmail: who.email,
                                            date: UTC.day(context.now), manifestSHA256: manifest, issues: issues)
         let summaries = Dictionary(results.steps.map { ($0.step, $0.summary) }, uniquingKeysWith: { a, _ in a })
-        let text = try doc.render(with: mustache, outputPath: files.documentPath, summaries: summaries)
+        let text = doc.text(with: mustache, summaries: summaries)
+        guard text.utf8.count <= RegularFile.Limit.attestationFile else {
+            throw .failed("the rendered \(files.documentPath) would have \(text.utf8.count) bytes (\(doc.findings.count) findings), more than the \(RegularFile.bytes(RegularFile.Limit.attestationFile)) attest signs (docs/limits.md); fix the causes of the findings and collect again, or record them in an issue and keep the file to a summary")
+        }
+        try doc.readBack(text, template: mustache, outputPath: files.documentPath)
 
         if FileManager.default.fileExists(atPath: files.documentFullPath) && !force {
             throw .failed("\(files.documentPath) exists; it is not overwritten without --force (your edits, such as issue links, would be lost; pass them with --issue)")
@@ -117,11 +122,14 @@ struct RenderCommand: Command {
 
     private func loadTemplate(files: QuarterFiles, context: Context) throws(AttestError) -> (String, String) {
         if let template {
-            let full = template.hasPrefix("/") ? template : context.workingDirectory + "/" + template
-            return (String(decoding: try RegularFile.contents(full, what: "the template", maxBytes: RegularFile.Limit.text), as: UTF8.self), template)
+            let full = Paths.resolve(template, against: context.workingDirectory)
+            do { return (String(decoding: try RegularFile.contents(full, what: "the template", maxBytes: RegularFile.Limit.text), as: UTF8.self), template) }
+            catch { throw AttestError(error) }
         }
         let inRepo = files.root + "/" + files.policy.templatePath
-        if let t = try RegularFile.read(inRepo, what: "the template", maxBytes: RegularFile.Limit.text, missingIsNil: true) {
+        let found: Data?
+        do { found = try RegularFile.read(inRepo, what: "the template", maxBytes: RegularFile.Limit.text, missingIsNil: true) } catch { throw AttestError(error) }
+        if let t = found {
             return (String(decoding: t, as: UTF8.self), files.policy.templatePath)
         }
         context.err.line("note: \(files.policy.templatePath) not found; using the built-in template ('attest init' writes it)")

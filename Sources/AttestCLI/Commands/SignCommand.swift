@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestControls
 import AttestGit
 import AttestCrypto
@@ -112,8 +113,10 @@ struct SignCommand: Command {
         TempFolders.sweep(scratch)
         var preflight = try repo.signoffPreflight(watching: [files.documentPath])
 
-        guard let bytes = try RegularFile.read(files.documentFullPath, what: "the attestation file", maxBytes: RegularFile.Limit.attestationFile,
-                                               followSymlinks: false, missingIsNil: true) else {
+        let found: Data?
+        do { found = try RegularFile.read(files.documentFullPath, what: "the attestation file", maxBytes: RegularFile.Limit.attestationFile, followSymlinks: false, missingIsNil: true) }
+        catch { throw AttestError(error) }
+        guard let bytes = found else {
             throw .failed("\(files.documentPath) does not exist; run 'attest render --quarter \(files.quarter)' first")
         }
         let doc = try AttestationDocument.parse(String(decoding: bytes, as: UTF8.self), path: files.documentPath)

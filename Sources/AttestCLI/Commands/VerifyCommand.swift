@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 
 /// `attest verify`: every rule of DESIGN.md §4.6 on one sign-off commit.
@@ -55,7 +56,7 @@ struct VerifyCommand: Command {
         revision = arguments.positionals.first
         json = arguments[Self.json]
         if let e = arguments[Self.evidence] {
-            let path = e.hasPrefix("/") ? e : context.workingDirectory + "/" + e
+            let path = Paths.resolve(e, against: context.workingDirectory)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
                 throw .usage("--evidence '\(e)' is not a folder")

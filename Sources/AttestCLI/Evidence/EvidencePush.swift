@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 
 /// What `attest init` configures so that a plain `git push` sends the sealed evidence with the
@@ -16,7 +17,8 @@ enum EvidencePush {
     /// The lines `attest init` prints: what it did, or why not and what to run later.
     static func configure(root: String, environment: [String: String]) throws(AttestError) -> [String] {
         func git(_ args: [String]) throws(AttestError) -> (ok: Bool, out: [String]) {
-            let r = try Subprocess.run("git", ["-C", root] + args, environment: environment)
+            let r: Subprocess.Result
+            do { r = try Subprocess.run("git", ["-C", root] + args, environment: environment) } catch { throw AttestError(error) }
             return (r.status == 0, r.stdoutText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
         let remotes = try git(["remote"]).out

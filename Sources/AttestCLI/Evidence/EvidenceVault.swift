@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -45,7 +46,8 @@ struct EvidenceVault {
         }
         var out: [RecipientCertificate] = []
         for p in paths {
-            let data = try RegularFile.contents(root + "/" + p, what: "the recipient certificate", maxBytes: RegularFile.Limit.text)
+            let data: Data
+            do { data = try RegularFile.contents(root + "/" + p, what: "the recipient certificate", maxBytes: RegularFile.Limit.text) } catch { throw AttestError(error) }
             do { out.append(try RecipientCertificate.load(pem: data, name: p)) } catch { throw .failed("\(error.operation): \(error.message)") }
         }
         var seen = Set<String>()
@@ -53,7 +55,8 @@ struct EvidenceVault {
     }
 
     static func loadCertificate(_ path: String) throws(AttestError) -> RecipientCertificate {
-        let data = try RegularFile.contents(path, what: "the certificate", maxBytes: RegularFile.Limit.text)
+        let data: Data
+        do { data = try RegularFile.contents(path, what: "the certificate", maxBytes: RegularFile.Limit.text) } catch { throw AttestError(error) }
         do { return try RecipientCertificate.load(pem: data, name: path) } catch { throw .failed("\(error.operation): \(error.message)") }
     }
 
@@ -230,7 +233,7 @@ struct EvidenceVault {
 
         /// `--key KEY [--cert CERT]` of a command line, relative to the working directory; nil without `--key`.
         static func load(_ arguments: ParsedArguments, key: Option, cert: Option, context: Context) throws(AttestError) -> Key? {
-            func abs(_ p: String) -> String { p.hasPrefix("/") ? p : context.workingDirectory + "/" + p }
+            func abs(_ p: String) -> String { Paths.resolve(p, against: context.workingDirectory) }
             guard let k = arguments[key] else {
                 if arguments[cert] != nil { throw .usage("--cert goes with --key") }
                 return nil

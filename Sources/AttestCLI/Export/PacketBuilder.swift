@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -223,8 +224,9 @@ struct PacketBundle {
     }
 
     func git(_ args: [String], cwd: String? = nil) throws(AttestError) -> String {
-        let r = try Subprocess.run("git", ["-c", "pack.threads=1", "-c", "core.bigFileThreshold=512m"] + args,
-                                   environment: gitEnvironment, cwd: cwd)
+        let r: Subprocess.Result
+        do { r = try Subprocess.run("git", ["-c", "pack.threads=1", "-c", "core.bigFileThreshold=512m"] + args, environment: gitEnvironment, cwd: cwd) }
+        catch { throw AttestError(error) }
         guard r.status == 0 else {
             throw .environment("git \(args.prefix(2).joined(separator: " ")) failed (\(r.status)): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)); nothing written")
         }

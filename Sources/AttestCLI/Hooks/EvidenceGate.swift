@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 
 /// The push gate's rules for sealed evidence (docs/evidence.md), beside `PushGate`:
@@ -144,7 +145,8 @@ struct EvidenceGate {
     private func remoteHas(_ ref: String, remote: String) throws(AttestError) -> Bool {
         var env = environment
         env["GIT_TERMINAL_PROMPT"] = "0"
-        let r = try Subprocess.run("git", ["ls-remote", "--refs", remote, ref], environment: env)
+        let r: Subprocess.Result
+        do { r = try Subprocess.run("git", ["ls-remote", "--refs", remote, ref], environment: env) } catch { throw AttestError(error) }
         guard r.status == 0 else {
             throw .environment("cannot ask \(remote) whether it has \(ref) (git ls-remote: \(r.stderrText.split(separator: "\n").first ?? "failed")); push refused")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 
 /// The shim `attest hook install` writes, and how it recognises its own.
@@ -57,8 +58,7 @@ enum HookShim {
     static func hooksFolder(_ repo: Repository, home: String?) -> String {
         guard var p = repo.configString("core.hooksPath"), !p.isEmpty else { return repo.gitDir + "/hooks" }
         if p.hasPrefix("~/"), let home { p = home + String(p.dropFirst(1)) }
-        if p.hasPrefix("/") { return p }
-        return (repo.workdir ?? repo.gitDir) + "/" + p
+        return Paths.resolve(p, against: repo.workdir ?? repo.gitDir)
     }
 
     /// How the shim calls attest: plain `attest` when that is this binary on PATH, otherwise

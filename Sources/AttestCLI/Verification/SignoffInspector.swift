@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestSystem
 import AttestGit
 import AttestCrypto
 
@@ -133,7 +134,9 @@ struct SignoffInspector {
     static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
         if let root = repository.workdir {
             let path = root + "/" + policy.allowedSignersFile
-            if let data = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) {
+            let found: Data?
+            do { found = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) } catch { throw AttestError(error) }
+            if let data = found {
                 return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: policy.allowedSignersFile)
             }
         }

@@ -1,11 +1,13 @@
 import Foundation
 internal import CZlib
 
-/// A failure reading a gzip stream: zlib's own message, the file, and how far it got.
-public struct GzipError: Error, Sendable, CustomStringConvertible {
-    public let path: String
+/// A failure reading a gzip stream (zlib's own message, the file, and how far it got), or
+/// compressing one in memory (no file: `path` is nil).
+public struct GzipError: SystemError {
+    public let path: String?
     public let message: String
-    public var description: String { "\(path): \(message)" }
+    public init(path: String?, message: String) { self.path = path; self.message = message }
+    public var description: String { path.map { "\($0): \(message)" } ?? message }
 }
 
 /// Reads a file that may be gzip-compressed, streaming: `read(into:)` fills a caller's buffer
@@ -147,5 +149,39 @@ public final class GzipReader {
         guard let p, n > 0 else { return n == 0 ? false : true }
         for i in 0..<n where p[i] != 0 { return false }
         return true
+    }
+}
+
+/// gzip compression with a fixed header (RFC 1952: no name, MTIME 0, XFL 2, OS 255), so the same
+/// input always gives the same bytes (TarArchive.gzipped, the auditor's packet).
+public enum Gzip {
+    public static func compress(_ input: Data) throws(GzipError) -> Data {
+        var stream = z_stream()
+        // Raw deflate (-15): this writer puts the header and trailer itself, so zlib's
+        // OS byte (which differs between builds of zlib) never reaches the file.
+        guard deflateInit2_(&stream, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw GzipError(path: nil, message: "zlib deflateInit2 failed")
+        }
+        defer { deflateEnd(&stream) }
+        var out = Data([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255])
+        let bound = Int(deflateBound(&stream, uLong(input.count)))
+        var buffer = [UInt8](repeating: 0, count: bound + 64)
+        var input = input
+        let rc: Int32 = input.withUnsafeMutableBytes { (src: UnsafeMutableRawBufferPointer) -> Int32 in
+            buffer.withUnsafeMutableBytes { (dst: UnsafeMutableRawBufferPointer) -> Int32 in
+                stream.next_in = src.bindMemory(to: Bytef.self).baseAddress
+                stream.avail_in = uInt(src.count)
+                stream.next_out = dst.bindMemory(to: Bytef.self).baseAddress
+                stream.avail_out = uInt(dst.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard rc == Z_STREAM_END else { throw GzipError(path: nil, message: "zlib deflate did not finish (\(rc))") }
+        out += buffer[0..<Int(stream.total_out)]
+        let crc = input.withUnsafeBytes { p in crc32(0, p.bindMemory(to: Bytef.self).baseAddress, uInt(p.count)) }
+        func le32(_ v: UInt) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
+        out += le32(UInt(crc))
+        out += le32(UInt(input.count & 0xffff_ffff))
+        return out
     }
 }

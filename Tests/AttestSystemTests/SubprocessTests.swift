@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import AttestCore
+import AttestSystem
 
 @Suite struct SubprocessTests {
     @Test func capturesBothOutputsAndStatus() throws {
@@ -13,9 +13,14 @@ import AttestCore
         #expect(r.stdout.count == 3_000_000 && r.stderr.count == 3_000_000)
     }
 
-    @Test func missingProgramIsEnvironmentError() {
-        #expect(throws: AttestError.self) { try Subprocess.run("/nonexistent/prog", []) }
-        #expect(throws: AttestError.self) { try Subprocess.run("no-such-program-attest", []) }
+    /// A program that cannot be started is an error of its own (the CLI states it as an
+    /// environment error, exit 3), with the sentence attest has always printed.
+    @Test func missingProgramIsAnError() {
+        let absolute = #expect(throws: SubprocessError.self) { try Subprocess.run("/nonexistent/prog", []) }
+        #expect(absolute?.description.hasPrefix("cannot run /nonexistent/prog: ") == true, "\(String(describing: absolute))")
+        let onPath = #expect(throws: SubprocessError.self) { try Subprocess.run("no-such-program-attest", []) }
+        #expect(onPath == .notFound(program: "no-such-program-attest", onPath: true))
+        #expect(onPath?.description == "cannot run no-such-program-attest: not found on PATH; install it or fix PATH")
     }
 }
 

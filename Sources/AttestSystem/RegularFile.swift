@@ -3,6 +3,41 @@ import Foundation
 import Glibc
 #endif
 
+/// Why a file attest reads was refused; `what` names the file as the user knows it ("the
+/// attestation file", "--pgaudit-log").
+public enum RegularFileError: SystemError, Equatable {
+    /// `open` failed (the file is missing, unreadable, …): `strerror`'s reason.
+    case cannotOpen(what: String, path: String, reason: String)
+    /// `fstat` or `read` failed after the open.
+    case cannotRead(what: String, path: String, reason: String)
+    /// A symbolic link where the caller reads only the file itself.
+    case symbolicLink(what: String, path: String)
+    /// A FIFO, a device, a directory, a socket: `kind` says which ("a FIFO (named pipe)").
+    case notARegularFile(what: String, path: String, kind: String)
+    /// More than `limit` bytes (`size`: as many as were seen).
+    case tooLarge(what: String, path: String, size: Int, limit: Int)
+
+    public var path: String {
+        switch self {
+        case .cannotOpen(_, let p, _), .cannotRead(_, let p, _), .symbolicLink(_, let p),
+             .notARegularFile(_, let p, _), .tooLarge(_, let p, _, _): return p
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let what, let path, let reason): return "cannot open \(what) \(path): \(reason)"
+        case .cannotRead(let what, let path, let reason): return "cannot read \(what) \(path): \(reason)"
+        case .symbolicLink(let what, let path):
+            return "\(what) \(path) is a symbolic link; attest reads it only as a regular file: replace the link with the file itself"
+        case .notARegularFile(let what, let path, let kind):
+            return "\(what) \(path) is \(kind), not a regular file; attest reads only regular files: give the path of a file"
+        case .tooLarge(let what, let path, let size, let limit):
+            return "\(what) \(path) has \(size) bytes, more than the \(RegularFile.bytes(limit)) attest reads of it (docs/limits.md)"
+        }
+    }
+}
+
 /// The one way attest opens a file it reads: only a regular file, and never more than a cap.
 ///
 /// A FIFO, a device (`/dev/zero`), a directory or a socket given where a file is expected would
@@ -41,32 +76,32 @@ public enum RegularFile {
     /// Opens `path` for reading when it is a regular file (a symbolic link to one is followed
     /// unless `followSymlinks` is false) and at most `maxBytes` long. Returns the descriptor,
     /// which the caller closes, and the file's size. nil when the path does not exist and
-    /// `missingIsNil`; every other failure is an environment error naming `what` and the path.
+    /// `missingIsNil`; every other failure is an error naming `what` and the path.
     public static func open(_ path: String, what: String, maxBytes: Int? = nil, followSymlinks: Bool = true,
-                            missingIsNil: Bool = false) throws(AttestError) -> (fd: Int32, size: Int)? {
+                            missingIsNil: Bool = false) throws(RegularFileError) -> (fd: Int32, size: Int)? {
         let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             let e = errno
             if e == ENOENT && missingIsNil { return nil }
             if e == ELOOP && !followSymlinks {
-                throw .environment("\(what) \(path) is a symbolic link; attest reads it only as a regular file: replace the link with the file itself")
+                throw .symbolicLink(what: what, path: path)
             }
-            throw .environment("cannot open \(what) \(path): \(String(cString: strerror(e)))")
+            throw .cannotOpen(what: what, path: path, reason: reason(e))
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno; close(fd)
-            throw .environment("cannot read \(what) \(path): \(String(cString: strerror(e)))")
+            throw .cannotRead(what: what, path: path, reason: reason(e))
         }
         guard st.st_mode & S_IFMT == S_IFREG else {
             close(fd)
-            throw .environment("\(what) \(path) is \(kind(st.st_mode)), not a regular file; attest reads only regular files: give the path of a file")
+            throw .notARegularFile(what: what, path: path, kind: kind(st.st_mode))
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let size = Int(st.st_size)
         if let maxBytes, size > maxBytes {
             close(fd)
-            throw tooLarge(what, path, size: size, maxBytes: maxBytes)
+            throw .tooLarge(what: what, path: path, size: size, limit: maxBytes)
         }
         return (fd, size)
     }
@@ -75,36 +110,32 @@ public enum RegularFile {
     /// (checked on the size and again while reading, for a file that grows). nil only when the
     /// path does not exist and `missingIsNil`.
     public static func read(_ path: String, what: String, maxBytes: Int, followSymlinks: Bool = true,
-                            missingIsNil: Bool = false) throws(AttestError) -> Data? {
+                            missingIsNil: Bool = false) throws(RegularFileError) -> Data? {
         guard let (fd, size) = try open(path, what: what, maxBytes: maxBytes, followSymlinks: followSymlinks, missingIsNil: missingIsNil) else { return nil }
         defer { close(fd) }
         var out = Data(count: min(size, maxBytes) + 1)
         var used = 0
         while true {
             if used == out.count {
-                guard out.count <= maxBytes else { throw tooLarge(what, path, size: used, maxBytes: maxBytes) }
+                guard out.count <= maxBytes else { throw .tooLarge(what: what, path: path, size: used, limit: maxBytes) }
                 out.count = min(out.count * 2, maxBytes + 1)
             }
             let n = out.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress! + used, b.count - used) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .environment("cannot read \(what) \(path): \(String(cString: strerror(errno)))")
+                throw .cannotRead(what: what, path: path, reason: reason())
             }
             if n == 0 { break }
             used += n
         }
-        guard used <= maxBytes else { throw tooLarge(what, path, size: used, maxBytes: maxBytes) }
+        guard used <= maxBytes else { throw .tooLarge(what: what, path: path, size: used, limit: maxBytes) }
         out.count = used
         return out
     }
 
     /// `read`, for a file that must exist.
-    public static func contents(_ path: String, what: String, maxBytes: Int, followSymlinks: Bool = true) throws(AttestError) -> Data {
+    public static func contents(_ path: String, what: String, maxBytes: Int, followSymlinks: Bool = true) throws(RegularFileError) -> Data {
         try read(path, what: what, maxBytes: maxBytes, followSymlinks: followSymlinks)!
-    }
-
-    static func tooLarge(_ what: String, _ path: String, size: Int, maxBytes: Int) -> AttestError {
-        .environment("\(what) \(path) has \(size) bytes, more than the \(bytes(maxBytes)) attest reads of it (docs/limits.md)")
     }
 
     /// `1 MiB`, `64 KiB`, `512 bytes`.
@@ -112,23 +143,5 @@ public enum RegularFile {
         if n >= 1 << 20 && n % (1 << 20) == 0 { return "\(n >> 20) MiB" }
         if n >= 1 << 10 && n % (1 << 10) == 0 { return "\(n >> 10) KiB" }
         return "\(n) bytes"
-    }
-}
-
-/// Writing to an open file descriptor, as every atomic writer of attest does it (the report
-/// writer, the evidence folder, the sign-off's index lock).
-public enum Descriptor {
-    /// Writes every byte of `bytes` to `fd`, retrying short writes and `EINTR`; false on any other
-    /// error (`errno` says which).
-    public static func writeAll(_ fd: Int32, _ bytes: Data) -> Bool {
-        bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
     }
 }

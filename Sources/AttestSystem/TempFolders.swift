@@ -3,6 +3,21 @@ import Foundation
 import Glibc
 #endif
 
+/// A temporary folder that could not be made.
+public enum TempFolderError: SystemError, Equatable {
+    /// The place (`base`) itself could not be created.
+    case cannotCreatePlace(base: String, reason: String)
+    /// No folder could be made inside it.
+    case cannotCreateFolder(base: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotCreatePlace(let base, let reason): return "cannot create the temporary folder \(base): \(reason)"
+        case .cannotCreateFolder(let base, let reason): return "cannot create a temporary folder in \(base): \(reason)"
+        }
+    }
+}
+
 /// Where attest keeps the temporary folders a run needs (the commit buffer and key for
 /// `ssh-keygen -Y sign`, the index being written, an evidence folder being assembled): one
 /// folder per place, `<base>/<label>.<pid>.<XXXXXX>`, mode 0700. A run that is killed leaves
@@ -18,9 +33,9 @@ public enum TempFolders {
 
     /// Creates `<base>/<label>.<pid>.<XXXXXX>` (0700), creating `base` (0700) when needed.
     /// `label` must not contain a dot.
-    public static func make(in base: String, label: String) throws(AttestError) -> String {
+    public static func make(in base: String, label: String) throws(TempFolderError) -> String {
         if mkdir(base, 0o700) != 0 && errno != EEXIST {
-            throw .environment("cannot create the temporary folder \(base): \(String(cString: strerror(errno)))")
+            throw .cannotCreatePlace(base: base, reason: reason())
         }
         var template = Array("\(base)/\(label).\(getpid()).XXXXXX".utf8CString)
         var made = mkdtemp(&template)
@@ -30,7 +45,7 @@ public enum TempFolders {
             made = mkdtemp(&template)
         }
         guard let made else {
-            throw .environment("cannot create a temporary folder in \(base): \(String(cString: strerror(errno)))")
+            throw .cannotCreateFolder(base: base, reason: reason())
         }
         let path = String(cString: made)
         chmod(path, 0o700)

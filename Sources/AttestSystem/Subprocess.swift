@@ -3,6 +3,24 @@ import Foundation
 import Glibc
 #endif
 
+/// Why a program could not be run at all (its own failure is its exit status, never an error).
+public enum SubprocessError: SystemError, Equatable {
+    /// No pipes could be made for the child's stdin, stdout and stderr.
+    case noPipes(program: String, reason: String)
+    /// `posix_spawn` refused to start it.
+    case cannotStart(program: String, reason: String)
+    /// The program does not exist (`onPath`: it was looked up on PATH).
+    case notFound(program: String, onPath: Bool)
+
+    public var description: String {
+        switch self {
+        case .noPipes(let program, let reason): return "cannot run \(program): no pipes (\(reason))"
+        case .cannotStart(let program, let reason): return "cannot run \(program): \(reason); is it installed?"
+        case .notFound(let program, let onPath): return "cannot run \(program): not found\(onPath ? " on PATH" : ""); install it or fix PATH"
+        }
+    }
+}
+
 /// Runs an external program (`ssh-keygen -Y sign`, `gpg --verify`, …) with bytes on stdin and
 /// both outputs captured. Used where git itself shells out, so attest behaves as git does.
 ///
@@ -18,11 +36,11 @@ public enum Subprocess {
         public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    /// Runs `program` (absolute, or looked up on PATH) and waits. Throws `.environment` when
-    /// the program cannot be started at all (not installed). `environment` replaces the
+    /// Runs `program` (absolute, or looked up on PATH) and waits. Throws only when the program
+    /// cannot be started at all (not installed). `environment` replaces the
     /// process environment when given; `cwd` is the child's working directory.
     public static func run(_ program: String, _ arguments: [String], stdin: Data? = nil,
-                           environment: [String: String]? = nil, cwd: String? = nil) throws(AttestError) -> Result {
+                           environment: [String: String]? = nil, cwd: String? = nil) throws(SubprocessError) -> Result {
         _ = ignoreSIGPIPE
         // A program without a slash is looked up on the child's PATH by env(1), as before;
         // env -C sets the working directory.
@@ -43,7 +61,7 @@ public enum Subprocess {
         }
         guard cloexecPipe(&inPipe), cloexecPipe(&outPipe), cloexecPipe(&errPipe) else {
             for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
-            throw .environment("cannot run \(program): no pipes (\(String(cString: strerror(errno))))")
+            throw .noPipes(program: program, reason: reason())
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -64,7 +82,7 @@ public enum Subprocess {
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard rc == 0 else {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
-            throw .environment("cannot run \(program): \(String(cString: strerror(rc))); is it installed?")
+            throw .cannotStart(program: program, reason: reason(rc))
         }
 
         // Drain both pipes while writing stdin, so neither side can fill a pipe and block.
@@ -94,7 +112,7 @@ public enum Subprocess {
         // `env` itself reports a program missing from PATH with exit 127.
         if argv[0] == "/usr/bin/env", code == 127,
            String(decoding: box.err, as: UTF8.self).contains("No such file or directory") {
-            throw .environment("cannot run \(program): not found\(program.contains("/") ? "" : " on PATH"); install it or fix PATH")
+            throw .notFound(program: program, onPath: !program.contains("/"))
         }
         return Result(status: code, stdout: box.out, stderr: box.err)
     }
