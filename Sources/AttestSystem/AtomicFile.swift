@@ -23,6 +23,14 @@ public enum AtomicFileError: SystemError, Equatable {
         }
     }
 
+    /// `strerror`'s (or Foundation's) reason, without the path.
+    public var reason: String {
+        switch self {
+        case .cannotCreateFolder(_, let r), .cannotCreate(_, let r), .cannotWrite(_, let r), .cannotReplace(_, let r): return r
+        case .cannotOpenSpecialFile: return "it is not a regular file and cannot be opened"
+        }
+    }
+
     public var description: String {
         switch self {
         case .cannotCreate(let path, let reason):

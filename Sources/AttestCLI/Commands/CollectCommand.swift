@@ -230,8 +230,9 @@ struct CollectCommand: Command {
             existing = String(decoding: data, as: UTF8.self)
         }
         let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + "\(need.entry)\n"
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw .environment("cannot write \(path) (\(error.localizedDescription)), so \(need.folder) cannot be kept out of git; add the line '\(need.entry)' to it yourself and collect again; the evidence was not written")
+        // 0666 under the umask: the mode a new .gitignore gets from any editor.
+        do { try AtomicFile(mode: 0o666, umasked: true).write(text, to: path) } catch {
+            throw .environment("cannot write \(path) (\(error.reason)), so \(need.folder) cannot be kept out of git; add the line '\(need.entry)' to it yourself and collect again; the evidence was not written")
         }
         guard try isIgnored(need.folder, repo: repo) else {
             throw .failed("\(need.folder) is still not ignored by git after adding '\(need.entry)' to .gitignore: a rule un-ignores it ('git check-ignore -v --no-index \(need.folder)/SHA256SUMS' names it). Remove that rule and collect again; the evidence was not written")
