@@ -150,8 +150,10 @@ struct CollectCommand: Command {
         }
 
         if let ignore, let repo { try CollectCommand.addIgnore(ignore, repo: repo, err: context.err) }
-        let results = try EvidenceFolderWriter.write(quarter: quarter, asOf: asOf, collected: collected, to: target, force: force,
-                                               tool: "attest \(AttestVersion.current)")
+        let results = try reporting {
+            try EvidenceFolderWriter.write(quarter: quarter, asOf: asOf, collected: collected, to: target, force: force,
+                                           tool: "attest \(AttestVersion.current)")
+        }
 
         if json {
             context.out.write(String(decoding: results.encoded(), as: UTF8.self))

@@ -90,7 +90,7 @@ struct RenderCommand: Command {
 
         let (templateText, templateName) = try loadTemplate(files: files, context: context)
         let mustache = try MustacheTemplate(templateText, name: templateName)
-        let who = try files.repository.committerIdentity()
+        let who = try reporting { try files.repository.committerIdentity() }
         let doc = AttestationDocument.from(results: results, window: files.window, operatorName: who.name, operatorEmail: who.email,
                                            date: UTC.day(context.now), manifestSHA256: manifest, issues: issues)
         let summaries = Dictionary(results.steps.map { ($0.step, $0.summary) }, uniquingKeysWith: { a, _ in a })
