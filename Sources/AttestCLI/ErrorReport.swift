@@ -30,6 +30,7 @@ extension AttestError {
         case let e as AuditFactsError: self = Self.report(e)
         case let e as EvidenceRefError: self = Self.report(e)
         case let e as EvidenceFolderError: self = Self.report(e)
+        case let e as ExtraControlsError: self = Self.report(e)
         case let e as GitError: self = .environment("git: \(e.description)")
         default: self = .environment("\(error)")
         }
@@ -135,6 +136,14 @@ extension AttestError {
         case .noAtomicReplace: return .environment("\(e); remove the folder yourself")
         case .scratch(let inner): return AttestError(reporting: inner)
         case .cannotCreate, .cannotWrite, .digest, .cannotReplace, .cannotMove: return .environment(e.description)
+        }
+    }
+
+    static func report(_ e: ExtraControlsError) -> AttestError {
+        switch e {
+        case .unreadable: return .environment(e.description)
+        case .controlFile: return .usage("\(e); fix it (docs/controls.md) — nothing was run")
+        case .departures: return .usage("\(e) — nothing was run")
         }
     }
 }

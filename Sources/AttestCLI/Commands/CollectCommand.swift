@@ -134,7 +134,7 @@ struct CollectCommand: Command {
                                    documentRoot: documentRoot, pgauditLogs: logs, pgauditSink: sink)
         // Controls beyond the seven (docs/controls.md): every file is read and checked before
         // anything runs, and refused naming the file and line.
-        let extras = try ExtraControls.load(root: documentRoot, policy: policy)
+        let extras = try reporting { try ExtraControls.load(root: documentRoot, policy: policy) }
         let collected: Collector.Collected
         let connection: Connection
         do { connection = try Connection(conninfo: conninfo, environment: context.environment) } catch {

@@ -104,7 +104,7 @@ struct RenderCommand: Command {
         context.out.line("wrote \(files.documentPath): \(files.quarter) \(doc.result.rawValue); \(doc.tally.sentence)")
         // The catalogue in force in the working tree: a control missing from the evidence, or run
         // from other SQL, is said now rather than at sign time.
-        let problems = doc.signingProblems() + (try ExtraControls.load(root: files.root, policy: files.policy).catalogue
+        let problems = doc.signingProblems() + (try reporting { try ExtraControls.load(root: files.root, policy: files.policy) }.catalogue
             .problems(of: doc, at: "the working tree"))
         if !problems.isEmpty {
             context.out.line("before 'attest sign' accepts it:")

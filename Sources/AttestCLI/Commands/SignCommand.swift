@@ -349,7 +349,7 @@ struct SignCommand: Command {
     /// The control files of the working tree must be the committed ones the document ran: an
     /// edit not yet committed would be signed under a catalogue nobody can read back.
     static func refuseUncommittedControls(_ doc: AttestationDocument, root: String, policy: Policy, quarter: Quarter) throws(AttestError) {
-        let tree = try ExtraControls.load(root: root, policy: policy).catalogue
+        let tree = try reporting { try ExtraControls.load(root: root, policy: policy) }.catalogue
         let problems = tree.problems(of: doc, at: "the working tree")
         guard problems.isEmpty else {
             throw .failed("\(quarter) cannot be signed: the control files of the working tree differ from the catalogue the document ran: \(problems.joined(separator: "; ")); commit or restore them, collect again ('attest collect --force'), re-render and sign; nothing was signed")

@@ -42,3 +42,22 @@ public enum EvidenceFolderError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// Why the control files of a working tree could not be loaded (`ExtraControls.load`); nothing
+/// was run. The command layer adds the remedy (ErrorReport.swift).
+public enum ExtraControlsError: Error, Sendable, CustomStringConvertible {
+    /// A control file (`<controls.folder>/NAME.sql`) could not be read.
+    case unreadable(path: String)
+    /// A control file does not parse, or the catalogue is inconsistent (naming the file and line).
+    case controlFile(ControlFileError)
+    /// The departures list (CC6.3) does not parse (naming the file and line).
+    case departures(DocumentError)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): return "cannot read \(path)"
+        case .controlFile(let e): return "control file \(e.description)"
+        case .departures(let e): return "CC6.3: \(e.description)"
+        }
+    }
+}
