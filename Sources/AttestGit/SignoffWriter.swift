@@ -159,7 +159,7 @@ extension Repository {
     /// index, the work tree and every ref stay as they were (`git gc` removes the objects if the
     /// commit is never published).
     ///
-    /// Refused: `contents` equal to `HEAD`'s version.
+    /// Refused: `contents` equal to `HEAD`'s version (`.unchanged`); a signer's failure is `.signing`.
     ///
     /// `validationFiles` (a timestamp token's validation data, docs/tsa.md) go into the commit's
     /// tree beside `path`, and into the index and the working tree when it is published.
@@ -203,7 +203,7 @@ extension Repository {
     /// the new index complete in the lock, mended by the same command.
     ///
     /// Refused, with nothing moved and the lock released: the branch no longer at
-    /// `preflight.head` (another commit came in: run sign again), or its ref locked.
+    /// `preflight.head` (another commit came in: `.branchMoved`), or its ref locked (`.branchLocked`).
     /// The index is built in a temporary folder in `<git dir>/attest-tmp` (TempFolders).
     public func publishSignoff(_ s: UnpublishedSignoff) throws(SignoffWriterError) {
         let preflight = s.preflight
