@@ -60,7 +60,7 @@ public final class Context: @unchecked Sendable {
             if requireRepository { throw error }
             return try Policy(entries: overrides)
         }
-        return try repo.loadPolicy(overrides: overrides)
+        return try reporting { try repo.loadPolicy(overrides: overrides) }
     }
 
     private var cachedRepository: AttestGit.Repository?

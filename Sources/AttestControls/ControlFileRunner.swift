@@ -47,13 +47,13 @@ public struct ExtraControls: Sendable {
 
     /// The catalogue of a working tree at `root`: `<controls.folder>/*.sql` (not recursive) and
     /// the departures list (read and checked when it exists).
-    public static func load(root: String, policy: Policy) throws(AttestError) -> ExtraControls {
+    public static func load(root: String, policy: Policy) throws(ExtraControlsError) -> ExtraControls {
         let folder = root + "/" + policy.controlsFolder
         var files: [(String, Data)] = []
         if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
             for name in names where name.hasSuffix(".sql") {
                 guard let data = FileManager.default.contents(atPath: folder + "/" + name) else {
-                    throw .environment("cannot read \(policy.controlsFolder)/\(name)")
+                    throw .unreadable(path: "\(policy.controlsFolder)/\(name)")
                 }
                 files.append((policy.controlsFolder + "/" + name, data))
             }
@@ -61,12 +61,12 @@ public struct ExtraControls: Sendable {
         let departuresPresent = FileManager.default.fileExists(atPath: root + "/" + policy.departuresFile)
         let (catalogue, parsed): (Catalogue, [ControlFile])
         do { (catalogue, parsed) = try ExtraControls.catalogue(files: files, departuresPresent: departuresPresent) } catch {
-            throw .usage("control file \(error.description); fix it (docs/controls.md) — nothing was run")
+            throw .controlFile(error)
         }
         var departures: [Departure]?
         if departuresPresent {
             do { departures = try DeparturesList.load(policy.departuresFile, root: root) } catch {
-                throw .usage("CC6.3: \(error.description) — nothing was run")
+                throw .departures(error)
             }
         }
         return ExtraControls(catalogue: catalogue, files: parsed, departures: departures)

@@ -23,21 +23,21 @@ public enum EvidenceFolderWriter {
 
     /// Builds `results.json` from the outcomes and writes the folder; returns the results.
     public static func write(quarter: Quarter, asOf: Date, collected: Collector.Collected, to target: String,
-                             force: Bool, tool: String) throws(AttestError) -> EvidenceResults {
+                             force: Bool, tool: String) throws(EvidenceFolderError) -> EvidenceResults {
         let target = (target as NSString).standardizingPath
         let parent = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
         if exists(target) && !force {
-            throw .usage("evidence folder \(target) already exists; pass --force to replace it, or --out DIR")
+            throw .exists(path: target)
         }
         do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
-            throw .environment("cannot create \(parent): \(error.localizedDescription)")
+            throw .cannotCreate(path: parent, reason: error.localizedDescription)
         }
         let scratch = TempFolders.evidenceBase(root: parent)
         TempFolders.sweep(scratch)
         sweepLegacy(parent)
         let tmp: String
-        do { tmp = try TempFolders.make(in: scratch, label: name.replacingOccurrences(of: ".", with: "_")) } catch { throw .environment(error.description) }
+        do { tmp = try TempFolders.make(in: scratch, label: name.replacingOccurrences(of: ".", with: "_")) } catch { throw .scratch(error) }
         var keepTmp = false
         defer {
             if !keepTmp { try? FileManager.default.removeItem(atPath: tmp) }
@@ -48,13 +48,13 @@ public enum EvidenceFolderWriter {
         // them all, instead of one commit per file.
         var open: [(fd: Int32, path: String)] = []
         defer { for f in open { close(f.fd) } }
-        func writeFile(_ path: String, _ data: Data) throws(AttestError) { open.append((try EvidenceFolderWriter.create(path, data), path)) }
+        func writeFile(_ path: String, _ data: Data) throws(EvidenceFolderError) { open.append((try EvidenceFolderWriter.create(path, data), path)) }
         var steps: [StepResult] = []
         var sums: [(String, String)] = []
         // Each outcome names its step; the folder holds each step of the catalogue once.
         let numbers = collected.outcomes.map(\.step)
         guard numbers.sorted() == Controls.all.map(\.step) else {
-            throw .failed("the collected outcomes are for steps \(numbers.map(String.init).joined(separator: ", ")), not each of steps 1 to \(Controls.all.count) once; nothing was written")
+            throw .wrongSteps(steps: numbers, expected: Controls.all.map(\.step))
         }
         for o in collected.outcomes.sorted(by: { $0.step < $1.step }) {
             guard let c = Controls.step(o.step) else { continue }
@@ -91,20 +91,26 @@ public enum EvidenceFolderWriter {
         sums.append((try sha(json), resultsFile))
         try writeFile(tmp + "/" + sumsFile, Data(sums.map { "\($0.0)  \($0.1)\n" }.joined().utf8))
         for f in open where fsync(f.fd) != 0 {
-            throw .environment("cannot write \(f.path): \(String(cString: strerror(errno)))")
+            throw .cannotWrite(path: f.path, reason: String(cString: strerror(errno)))
         }
         Descriptor.syncFolder(tmp)
 
         if exists(target) {
-            guard force else { throw .usage("evidence folder \(target) already exists; pass --force to replace it, or --out DIR") }
-            do { try AtomicFolder.exchange(tmp, with: target) } catch { throw .environment(error.description) }
+            guard force else { throw .exists(path: target) }
+            do { try AtomicFolder.exchange(tmp, with: target) } catch {
+                switch error {
+                case .exchangeUnavailable: throw .noAtomicReplace(path: target)
+                case .cannotExchange(_, let reason): throw .cannotReplace(path: target, reason: reason)
+                default: throw .cannotReplace(path: target, reason: error.description)
+                }
+            }
             // tmp now holds the old folder; the defer removes it.
         } else {
             do { try AtomicFolder.publish(tmp, as: target) } catch {
                 switch error {
-                case .targetExists: throw .usage("evidence folder \(target) appeared while collecting; pass --force to replace it")
-                case .cannotMove(_, let reason): throw .environment("cannot move the evidence into \(target): \(reason)")
-                default: throw .environment(error.description)
+                case .targetExists: throw .appeared(path: target)
+                case .cannotMove(_, let reason): throw .cannotMove(path: target, reason: reason)
+                default: throw .cannotMove(path: target, reason: error.description)
                 }
             }
             keepTmp = true
@@ -129,19 +135,20 @@ public enum EvidenceFolderWriter {
         return lstat(path, &st) == 0
     }
 
-    static func sha(_ data: Data) throws(AttestError) -> String {
-        do { return try AttestCrypto.SHA256.hex(of: data) } catch { throw .environment("SHA-256 failed: \(error)") }
+    static func sha(_ data: Data) throws(EvidenceFolderError) -> String {
+        do { return try AttestCrypto.SHA256.hex(of: data) } catch { throw .digest("\(error)") }
     }
 
     /// Creates a new file 0600 (never following a symlink, never reusing a file) and writes it;
     /// returns the open descriptor, for the caller to fsync and close.
-    static func create(_ path: String, _ data: Data) throws(AttestError) -> Int32 {
+    static func create(_ path: String, _ data: Data) throws(EvidenceFolderError) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .environment("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
         let ok: Bool = Descriptor.writeAll(fd, data)
         guard ok else {
+            let reason = String(cString: strerror(errno))
             close(fd)
-            throw .environment("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw .cannotWrite(path: path, reason: reason)
         }
         return fd
     }

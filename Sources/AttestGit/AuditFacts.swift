@@ -16,16 +16,16 @@ public struct AuditFacts {
     ///     target stays on libgit2 alone).
     public static func gather(repository repo: Repository, revision: String, from: Date, to: Date,
                               overrides: [Policy.Entry], sha256: @escaping (Data) -> String,
-                              progress: ((Int) -> Void)? = nil) throws(AttestError) -> AuditFacts {
+                              progress: ((Int) -> Void)? = nil) throws(AuditFactsError) -> AuditFacts {
         let tip: ObjectID
         do { tip = try repo.resolveCommit(revision) } catch {
-            throw .usage("cannot resolve --rev '\(revision)': \(error.message)")
+            throw .unresolvableRevision(revision, reason: error.message)
         }
         let reader: ObjectReader
-        do { reader = try ObjectReader(repo) } catch { throw .environment(error.description) }
+        do { reader = try ObjectReader(repo) } catch { throw .unreadable(error) }
         // The policy is the one committed at the audited revision, then -c.
         let tipConfig: ObjectID?
-        do { tipConfig = try reader.rootEntry(".attestconfig", ofCommit: tip) } catch { throw .environment(error.description) }
+        do { tipConfig = try reader.rootEntry(".attestconfig", ofCommit: tip) } catch { throw .unreadable(error) }
         let base = try policy(blob: tipConfig, reader: reader, overrides: overrides, displayName: ".attestconfig at \(revision)")
 
         let history: FolderHistory
@@ -34,7 +34,7 @@ public struct AuditFacts {
                                              policyPaths: [base.allowedSignersFile, base.tsaCAFile, base.controlsFolder].filter { !$0.isEmpty },
                                              progress: progress)
         } catch {
-            throw .environment("reading history from \(revision): \(error.description)")
+            throw .history(revision: revision, error)
         }
         do {
             var input = try Builder(history: history, base: base, overrides: overrides, sha256: sha256,
@@ -43,18 +43,20 @@ public struct AuditFacts {
             input.shallow = history.isShallow
             return AuditFacts(input: input, policy: base, history: history)
         } catch let e as GitError {
-            throw .environment("reading history from \(revision): \(e.description)")
-        } catch let e as AttestError { throw e } catch { throw .environment("\(error)") }
+            throw .history(revision: revision, e)
+        } catch let e as AuditFactsError { throw e } catch let e as PolicyFilesError {
+            throw .policyFiles(e)
+        } catch { throw .other("\(error)") }
     }
 
-    static func policy(blob: ObjectID?, reader: ObjectReader, overrides: [Policy.Entry], displayName: String) throws(AttestError) -> Policy {
+    static func policy(blob: ObjectID?, reader: ObjectReader, overrides: [Policy.Entry], displayName: String) throws(AuditFactsError) -> Policy {
         var entries: [Policy.Entry] = []
         if let blob {
             do { entries = try ConfigFile.entries(contents: try reader.data(blob), displayName: displayName) } catch {
-                throw .config("cannot read \(displayName): \(error.message)")
+                throw .malformedConfig(displayName: displayName, reason: error.message)
             }
         }
-        return try Policy(entries: entries + overrides)
+        do { return try Policy(entries: entries + overrides) } catch { throw .invalidPolicy(error) }
     }
 
     private final class Builder {
@@ -223,7 +225,7 @@ public struct AuditFacts {
                 } else {
                     let changes: [PolicyKeyChange]
                     do { changes = try files.changes(history.id(at: c), parents: parents.map { history.id(at: $0) }) } catch {
-                        if case .environment = error { throw error }
+                        if error.isUnreadable { throw error }
                         // An .attestconfig of the past that does not parse: its window keys as written
                         // (the sign-offs under it say their policy could not be read).
                         changes = windowKeysOnly().map { PolicyKeyChange(key: $0.key, old: $0.old, new: $0.new, weakens: false) }

@@ -32,11 +32,11 @@ extension Repository {
         return out != 0
     }
 
-    public func signingConfig() throws(AttestError) -> SigningConfig {
+    public func signingConfig() throws(CommitSignerError) -> SigningConfig {
         do {
             let formatText = (configString("gpg.format"))?.lowercased() ?? "openpgp"
             guard let format = SigningConfig.Format(rawValue: formatText) else {
-                throw AttestError.config("git config gpg.format is '\(formatText)'; git knows openpgp, ssh and x509")
+                throw CommitSignerError.unknownFormat(formatText)
             }
             let program: String
             switch format {
@@ -47,8 +47,10 @@ extension Repository {
             let key = configString("user.signingKey").flatMap { $0.isEmpty ? nil : $0 }
             return SigningConfig(enabled: try configBool("commit.gpgSign") ?? false, format: format, key: key,
                                  program: program, defaultKeyCommand: configString("gpg.ssh.defaultKeyCommand"))
-        } catch let e as AttestError { throw e } catch {
-            throw .environment("cannot read git's signing configuration: \(error)")
+        } catch let e as CommitSignerError { throw e } catch let e as GitError {
+            throw .unreadableConfig(e)
+        } catch {
+            throw .unreadableConfig(GitError(operation: "read the git configuration", code: -1, message: "\(error)"))
         }
     }
 }
@@ -61,7 +63,7 @@ public enum CommitSigner {
     /// when `user.signingKey` is unset, as in git. `scratch` is the place for the temporary
     /// folder ssh-keygen signs in (TempFolders; `<git dir>/attest-tmp`), swept by the next run.
     public static func sign(_ payload: Data, config: SigningConfig, committer: String,
-                            environment: [String: String]? = nil, scratch: String? = nil) throws(AttestError) -> String {
+                            environment: [String: String]? = nil, scratch: String? = nil) throws(CommitSignerError) -> String {
         let signature: String
         switch config.format {
         case .ssh: signature = try signSSH(payload, config: config, environment: environment, scratch: scratch)
@@ -69,39 +71,37 @@ public enum CommitSigner {
         }
         var s = signature
         while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
-        guard !s.isEmpty else { throw .environment("\(config.program) produced no signature") }
+        guard !s.isEmpty else { throw .noSignature(program: config.program) }
         return s
     }
 
-    static func signGPG(_ payload: Data, config: SigningConfig, committer: String, environment: [String: String]?) throws(AttestError) -> String {
+    static func signGPG(_ payload: Data, config: SigningConfig, committer: String, environment: [String: String]?) throws(CommitSignerError) -> String {
         let key = config.key ?? committer
-        let r: Subprocess.Result
-        do { r = try Subprocess.run(config.program, ["--status-fd=2", "-bsau", key], stdin: payload, environment: environment) } catch { throw .environment(error.description) }
+        let r = try run(config.program, ["--status-fd=2", "-bsau", key], stdin: payload, environment: environment)
         guard r.status == 0, r.stderrText.contains("[GNUPG:] SIG_CREATED ") else {
-            throw .environment("signing with \(config.program) failed (key '\(key)'): \(Self.firstLines(r.stderrText)); check user.signingKey and that the key is usable ('git commit -S' fails the same way)")
+            throw .signerFailed(format: config.format, program: config.program, key: key, output: Self.firstLines(r.stderrText))
         }
         return r.stdoutText
     }
 
-    static func signSSH(_ payload: Data, config: SigningConfig, environment: [String: String]?, scratch: String?) throws(AttestError) -> String {
+    static func signSSH(_ payload: Data, config: SigningConfig, environment: [String: String]?, scratch: String?) throws(CommitSignerError) -> String {
         let home = environment?["HOME"] ?? ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         var key = config.key
         if key == nil, let command = config.defaultKeyCommand, !command.isEmpty {
-            let r: Subprocess.Result
-            do { r = try Subprocess.run("/bin/sh", ["-c", command], environment: environment) } catch { throw .environment(error.description) }
+            let r = try run("/bin/sh", ["-c", command], environment: environment)
             let first = r.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
             guard r.status == 0, !first.isEmpty else {
-                throw .environment("gpg.ssh.defaultKeyCommand '\(command)' gave no key: \(Self.firstLines(r.stderrText))")
+                throw .defaultKeyCommandFailed(command: command, output: Self.firstLines(r.stderrText))
             }
             key = "key::" + first
         }
         guard var signingKey = key else {
-            throw .environment("commit.gpgSign is true and gpg.format is ssh, but user.signingKey is not set; run 'git config user.signingKey ~/.ssh/id_ed25519.pub'")
+            throw .sshKeyNotSet
         }
         let base = scratch ?? FileManager.default.temporaryDirectory.path + "/attest-tmp-\(getuid())"
         TempFolders.sweep(base)
         let tmp: URL
-        do { tmp = URL(fileURLWithPath: try TempFolders.make(in: base, label: "attest-sign")) } catch { throw .environment(error.description) }
+        do { tmp = URL(fileURLWithPath: try TempFolders.make(in: base, label: "attest-sign")) } catch { throw .scratch(error) }
         defer { try? FileManager.default.removeItem(at: tmp) }
         var literal = false
         var keyFile: String
@@ -110,7 +110,7 @@ public enum CommitSigner {
             if signingKey.hasPrefix("key::") { signingKey.removeFirst(5) }
             keyFile = tmp.appendingPathComponent("key.pub").path
             guard FileManager.default.createFile(atPath: keyFile, contents: Data((signingKey + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw .environment("cannot write the signing key to \(keyFile)")
+                throw .cannotWriteKey(path: keyFile)
             }
             literal = true
         } else {
@@ -118,17 +118,21 @@ public enum CommitSigner {
         }
         let bufferFile = tmp.appendingPathComponent("commit").path
         guard FileManager.default.createFile(atPath: bufferFile, contents: payload, attributes: [.posixPermissions: 0o600]) else {
-            throw .environment("cannot write the commit to sign to \(bufferFile)")
+            throw .cannotWriteBuffer(path: bufferFile)
         }
         var args = ["-Y", "sign", "-n", "git", "-f", keyFile]
         if literal { args.append("-U") }
         args.append(bufferFile)
-        let r: Subprocess.Result
-        do { r = try Subprocess.run(config.program, args, environment: environment) } catch { throw .environment(error.description) }
+        let r = try run(config.program, args, environment: environment)
         guard r.status == 0, let sig = FileManager.default.contents(atPath: bufferFile + ".sig") else {
-            throw .environment("signing with \(config.program) failed (user.signingKey '\(config.key ?? keyFile)'): \(Self.firstLines(r.stderrText + r.stdoutText)); check the key (and ssh-agent for a public key), as 'git commit -S' would need")
+            throw .signerFailed(format: config.format, program: config.program, key: config.key ?? keyFile, output: Self.firstLines(r.stderrText + r.stdoutText))
         }
         return String(decoding: sig, as: UTF8.self)
+    }
+
+    /// `Subprocess.run`, its failure to start as `.cannotRun`.
+    static func run(_ program: String, _ args: [String], stdin: Data? = nil, environment: [String: String]?) throws(CommitSignerError) -> Subprocess.Result {
+        do { return try Subprocess.run(program, args, stdin: stdin, environment: environment) } catch { throw .cannotRun(program: program, error) }
     }
 
     static func firstLines(_ s: String) -> String {

@@ -4,19 +4,19 @@ internal import CGit2
 
 extension Repository {
     /// The policy at the repository root: `.attestconfig` in the working tree (when present),
-    /// then the `-c` overrides. A bad key or value is an `AttestError.config` naming both.
-    public func loadPolicy(overrides: [Policy.Entry] = []) throws(AttestError) -> Policy {
+    /// then the `-c` overrides. A bad key or value is `ConfigError.invalid` naming both.
+    public func loadPolicy(overrides: [Policy.Entry] = []) throws(ConfigError) -> Policy {
         var entries: [Policy.Entry] = []
         if let root = workdir {
             let path = root + "/.attestconfig"
             // git_config_open_ondisk does not fail on a missing file; check first.
             if FileManager.default.fileExists(atPath: path) {
                 do { entries = try ConfigFile.entries(path: path, displayName: ".attestconfig") } catch {
-                    throw .config("cannot read \(path): \(error.message)")
+                    throw .unreadable(path: path, reason: error.message)
                 }
             }
         }
-        return try Policy(entries: entries + overrides)
+        do { return try Policy(entries: entries + overrides) } catch { throw .invalid(error) }
     }
 }
 

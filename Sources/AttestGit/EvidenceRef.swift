@@ -105,7 +105,7 @@ extension Repository {
     /// `time`, signed by `sign` when given. Move the ref with `moveEvidenceRef`.
     public func writeEvidenceCommit(_ q: Quarter, sealed: Data, recipients: [(name: String, pem: Data)], parent: ObjectID?,
                                     message: String, at time: Date,
-                                    sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> SealedEvidence {
+                                    sign: ((Data) throws(CommitSignerError) -> String)?) throws(EvidenceRefError) -> SealedEvidence {
         do {
             let who = try committerIdentity()
             func blob(_ data: Data) throws(GitError) -> git_oid {
@@ -155,16 +155,20 @@ extension Repository {
             var commitID = git_oid()
             try check(git_commit_create_with_signature(&commitID, pointer, buf.ptr, signature, nil), "write the evidence commit")
             return SealedEvidence(quarter: q, commit: ObjectID(commitID), blob: ObjectID(blobOID), recipients: recipients)
-        } catch let e as AttestError { throw e } catch let e as GitError {
-            throw .environment("git: \(e.description)")
+        } catch let e as EvidenceRefError { throw e } catch let e as SignoffWriterError {
+            throw .identity(e)
+        } catch let e as CommitSignerError {
+            throw .signing(e)
+        } catch let e as GitError {
+            throw .git(e)
         } catch {
-            throw .environment("git: \(error)")
+            throw .git(GitError(operation: "write the evidence commit", code: -1, message: "\(error)"))
         }
     }
 
     /// Moves `refs/attest/evidence/YYYY-QN` from `expected` (nil: the ref must not exist) to
     /// `commit` by compare-and-swap; refused, with nothing moved, when the ref is elsewhere.
-    public func moveEvidenceRef(_ q: Quarter, to commit: ObjectID, from expected: ObjectID?, reason: String) throws(AttestError) {
+    public func moveEvidenceRef(_ q: Quarter, to commit: ObjectID, from expected: ObjectID?, reason: String) throws(EvidenceRefError) {
         let name = EvidenceRef.name(q)
         var target = commit.oid
         var ref: OpaquePointer?
@@ -175,35 +179,36 @@ extension Repository {
             rc = git_reference_create(&ref, pointer, name, &target, 0, reason)
         }
         if rc == GIT_EMODIFIED.rawValue || rc == GIT_ELOCKED.rawValue || rc == GIT_EEXISTS.rawValue {
-            let now = (try? evidenceTip(q))??.short ?? "nothing"
-            throw .failed("\(name) moved meanwhile (expected \(expected?.short ?? "no ref"), it is now \(now)); nothing was changed; run the command again")
+            throw .refMoved(ref: name, expected: expected, now: (try? evidenceTip(q)) ?? nil)
         }
-        do { try check(rc, "move \(name)") } catch { throw .environment("git: \(error.description)") }
+        do { try check(rc, "move \(name)") } catch { throw .git(error) }
         git_reference_free(ref)
     }
 
     /// Deletes `refs/attest/evidence/YYYY-QN` if it still points at `expected`.
-    public func deleteEvidenceRef(_ q: Quarter, expected: ObjectID) throws(AttestError) {
+    public func deleteEvidenceRef(_ q: Quarter, expected: ObjectID) throws(EvidenceRefError) {
         let name = EvidenceRef.name(q)
         var ref: OpaquePointer?
         do {
             try check(git_reference_lookup(&ref, pointer, name), "read \(name)")
             defer { git_reference_free(ref) }
             guard let t = git_reference_target(ref), ObjectID(t.pointee) == expected else {
-                throw AttestError.failed("\(name) moved meanwhile; nothing was deleted; run the command again")
+                throw EvidenceRefError.deleteRefused(ref: name, expected: expected)
             }
             try check(git_reference_delete(ref), "delete \(name)")
-        } catch let e as AttestError { throw e } catch {
-            throw .environment("git: \(error)")
+        } catch let e as EvidenceRefError { throw e } catch let e as GitError {
+            throw .git(e)
+        } catch {
+            throw .git(GitError(operation: "delete \(name)", code: -1, message: "\(error)"))
         }
     }
 }
 
 /// Names inside an evidence tree: one plain component.
 enum TarArchiveName {
-    static func check(_ name: String) throws(AttestError) {
+    static func check(_ name: String) throws(EvidenceRefError) {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), name.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
-            throw .failed("'\(name)' is not a plain file name for the evidence tree")
+            throw .notPlainName(name)
         }
     }
 }

@@ -36,6 +36,11 @@ public struct InterruptedState: Sendable, Equatable {
 
     /// What is wrong and the command, in one paragraph.
     public func message(cwd: String = FileManager.default.currentDirectoryPath) -> String {
+        problem(cwd: cwd) + ". If no git command is running, mend it with: \(command(cwd: cwd))"
+    }
+
+    /// What is wrong, without the command.
+    public func problem(cwd: String = FileManager.default.currentDirectoryPath) -> String {
         var what: [String] = []
         let at = head.map { " (\(branch.map { $0.hasPrefix("refs/heads/") ? String($0.dropFirst(11)) : $0 } ?? "HEAD") is at \($0.short))" } ?? ""
         if !locks.isEmpty {
@@ -45,7 +50,7 @@ public struct InterruptedState: Sendable, Equatable {
         if !behind.isEmpty {
             what.append("the index is behind HEAD for \(behind.joined(separator: ", ")) (a sign-off whose index update was interrupted); 'git commit -a' would undo it")
         }
-        return what.joined(separator: "; ") + ". If no git command is running, mend it with: \(command(cwd: cwd))"
+        return what.joined(separator: "; ")
     }
 
     static func shown(_ path: String, cwd: String) -> String {

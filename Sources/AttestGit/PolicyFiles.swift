@@ -9,8 +9,8 @@ public final class PolicyFiles {
     public let repository: Repository
     /// `-c` settings, applied on top of `.attestconfig` at every commit.
     let overrides: [Policy.Entry]
-    private var policies: [ObjectID?: Result<Policy, AttestError>] = [:]
-    private var snapshots: [ObjectID: Result<PolicySnapshot, AttestError>] = [:]
+    private var policies: [ObjectID?: Result<Policy, PolicyFilesError>] = [:]
+    private var snapshots: [ObjectID: Result<PolicySnapshot, PolicyFilesError>] = [:]
 
     public init(repository: Repository, overrides: [Policy.Entry]) {
         self.repository = repository; self.overrides = overrides
@@ -22,11 +22,11 @@ public final class PolicyFiles {
     }
 
     /// `.attestconfig` at a commit, then `-c`; an unreadable file is an error naming the commit.
-    public func policy(at commit: ObjectID) throws(AttestError) -> Policy {
+    public func policy(at commit: ObjectID) throws(PolicyFilesError) -> Policy {
         let blob: ObjectID?
-        do { blob = try entryID(".attestconfig", at: commit) } catch { throw .environment("cannot read .attestconfig in \(commit.short): \(error.message)") }
+        do { blob = try entryID(".attestconfig", at: commit) } catch { throw .unreadable(path: ".attestconfig", commit: commit, reason: error.message) }
         if let cached = policies[blob] { return try cached.get() }
-        let r: Result<Policy, AttestError>
+        let r: Result<Policy, PolicyFilesError>
         do {
             var entries: [Policy.Entry] = []
             if let blob {
@@ -34,9 +34,9 @@ public final class PolicyFiles {
                 entries = try ConfigFile.entries(contents: Data(bytes), displayName: ".attestconfig@\(commit.short)")
             }
             r = .success(try Policy(entries: entries + overrides))
-        } catch let e as AttestError { r = .failure(e) } catch let e as GitError {
-            r = .failure(.config("cannot read .attestconfig in \(commit.short): \(e.message)"))
-        } catch { r = .failure(.config("cannot read .attestconfig in \(commit.short): \(error)")) }
+        } catch let e as AttestError { r = .failure(.invalidPolicy(commit: commit, e)) } catch let e as GitError {
+            r = .failure(.malformedConfig(commit: commit, reason: e.message))
+        } catch { r = .failure(.malformedConfig(commit: commit, reason: "\(error)")) }
         policies[blob] = r
         return try r.get()
     }
@@ -48,7 +48,7 @@ public final class PolicyFiles {
 
     /// Whether `commit` changes the policy against `parent`: `.attestconfig`, or the allowed
     /// signers, TSA CA or control files named by either side's policy. Cheap: object ids only.
-    public func changesPolicy(_ commit: ObjectID, parent: ObjectID?) throws(AttestError) -> Bool {
+    public func changesPolicy(_ commit: ObjectID, parent: ObjectID?) throws(PolicyFilesError) -> Bool {
         // A root commit starts a policy: nothing before it is changed.
         guard let parent else { return false }
         var paths = Set(Self.paths(try policy(at: commit)))
@@ -57,30 +57,30 @@ public final class PolicyFiles {
         return false
     }
 
-    private func id(_ path: String, _ commit: ObjectID) throws(AttestError) -> ObjectID? {
-        do { return try entryID(path, at: commit) } catch { throw .environment("cannot read \(path) in \(commit.short): \(error.message)") }
+    private func id(_ path: String, _ commit: ObjectID) throws(PolicyFilesError) -> ObjectID? {
+        do { return try entryID(path, at: commit) } catch { throw .unreadable(path: path, commit: commit, reason: error.message) }
     }
 
     /// Everything the rules take from the policy files at a commit.
-    public func snapshot(at commit: ObjectID) throws(AttestError) -> PolicySnapshot {
+    public func snapshot(at commit: ObjectID) throws(PolicyFilesError) -> PolicySnapshot {
         if let cached = snapshots[commit] { return try cached.get() }
-        let r: Result<PolicySnapshot, AttestError>
+        let r: Result<PolicySnapshot, PolicyFilesError>
         do { r = .success(try read(commit)) } catch { r = .failure(error) }
         snapshots[commit] = r
         return try r.get()
     }
 
-    private func read(_ commit: ObjectID) throws(AttestError) -> PolicySnapshot {
+    private func read(_ commit: ObjectID) throws(PolicyFilesError) -> PolicySnapshot {
         let p = try policy(at: commit)
         var signers: Set<String>?
         do {
             if let data = try repository.blob(at: p.allowedSignersFile, inCommit: commit) {
                 signers = PolicySnapshot.grants(try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: "\(p.allowedSignersFile)@\(commit.short)"))
             }
-        } catch let e as AttestError { throw e } catch { throw .environment("cannot read \(p.allowedSignersFile) in \(commit.short): \(error)") }
+        } catch let e as AttestError { throw .invalidAllowedSigners(commit: commit, e) } catch { throw .unreadable(path: p.allowedSignersFile, commit: commit, reason: "\(error)") }
         let ca = p.tsaCAFile.isEmpty ? nil : try id(p.tsaCAFile, commit)?.hex
         var controls: Set<String> = []
-        do { controls = try files(under: p.controlsFolder, at: commit) } catch { throw .environment("cannot read \(p.controlsFolder) in \(commit.short): \(error.message)") }
+        do { controls = try files(under: p.controlsFolder, at: commit) } catch { throw .unreadable(path: p.controlsFolder, commit: commit, reason: error.message) }
         return PolicySnapshot(policy: p, signers: signers, tsaCA: ca, controlFiles: controls)
     }
 
@@ -106,7 +106,7 @@ public final class PolicyFiles {
     /// The policy changes a commit makes: against its parent, or for a merge, only what differs
     /// from every parent (a side's change is the side commit's); `weakens` holds when it is
     /// weaker than every parent.
-    public func changes(_ commit: ObjectID, parents: [ObjectID]) throws(AttestError) -> [PolicyKeyChange] {
+    public func changes(_ commit: ObjectID, parents: [ObjectID]) throws(PolicyFilesError) -> [PolicyKeyChange] {
         let mine = try snapshot(at: commit)
         let known = parents.filter { repository.contains($0) }
         // A root commit starts a policy; there is nothing before it to weaken.

@@ -44,8 +44,8 @@ public struct RawCommit: Sendable {
 
     public var subject: String { String(message.prefix { $0 != "\n" }) }
 
-    /// Splits a commit object's bytes. Throws a message naming what is malformed.
-    public static func parse(id: ObjectID, bytes: [UInt8]) throws(AttestErrorMessage) -> RawCommit {
+    /// Splits a commit object's bytes. Throws what is malformed, naming the commit.
+    public static func parse(id: ObjectID, bytes: [UInt8]) throws(RawCommitError) -> RawCommit {
         var i = 0
         var tree: ObjectID?
         var parents: [ObjectID] = []
@@ -80,7 +80,7 @@ public struct RawCommit: Sendable {
             let key = String(decoding: line[line.startIndex..<sp], as: UTF8.self)
             let value = sp < line.endIndex ? line[(sp + 1)...] : []
             if key == "gpgsig" {
-                guard !sawSignature else { throw AttestErrorMessage("commit \(id.short) has two gpgsig headers") }
+                guard !sawSignature else { throw .duplicateHeader(commit: id, header: "gpgsig") }
                 sawSignature = true
                 inSignature = true
                 sigLines.append(value)
@@ -97,26 +97,26 @@ public struct RawCommit: Sendable {
             switch key {
             case "tree":
                 guard tree == nil, let t = ObjectID(hex: String(decoding: value, as: UTF8.self)) else {
-                    throw AttestErrorMessage("commit \(id.short) has a malformed tree header")
+                    throw .malformedHeader(commit: id, header: "tree")
                 }
                 tree = t
             case "parent":
                 guard let p = ObjectID(hex: String(decoding: value, as: UTF8.self)) else {
-                    throw AttestErrorMessage("commit \(id.short) has a malformed parent header")
+                    throw .malformedHeader(commit: id, header: "parent")
                 }
                 parents.append(p)
             case "author":
-                guard author == nil else { throw AttestErrorMessage("commit \(id.short) has two author headers") }
+                guard author == nil else { throw .duplicateHeader(commit: id, header: "author") }
                 author = try person(value, "author", id)
             case "committer":
-                guard committer == nil else { throw AttestErrorMessage("commit \(id.short) has two committer headers") }
+                guard committer == nil else { throw .duplicateHeader(commit: id, header: "committer") }
                 committer = try person(value, "committer", id)
             default: break
             }
             i = next
         }
-        guard let tree else { throw AttestErrorMessage("commit \(id.short) has no tree header") }
-        guard let author, let committer else { throw AttestErrorMessage("commit \(id.short) lacks an author or committer header") }
+        guard let tree else { throw .missingTree(commit: id) }
+        guard let author, let committer else { throw .missingPerson(commit: id) }
         let message = bodyStart.map { String(decoding: bytes[$0...], as: UTF8.self) } ?? ""
         var signature: String?
         if sawSignature {
@@ -127,17 +127,17 @@ public struct RawCommit: Sendable {
     }
 
     /// `Name <email> 1700000000 +0000`
-    static func person(_ v: ArraySlice<UInt8>, _ what: String, _ id: ObjectID) throws(AttestErrorMessage) -> Person {
+    static func person(_ v: ArraySlice<UInt8>, _ what: String, _ id: ObjectID) throws(RawCommitError) -> Person {
         let s = String(decoding: v, as: UTF8.self)
         guard let lt = s.firstIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else {
-            throw AttestErrorMessage("commit \(id.short) has a malformed \(what) header")
+            throw .malformedHeader(commit: id, header: what)
         }
         let name = s[..<lt].trimmingCharacters(in: .whitespaces)
         let email = String(s[s.index(after: lt)..<gt])
         let rest = s[s.index(after: gt)...].split(separator: " ")
         guard rest.count == 2, let secs = Int64(rest[0]), secs >= 0, secs < 253_402_300_800,
               rest[1].count == 5, rest[1].first == "+" || rest[1].first == "-" else {
-            throw AttestErrorMessage("commit \(id.short) has a malformed \(what) date")
+            throw .malformedDate(commit: id, header: what)
         }
         return Person(name: name, email: email, date: Date(timeIntervalSince1970: TimeInterval(secs)), zone: String(rest[1]))
     }
@@ -221,11 +221,4 @@ struct CommitHeader {
         }
         return nil
     }
-}
-
-/// A plain message error from a pure parser (the caller wraps it into its own error).
-public struct AttestErrorMessage: Error, Sendable, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ m: String) { message = m }
-    public var description: String { message }
 }

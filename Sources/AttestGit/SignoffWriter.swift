@@ -41,33 +41,33 @@ extension Repository {
     /// The refusals that need no document: a bare repository, an unborn or detached `HEAD`, a
     /// merge, rebase, cherry-pick, revert or bisect in progress, a stale lock (`index.lock`,
     /// `refs/heads/<branch>.lock`) or a file of `watching` whose index entry is behind HEAD
-    /// (InterruptedState). Each message says what to do.
-    public func signoffPreflight(watching: [String] = []) throws(AttestError) -> SignoffPreflight {
-        guard !isBare, workdir != nil else { throw .environment("this is a bare repository; run attest sign in a working tree") }
+    /// (InterruptedState). Each is a case of `SignoffWriterError`.
+    public func signoffPreflight(watching: [String] = []) throws(SignoffWriterError) -> SignoffPreflight {
+        guard !isBare, workdir != nil else { throw .bareRepository }
         let state = git_repository_state(pointer)
         if state != GIT_REPOSITORY_STATE_NONE.rawValue {
-            throw .failed("a \(Self.stateName(state)) is in progress; finish it or abort it (git status says how) before signing")
+            throw .operationInProgress(Self.stateName(state))
         }
         if git_repository_head_detached(pointer) == 1 {
-            throw .failed("HEAD is detached; check out the branch the sign-off belongs on (git switch main) and run attest sign again")
+            throw .detachedHead
         }
         if let state = interruptedState(watching: watching), !state.isEmpty {
-            throw .failed("cannot sign: \(state.message())")
+            throw .interrupted(state)
         }
         var ref: OpaquePointer?
         do { try check(git_reference_lookup(&ref, pointer, "HEAD"), "read HEAD") } catch {
-            throw .environment("cannot read HEAD: \(error.message)")
+            throw .cannotReadHead(error.message)
         }
         defer { git_reference_free(ref) }
         guard git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC, let target = git_reference_symbolic_target(ref) else {
-            throw .failed("HEAD is detached; check out a branch and run attest sign again")
+            throw .headNotOnBranch
         }
         let branch = String(cString: target)
         if isHeadUnborn {
-            throw .failed("\(branch) has no commit yet; make a first commit (the sign-off goes on top of the history it attests)")
+            throw .unbornBranch(branch)
         }
         let head: ObjectID
-        do { head = try resolveCommit("HEAD") } catch { throw .environment("cannot read HEAD: \(error.message)") }
+        do { head = try resolveCommit("HEAD") } catch { throw .cannotReadHead(error.message) }
         return SignoffPreflight(branch: branch, head: head)
     }
 
@@ -133,10 +133,10 @@ extension Repository {
     }
 
     /// `user.name` and `user.email`, required for a commit.
-    public func committerIdentity() throws(AttestError) -> (name: String, email: String) {
+    public func committerIdentity() throws(SignoffWriterError) -> (name: String, email: String) {
         let name = configString("user.name"), email = configString("user.email")
-        guard let name, !name.isEmpty else { throw .environment("git config user.name is not set; run 'git config user.name \"Your Name\"'") }
-        guard let email, !email.isEmpty else { throw .environment("git config user.email is not set; run 'git config user.email you@example.com'") }
+        guard let name, !name.isEmpty else { throw .userNameNotSet }
+        guard let email, !email.isEmpty else { throw .userEmailNotSet }
         return (name, email)
     }
 
@@ -160,32 +160,32 @@ extension Repository {
     /// index, the work tree and every ref stay as they were (`git gc` removes the objects if the
     /// commit is never published).
     ///
-    /// Refused: `contents` equal to `HEAD`'s version.
+    /// Refused: `contents` equal to `HEAD`'s version (`.unchanged`); a signer's failure is `.signing`.
     ///
     /// `validationFiles` (a timestamp token's validation data, docs/tsa.md) go into the commit's
     /// tree beside `path`, and into the index and the working tree when it is published.
     public func writeSignoffObject(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
                                    validationFiles: [(path: String, contents: Data)] = [],
-                                   sign: ((Data) throws(AttestError) -> String)?) throws(AttestError) -> UnpublishedSignoff {
+                                   sign: ((Data) throws(CommitSignerError) -> String)?) throws(SignoffWriterError) -> UnpublishedSignoff {
         do {
             return try makeSignoffObject(preflight, path: path, contents: contents, message: message, at: time,
                                          validationFiles: validationFiles, sign: sign)
-        } catch let e as AttestError { throw e } catch let e as GitError {
-            throw .environment("git: \(e.description)")
+        } catch let e as SignoffWriterError { throw e } catch let e as CommitSignerError {
+            throw .signing(e)
+        } catch let e as GitError {
+            throw .git(e)
         } catch {
-            throw .environment("git: \(error)")
+            throw .git(GitError(operation: "write the sign-off commit", code: -1, message: "\(error)"))
         }
     }
 
     /// Refuses a sign-off whose file is `HEAD`'s version: there is nothing to sign.
-    public func requireChange(_ preflight: SignoffPreflight, path: String, contents: Data) throws(AttestError) {
+    public func requireChange(_ preflight: SignoffPreflight, path: String, contents: Data) throws(SignoffWriterError) {
         let changed: Bool
         do { changed = try blobID(at: path, inCommit: preflight.head) != signoffTree(head: preflight.head, path: path, contents: contents).blob } catch {
-            throw .environment("git: \(error.description)")
+            throw .git(error)
         }
-        guard changed else {
-            throw .failed("\(path) has not changed since HEAD (\(preflight.head.short)); there is nothing to sign. Render the quarter (attest render) or edit the file first")
-        }
+        guard changed else { throw .unchanged(path: path, head: preflight.head) }
     }
 
     /// Publishes the sign-off, index first and ref second, so that a kill at any instant leaves
@@ -204,12 +204,12 @@ extension Repository {
     /// the new index complete in the lock, mended by the same command.
     ///
     /// Refused, with nothing moved and the lock released: the branch no longer at
-    /// `preflight.head` (another commit came in: run sign again), or its ref locked.
+    /// `preflight.head` (another commit came in: `.branchMoved`), or its ref locked (`.branchLocked`).
     /// The index is built in a temporary folder in `<git dir>/attest-tmp` (TempFolders).
-    public func publishSignoff(_ s: UnpublishedSignoff) throws(AttestError) {
+    public func publishSignoff(_ s: UnpublishedSignoff) throws(SignoffWriterError) {
         let preflight = s.preflight
         let scratch: String
-        do { scratch = try TempFolders.make(in: TempFolders.repositoryBase(gitDir: gitDir), label: "attest-sign") } catch { throw .environment(error.description) }
+        do { scratch = try TempFolders.make(in: TempFolders.repositoryBase(gitDir: gitDir), label: "attest-sign") } catch { throw .scratch(error) }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let workdir = self.workdir ?? ""
         var entries: [(path: String, blob: git_oid, mode: git_filemode_t)] = []
@@ -224,17 +224,18 @@ extension Repository {
                 entries.append((f.path, id, GIT_FILEMODE_BLOB))
             }
         } catch {
-            throw .environment("the validation files of the sign-off could not be written to the working tree (\(error)); nothing was signed: check the folder \(((s.validationFiles.first?.path ?? "") as NSString).deletingLastPathComponent) and run attest sign again")
+            throw .validationFilesUnwritable(folder: ((s.validationFiles.first?.path ?? "") as NSString).deletingLastPathComponent, reason: "\(error)")
         }
         entries.append((s.path, s.blob.oid, s.executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
 
         let lockPath = gitDir + "/index.lock"
         let lock = Glibc.open(lockPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard lock >= 0 else {
+            let reason = String(cString: strerror(errno))
             if errno == EEXIST, let state = interruptedState(watching: [s.path]) {
-                throw .failed("nothing was signed: \(state.message())")
+                throw .indexLocked(path: lockPath, state: state)
             }
-            throw .environment("cannot create \(lockPath): \(String(cString: strerror(errno))); nothing was signed")
+            throw .cannotLockIndex(path: lockPath, reason: reason)
         }
         var committed = false
         defer {
@@ -244,7 +245,7 @@ extension Repository {
         do {
             try writeIndex(into: lock, lockPath: lockPath, entries: entries, scratch: scratch)
         } catch {
-            throw .environment("cannot write the index (\(error)); nothing was signed")
+            throw .indexUnwritable(reason: "\(error)")
         }
 
         var headOID = (preflight.replaces ?? preflight.head).oid
@@ -252,19 +253,18 @@ extension Repository {
         var ref: OpaquePointer?
         let moved = git_reference_create_matching(&ref, pointer, preflight.branch, &commitID, 1, &headOID, "commit: \(s.subject)")
         if moved == GIT_ELOCKED.rawValue {
-            throw .failed("nothing was signed: \(commonDir)/\(preflight.branch).lock exists: a git command is moving \(preflight.branchName), or one was killed (\(preflight.branchName) is at \((try? resolveCommit(preflight.branch))?.short ?? "?")). If no git command is running, remove it with: rm -f \(commonDir)/\(preflight.branch).lock, then run attest sign again")
+            throw .branchLocked(branch: preflight.branch, lock: "\(commonDir)/\(preflight.branch).lock", tip: try? resolveCommit(preflight.branch))
         }
         if moved == GIT_EMODIFIED.rawValue || moved == GIT_EEXISTS.rawValue {
-            let now = (try? resolveCommit(preflight.branch))?.short ?? "another commit"
-            throw .failed("\(preflight.branchName) moved while attest sign was working (it was \((preflight.replaces ?? preflight.head).short), it is now \(now)): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
+            throw .branchMoved(branch: preflight.branch, from: preflight.replaces ?? preflight.head, to: try? resolveCommit(preflight.branch))
         }
-        do { try check(moved, "move \(preflight.branch) to the sign-off commit") } catch { throw .environment("git: \(error.description); nothing was signed") }
+        do { try check(moved, "move \(preflight.branch) to the sign-off commit") } catch { throw .cannotMoveBranch(error) }
         git_reference_free(ref)
 
         guard rename(lockPath, gitDir + "/index") == 0 else {
             let reason = String(cString: strerror(errno))
             committed = true // the lock holds the new index: leave it for the command below
-            throw .environment("the sign-off commit \(s.id.short) is on \(preflight.branchName), but the index could not be put in place (\(reason)); run: rm -f \(lockPath) && git reset -q -- \(entries.map(\.path).joined(separator: " "))")
+            throw .indexNotInPlace(commit: s.id, branch: preflight.branch, lock: lockPath, paths: entries.map(\.path), reason: reason)
         }
         committed = true
         let dir = Glibc.open(gitDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -312,7 +312,7 @@ extension Repository {
 
     private func makeSignoffObject(_ preflight: SignoffPreflight, path: String, contents: Data, message: String, at time: Date,
                                    validationFiles: [(path: String, contents: Data)],
-                                   sign: ((Data) throws(AttestError) -> String)?) throws -> UnpublishedSignoff {
+                                   sign: ((Data) throws(CommitSignerError) -> String)?) throws -> UnpublishedSignoff {
         let who = try committerIdentity()
         let parent = try lookupCommit(preflight.head)
         defer { git_commit_free(parent) }

@@ -26,13 +26,13 @@ import AttestTestSupport
         #expect(first.blob?.hex == hashed)
         #expect(try r.blobID(of: sealed1).hex == hashed)
         // A second seal of a missing ref is refused (compare-and-swap).
-        #expect(throws: AttestError.self) { try r.moveEvidenceRef(q, to: first.commit, from: nil, reason: "seal") }
+        #expect(throws: EvidenceRefError.self) { try r.moveEvidenceRef(q, to: first.commit, from: nil, reason: "seal") }
 
         let second = try r.writeEvidenceCommit(q, sealed: Data("sealed two".utf8), recipients: [("a.pem", Data("cert a\n".utf8)), ("b.pem", Data("cert b\n".utf8))],
                                                parent: first.commit, message: "attest evidence: 2026-Q1 resealed\n", at: Date(timeIntervalSince1970: 1_775_000_100), sign: nil)
         try r.moveEvidenceRef(q, to: second.commit, from: first.commit, reason: "reseal")
         // A stale expectation is refused and leaves the ref alone.
-        #expect(throws: AttestError.self) { try r.moveEvidenceRef(q, to: first.commit, from: first.commit, reason: "x") }
+        #expect(throws: EvidenceRefError.self) { try r.moveEvidenceRef(q, to: first.commit, from: first.commit, reason: "x") }
         #expect(repo.revParse("refs/attest/evidence/2026-Q1") == second.commit.hex)
         #expect(try r.evidenceHistory(q) == [second.commit, first.commit])
         #expect(repo.git(["rev-list", "refs/attest/evidence/2026-Q1"]).stdout == "\(second.commit.hex)\n\(first.commit.hex)\n")
@@ -44,7 +44,7 @@ import AttestTestSupport
         #expect(try r.blobData(read.blob!) == Data("sealed two".utf8))
         #expect(repo.git(["fsck", "--strict"], check: false).status == 0)
 
-        #expect(throws: AttestError.self) { try r.deleteEvidenceRef(q, expected: first.commit) }
+        #expect(throws: EvidenceRefError.self) { try r.deleteEvidenceRef(q, expected: first.commit) }
         try r.deleteEvidenceRef(q, expected: second.commit)
         #expect(try r.evidenceTip(q) == nil)
     }
@@ -62,7 +62,7 @@ import AttestTestSupport
         let config = try r.signingConfig()
         let env = repo.environment
         let e = try r.writeEvidenceCommit(q, sealed: Data("x".utf8), recipients: [], parent: nil, message: "attest evidence: 2026-Q1 sealed\n",
-                                          at: Date(), sign: { (p: Data) throws(AttestError) -> String in
+                                          at: Date(), sign: { (p: Data) throws(CommitSignerError) -> String in
                                               try CommitSigner.sign(p, config: config, committer: "Olive Operator <olive@example.com>", environment: env) })
         try r.moveEvidenceRef(q, to: e.commit, from: nil, reason: "seal")
         let v = repo.git(["verify-commit", "refs/attest/evidence/2026-Q1"], check: false)

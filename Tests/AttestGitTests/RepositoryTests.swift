@@ -30,7 +30,7 @@ import AttestTestSupport
         let p = try Repository.discover(from: repo.path).loadPolicy()
         #expect(p.lookbackDays == 30 && p.signatureRequired)
         repo.write(".attestconfig", "[controls]\n\tlookbackDayz = 30\n")
-        #expect(throws: AttestError.config("unknown policy key 'controls.lookbackdayz' in .attestconfig:2; run 'attest help config' for the list of keys")) {
+        #expect(throws: ConfigError.invalid(AttestError.config("unknown policy key 'controls.lookbackdayz' in .attestconfig:2; run 'attest help config' for the list of keys"))) {
             try Repository.discover(from: repo.path).loadPolicy()
         }
     }

@@ -135,7 +135,7 @@ struct CollectCommand: Command {
                                    documentRoot: documentRoot, pgauditLogs: logs, pgauditSink: sink)
         // Controls beyond the seven (docs/controls.md): every file is read and checked before
         // anything runs, and refused naming the file and line.
-        let extras = try ExtraControls.load(root: documentRoot, policy: policy)
+        let extras = try reporting { try ExtraControls.load(root: documentRoot, policy: policy) }
         let collected: Collector.Collected
         let connection: Connection
         do { connection = try Connection(conninfo: conninfo, environment: context.environment) } catch {
@@ -151,8 +151,10 @@ struct CollectCommand: Command {
         }
 
         if let ignore, let repo { try CollectCommand.addIgnore(ignore, repo: repo, err: context.err) }
-        let results = try EvidenceFolderWriter.write(quarter: quarter, asOf: asOf, collected: collected, to: target, force: force,
-                                               tool: "attest \(AttestVersion.current)")
+        let results = try reporting {
+            try EvidenceFolderWriter.write(quarter: quarter, asOf: asOf, collected: collected, to: target, force: force,
+                                           tool: "attest \(AttestVersion.current)")
+        }
 
         if json {
             context.out.write(String(decoding: results.encoded(), as: UTF8.self))

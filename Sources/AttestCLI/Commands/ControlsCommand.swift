@@ -62,7 +62,7 @@ struct ControlsCommand: Command {
     func run(_ context: Context) throws(AttestError) -> Int32 {
         let policy = try context.policy()
         let root = (try? context.repository())?.workdir ?? context.workingDirectory
-        let extras = try ExtraControls.load(root: root, policy: policy)
+        let extras = try reporting { try ExtraControls.load(root: root, policy: policy) }
         return action == "list" ? list(extras, policy: policy, context) : try check(extras, policy: policy, root: root, context)
     }
 

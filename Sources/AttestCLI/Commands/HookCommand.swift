@@ -101,7 +101,7 @@ struct HookCommand: Command {
             // Under the pre-commit framework, which keeps git's stdin for itself, the range
             // pushed comes in PRE_COMMIT_* variables, or none at all (pre-commit run --all-files).
             if updates.isEmpty, let u = try preCommitUpdate(context, repo, remote: remote, tracking: tracking) { updates = [u] }
-            let policy = try repo.loadPolicy(overrides: context.overrides)
+            let policy = try reporting { try repo.loadPolicy(overrides: context.overrides) }
             let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
             return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push", trusted: repo.headCommit, remote: remote)
         case .preReceive:
@@ -217,7 +217,7 @@ struct HookCommand: Command {
                       _ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, hide: [ObjectID], side: String, trusted: ObjectID?, remote: String? = nil) throws(AttestError) -> Int32 {
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
-        let outcome = try gate.check(updates, alsoHide: hide)
+        let outcome = try reporting { try gate.check(updates, alsoHide: hide) }
         let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, push: push, mentioningAttest: outcome.mentioningAttest, remote: remote)
         guard !outcome.rejections.isEmpty || !sealed.isEmpty else { return 0 }
         let err = context.err

@@ -91,7 +91,7 @@ struct RenderCommand: Command {
 
         let (templateText, templateName) = try loadTemplate(files: files, context: context)
         let mustache = try MustacheTemplate(templateText, name: templateName)
-        let who = try files.repository.committerIdentity()
+        let who = try reporting { try files.repository.committerIdentity() }
         let doc = AttestationDocument.from(results: results, window: files.window, operatorName: who.name, operatorEmail: who.email,
                                            date: UTC.day(context.now), manifestSHA256: manifest, issues: issues)
         let summaries = Dictionary(results.steps.map { ($0.step, $0.summary) }, uniquingKeysWith: { a, _ in a })
@@ -109,7 +109,7 @@ struct RenderCommand: Command {
         context.out.line("wrote \(files.documentPath): \(files.quarter) \(doc.result.rawValue); \(doc.tally.sentence)")
         // The catalogue in force in the working tree: a control missing from the evidence, or run
         // from other SQL, is said now rather than at sign time.
-        let problems = doc.signingProblems() + (try ExtraControls.load(root: files.root, policy: files.policy).catalogue
+        let problems = doc.signingProblems() + (try reporting { try ExtraControls.load(root: files.root, policy: files.policy) }.catalogue
             .problems(of: doc, at: "the working tree"))
         if !problems.isEmpty {
             context.out.line("before 'attest sign' accepts it:")

@@ -111,7 +111,7 @@ struct SignCommand: Command {
         // Temporary folders a killed run left (TempFolders), then the repository's state.
         let scratch = TempFolders.repositoryBase(gitDir: repo.gitDir)
         TempFolders.sweep(scratch)
-        var preflight = try repo.signoffPreflight(watching: [files.documentPath])
+        var preflight = try reporting { try repo.signoffPreflight(watching: [files.documentPath]) }
 
         let found: Data?
         do { found = try RegularFile.read(files.documentFullPath, what: "the attestation file", maxBytes: RegularFile.Limit.attestationFile, followSymlinks: false, missingIsNil: true) }
@@ -178,7 +178,7 @@ struct SignCommand: Command {
         draftPolicy.tsaRequired = false
         let parentDate: Date
         do { parentDate = try repo.rawCommit(preflight.head).committer.date } catch { throw .environment("cannot read HEAD: \(error.message)") }
-        try repo.requireChange(preflight, path: files.documentPath, contents: bytes)
+        try reporting { try repo.requireChange(preflight, path: files.documentPath, contents: bytes) }
         var draft = SignoffFacts(commit: "the sign-off to be written", message: message(trailers), documentText: String(decoding: bytes, as: UTF8.self),
                                  documentSHA256: trailers.documentSHA256, authorDate: now, committerDate: now,
                                  parentCommitterDates: [parentDate], now: now, evidence: evidenceCheck)
@@ -187,14 +187,14 @@ struct SignCommand: Command {
         try Self.refuseUncommittedControls(doc, root: files.root, policy: policy, quarter: files.quarter)
 
         // Signing configuration, as git commit would use it.
-        let signing = try repo.signingConfig()
+        let signing = try reporting { try repo.signingConfig() }
         if !signing.enabled, let v = SignoffRules.signature(.unsigned, policy: policy).violation {
             throw .failed("\(files.documentPath) cannot be signed: [\(v.rule)] \(v.message), but git's commit.gpgSign is not; to fix: \(v.remedy); nothing was signed")
         }
-        let who = try repo.committerIdentity()
+        let who = try reporting { try repo.committerIdentity() }
         let env = context.environment
-        let signer: ((Data) throws(AttestError) -> String)? = signing.enabled
-            ? { (payload: Data) throws(AttestError) -> String in
+        let signer: ((Data) throws(CommitSignerError) -> String)? = signing.enabled
+            ? { (payload: Data) throws(CommitSignerError) -> String in
                 try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env, scratch: scratch)
             } : nil
 
@@ -208,15 +208,17 @@ struct SignCommand: Command {
         // Sealed evidence (docs/evidence.md), when evidence.recipients names certificates.
         let sealing = try EvidenceVault.prepareForSign(files, context: context, evidenceSHA256: doc.manifestSHA256, at: now)
         // The commit itself, in the object store only; the whole judge on it; then the branch.
-        let unpublished = try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes,
-                                                      message: message(final) + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? ""),
-                                                      at: now, validationFiles: stamped?.files ?? [], sign: signer)
+        let unpublished = try reporting {
+            try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes,
+                                        message: message(final) + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? ""),
+                                        at: now, validationFiles: stamped?.files ?? [], sign: signer)
+        }
         let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
         let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
         let raw = try inspector.commit(unpublished.id)
         let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: evidenceCheck == nil ? nil : files.evidenceFolder), policy: policy)
         try refuse(report, files: files)
-        try repo.publishSignoff(unpublished)
+        try reporting { try repo.publishSignoff(unpublished) }
         let id = unpublished.id
         try sealing?.vault.finishSign(sealing!.prepared, signoff: id)
         let evidenceChecked = evidenceCheck != nil
@@ -350,7 +352,7 @@ struct SignCommand: Command {
     /// The control files of the working tree must be the committed ones the document ran: an
     /// edit not yet committed would be signed under a catalogue nobody can read back.
     static func refuseUncommittedControls(_ doc: AttestationDocument, root: String, policy: Policy, quarter: Quarter) throws(AttestError) {
-        let tree = try ExtraControls.load(root: root, policy: policy).catalogue
+        let tree = try reporting { try ExtraControls.load(root: root, policy: policy) }.catalogue
         let problems = tree.problems(of: doc, at: "the working tree")
         guard problems.isEmpty else {
             throw .failed("\(quarter) cannot be signed: the control files of the working tree differ from the catalogue the document ran: \(problems.joined(separator: "; ")); commit or restore them, collect again ('attest collect --force'), re-render and sign; nothing was signed")

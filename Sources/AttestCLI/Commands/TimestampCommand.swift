@@ -48,7 +48,7 @@ struct TimestampCommand: Command {
         let now = Date(timeIntervalSince1970: context.now.timeIntervalSince1970.rounded(.down))
         let repo = try context.repository()
         let policy = try context.policy(requireRepository: true)
-        let preflight = try repo.signoffPreflight()
+        let preflight = try reporting { try repo.signoffPreflight() }
         let root = Renewal.root(policy: policy), folder = Renewal.folder(policy: policy)
         let headTree: ObjectID
         let renews: [TimestampImprint.Renewed]
@@ -89,20 +89,22 @@ struct TimestampCommand: Command {
 
         let tokens = renews.filter { $0.path.hasSuffix(".tst") }.count
         let message = "attest: timestamp renewal of \(tokens) token\(tokens == 1 ? "" : "s")\n\n\(Renewal.trailer): \(first.token.base64EncodedString())\n"
-        let signingConfig = try repo.signingConfig()
-        let who = try repo.committerIdentity()
+        let signingConfig = try reporting { try repo.signingConfig() }
+        let who = try reporting { try repo.committerIdentity() }
         let env = context.environment
-        let signer: ((Data) throws(AttestError) -> String)? = signingConfig.enabled
-            ? { (payload: Data) throws(AttestError) -> String in
+        let signer: ((Data) throws(CommitSignerError) -> String)? = signingConfig.enabled
+            ? { (payload: Data) throws(CommitSignerError) -> String in
                 try CommitSigner.sign(payload, config: signingConfig, committer: "\(who.name) <\(who.email)>", environment: env,
                                       scratch: TempFolders.repositoryBase(gitDir: repo.gitDir))
             } : nil
         // The renewal's imprint text is its own record, beside its token (left out of the imprint like every file it adds).
         let record = folder + "/" + ValidationLayout.digest(of: first.token) + ".imprint.txt"
-        let unpublished = try repo.writeSignoffObject(preflight, path: record,
-                                                      contents: Renewal.imprintBytes(tree: headTree, parents: [preflight.head], renews: renews),
-                                                      message: message, at: now, validationFiles: files, sign: signer)
-        try repo.publishSignoff(unpublished)
+        let unpublished = try reporting {
+            try repo.writeSignoffObject(preflight, path: record,
+                                        contents: Renewal.imprintBytes(tree: headTree, parents: [preflight.head], renews: renews),
+                                        message: message, at: now, validationFiles: files, sign: signer)
+        }
+        try reporting { try repo.publishSignoff(unpublished) }
         let id = unpublished.id
         if json {
             context.out.line(JSONText.encode(["commit": id.hex, "renews": tokens,

@@ -66,16 +66,16 @@ struct EvidenceVault {
     // MARK: signing the evidence commits
 
     /// How `git commit` would sign (the sign-off's configuration), or nil when it would not.
-    func signer() throws(AttestError) -> ((Data) throws(AttestError) -> String)? {
-        let signing = try repository.signingConfig()
+    func signer() throws(AttestError) -> ((Data) throws(CommitSignerError) -> String)? {
+        let signing = try reporting { try repository.signingConfig() }
         if policy.signatureRequired && !signing.enabled {
             throw .failed("signing.required is true but git's commit.gpgSign is not; configure signing (git config commit.gpgSign true, gpg.format, user.signingKey) and run the command again")
         }
         guard signing.enabled else { return nil }
-        let who = try repository.committerIdentity()
+        let who = try reporting { try repository.committerIdentity() }
         let env = environment
         let scratch = TempFolders.repositoryBase(gitDir: repository.gitDir)
-        return { (payload: Data) throws(AttestError) -> String in
+        return { (payload: Data) throws(CommitSignerError) -> String in
             try CommitSigner.sign(payload, config: signing, committer: "\(who.name) <\(who.email)>", environment: env, scratch: scratch)
         }
     }
@@ -180,8 +180,11 @@ struct EvidenceVault {
         if let previousBlob { lines.append("Attest-Previous-Blob: \(previousBlob.hex)") }
         if let signoff { lines.append("Attest-Signoff: \(signoff.hex)") }
         for r in recipients { lines.append("Attest-Recipient: \(Trailers.oneLine(r.subject)) (\(r.keyType), sha256 \(r.fingerprint))") }
-        let evidence = try repository.writeEvidenceCommit(q, sealed: sealed, recipients: recipients.map { (Self.treeName($0), Data($0.pem.utf8)) },
-                                                          parent: parent, message: lines.joined(separator: "\n") + "\n", at: now, sign: try signer())
+        let sign = try signer()
+        let evidence = try reporting {
+            try repository.writeEvidenceCommit(q, sealed: sealed, recipients: recipients.map { (Self.treeName($0), Data($0.pem.utf8)) },
+                                               parent: parent, message: lines.joined(separator: "\n") + "\n", at: now, sign: sign)
+        }
         return Prepared(evidence: evidence, parent: parent, recipients: recipients)
     }
 
@@ -206,7 +209,7 @@ struct EvidenceVault {
     }
 
     func move(_ p: Prepared, reason: String) throws(AttestError) {
-        try repository.moveEvidenceRef(p.evidence.quarter, to: p.evidence.commit, from: p.parent, reason: reason)
+        try reporting { try repository.moveEvidenceRef(p.evidence.quarter, to: p.evidence.commit, from: p.parent, reason: reason) }
     }
 
     // MARK: open
@@ -356,8 +359,8 @@ struct EvidenceVault {
             throw .failed("\(q) has no sealed evidence here (no \(EvidenceRef.name(q))); nothing to dispose of (fetch the evidence refs if it is on the server)")
         }
         let blob = try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: tip) }).blob
-        let preflight = try repository.signoffPreflight()
-        let who = try repository.committerIdentity()
+        let preflight = try reporting { try repository.signoffPreflight() }
+        let who = try reporting { try repository.committerIdentity() }
         let path = dispositionPath(q)
         let record = """
         # \(q) sealed evidence: disposition
@@ -380,18 +383,19 @@ struct EvidenceVault {
         """
         // The commit first, in the object store only (signing may fail: then nothing changed);
         // then the record in the working tree and the branch; the ref last.
-        let unpublished = try repository.writeSignoffObject(preflight, path: path, contents: Data(record.utf8), message: message, at: now, sign: try signer())
+        let sign = try signer()
+        let unpublished = try reporting { try repository.writeSignoffObject(preflight, path: path, contents: Data(record.utf8), message: message, at: now, sign: sign) }
         let full = root + "/" + path
         let existed = FileManager.default.fileExists(atPath: full)
         try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try QuarterFiles.writeAtomically(record, to: full)
         do { try repository.publishSignoff(unpublished) } catch {
             if !existed { try? FileManager.default.removeItem(atPath: full) }
-            throw error
+            throw AttestError(reporting: error)
         }
         let id = unpublished.id
         do { try repository.deleteEvidenceRef(q, expected: tip) } catch {
-            throw .environment("the disposition record of \(q) is committed (\(id.short) on \(preflight.branchName)), but \(EvidenceRef.name(q)) could not be deleted (\(error)); run 'git update-ref -d \(EvidenceRef.name(q)) \(tip.hex)'")
+            throw .environment("the disposition record of \(q) is committed (\(id.short) on \(preflight.branchName)), but \(EvidenceRef.name(q)) could not be deleted (\(AttestError(reporting: error))); run 'git update-ref -d \(EvidenceRef.name(q)) \(tip.hex)'")
         }
         return Disposed(commit: id, path: path, blob: blob, branch: preflight.branchName)
     }

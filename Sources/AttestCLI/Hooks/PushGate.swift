@@ -41,11 +41,13 @@ struct PushGate {
         var mentioningAttest: [ObjectID] = []
     }
 
-    func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws(AttestError) -> Outcome {
+    /// Judges the pushed commits. Throws `AttestError`, or `PolicyFilesError` as AttestGit threw it
+    /// (a policy file the object store cannot give): the command reports it (ErrorReport.swift).
+    func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws -> Outcome {
         let tips = updates.filter { !$0.isDeletion }.map(\.new)
         let hide = updates.map(\.old).filter { !$0.isZero } + alsoHide
         for t in tips where !repository.contains(t) {
-            throw .environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
+            throw AttestError.environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
         }
         var out = Outcome()
         var suspects: [(id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool)] = []
@@ -67,7 +69,7 @@ struct PushGate {
                 if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest, c.touchesPolicy)) } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
-            throw .environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
+            throw AttestError.environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
         }
         Repository.setStrictHashVerification(true)
         Repository.setObjectCaching(true)
@@ -87,7 +89,7 @@ struct PushGate {
         suspects.sort { order[$0.id, default: 0] < order[$1.id, default: 0] }
         let tracker: FolderTracker
         do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
-            throw .environment("cannot read the pushed commits: \(error.description); \(Self.unreadableRemedy)")
+            throw AttestError.environment("cannot read the pushed commits: \(error.description); \(Self.unreadableRemedy)")
         }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
@@ -103,13 +105,13 @@ struct PushGate {
     /// of them), so its trailers are not parsed. `touchesPolicy` is the walk's comparison of the
     /// root entries that hold policy with the parents': when none differs, no policy file
     /// changed, and the policy files are not read (they are read through libgit2, hashed).
-    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(AttestError) -> [Rejection] {
+    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, tracker: FolderTracker, history: inout SignedHistory) throws -> [Rejection] {
         let raw = try inspector.commit(id)
         var found: [RuleViolation] = []
         let isSignoff = mentionsAttest && SignoffClaim(message: raw.message) != nil
         let amends = mentionsAttest ? SignoffClaim.amends(in: raw.message) : nil
         let changes: [(change: FolderTracker.Change, against: [ObjectID])]
-        do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
+        do { changes = try folderChanges(raw, tracker: tracker) } catch { throw AttestError.environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
         for (change, against) in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
             // A change of what a sign-off signed: the file differs from a parent on the sign-off's
             // line (the sign-off or a descendant of it), and no parent on that line has it as the
@@ -125,7 +127,7 @@ struct PushGate {
         // The policy by history: a weakening names itself; its date is not set back.
         var policyChanges: [PolicyKeyChange] = []
         if touchesPolicy || raw.parents.isEmpty { do { policyChanges = try policyFiles.changes(id, parents: raw.parents) } catch {
-            if case .environment = error { throw error }
+            if error.isUnreadable { throw error }
             policyChanges = []
             found.append(RuleViolation(rule: "policy-unreadable", message: error.description, remedy: "commit a .attestconfig that 'attest -c' accepts (see 'attest help config'), and an allowed-signers file in OpenSSH format", file: ".attestconfig"))
         } }

@@ -37,9 +37,11 @@ struct AuditRun {
     static func evaluate(_ audit: AuditCommand, repository repo: AttestGit.Repository, context: Context,
                          generatedAt: Date) throws(AttestError) -> AuditRun {
         let progress = isatty(2) == 1 ? ProgressLine(context.err) : nil
-        var facts = try AuditFacts.gather(repository: repo, revision: audit.rev, from: audit.from, to: audit.to, overrides: context.overrides,
-                                          sha256: { (try? SHA256.hex(of: $0)) ?? "" },
-                                          progress: progress.map { p in { p.update("audit: read \($0) commits") } })
+        var facts = try reporting {
+            try AuditFacts.gather(repository: repo, revision: audit.rev, from: audit.from, to: audit.to, overrides: context.overrides,
+                                  sha256: { (try? SHA256.hex(of: $0)) ?? "" },
+                                  progress: progress.map { p in { p.update("audit: read \($0) commits") } })
+        }
         progress?.finish()
         facts.input.now = context.now
         try audit.checkSignatures(&facts, repository: repo)

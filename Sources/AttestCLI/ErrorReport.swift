@@ -1,0 +1,149 @@
+import Foundation
+import AttestCore
+import AttestGit
+import AttestControls
+
+// The one place where the libraries' typed errors become what the user reads: the fact (the
+// error's payload), the remedy ("run attest sign again", "pass --force"), and through the
+// `AttestError` case the exit code (DESIGN.md §5: 1 failed, 2 usage and config, 3 environment).
+// The libraries say what happened; only the command layer says what to do about it
+// (docs/ARCHITECTURE.md, "Errors").
+
+/// Runs a library call for a command: a typed error it throws is reported as the user sees it
+/// (`AttestError(reporting:)`).
+///
+///     let preflight = try reporting { try repo.signoffPreflight(watching: [path]) }
+func reporting<T, E: Error>(_ body: () throws(E) -> T) throws(AttestError) -> T {
+    do { return try body() } catch { throw AttestError(reporting: error) }
+}
+
+extension AttestError {
+    /// Any error as the command layer reports it: a library's typed error with its remedy and
+    /// exit code; an `AttestError` as it is; anything else as an environment error.
+    init(reporting error: any Error) {
+        switch error {
+        case let e as AttestError: self = e
+        case let e as SignoffWriterError: self = Self.report(e)
+        case let e as CommitSignerError: self = Self.report(e)
+        case let e as ConfigError: self = Self.report(e)
+        case let e as PolicyFilesError: self = Self.report(e)
+        case let e as AuditFactsError: self = Self.report(e)
+        case let e as EvidenceRefError: self = Self.report(e)
+        case let e as EvidenceFolderError: self = Self.report(e)
+        case let e as ExtraControlsError: self = Self.report(e)
+        case let e as GitError: self = .environment("git: \(e.description)")
+        default: self = .environment("\(error)")
+        }
+    }
+
+    static func report(_ e: SignoffWriterError) -> AttestError {
+        switch e {
+        case .bareRepository:
+            return .environment("\(e); run attest sign in a working tree")
+        case .operationInProgress:
+            return .failed("\(e); finish it or abort it (git status says how) before signing")
+        case .detachedHead:
+            return .failed("\(e); check out the branch the sign-off belongs on (git switch main) and run attest sign again")
+        case .headNotOnBranch:
+            return .failed("\(e); check out a branch and run attest sign again")
+        case .interrupted(let state):
+            return .failed("cannot sign: \(state.message())")
+        case .unbornBranch:
+            return .failed("\(e); make a first commit (the sign-off goes on top of the history it attests)")
+        case .userNameNotSet:
+            return .environment("\(e); run 'git config user.name \"Your Name\"'")
+        case .userEmailNotSet:
+            return .environment("\(e); run 'git config user.email you@example.com'")
+        case .unchanged:
+            return .failed("\(e). Render the quarter (attest render) or edit the file first")
+        case .signing(let inner):
+            return report(inner)
+        case .scratch(let inner):
+            return AttestError(reporting: inner)
+        case .validationFilesUnwritable:
+            return .environment("\(e) and run attest sign again")
+        case .indexLocked(_, let state):
+            return .failed("nothing was signed: \(state.message())")
+        case .branchLocked(_, let lock, _):
+            return .failed("\(e). If no git command is running, remove it with: rm -f \(lock), then run attest sign again")
+        case .branchMoved(let branch, let from, let to):
+            let name = branch.hasPrefix("refs/heads/") ? String(branch.dropFirst(11)) : branch
+            return .failed("\(name) moved while attest sign was working (it was \(from.short), it is now \(to?.short ?? "another commit")): another commit came in. Nothing was changed; look at the new commit, then run attest sign again")
+        case .indexNotInPlace(_, _, let lock, let paths, _):
+            return .environment("\(e); run: rm -f \(lock) && git reset -q -- \(paths.joined(separator: " "))")
+        case .cannotReadHead, .git, .cannotLockIndex, .indexUnwritable, .cannotMoveBranch:
+            return .environment(e.description)
+        }
+    }
+
+    static func report(_ e: CommitSignerError) -> AttestError {
+        switch e {
+        case .unknownFormat:
+            return .config(e.description)
+        case .cannotRun(_, let inner), .scratch(let inner):
+            return AttestError(reporting: inner)
+        case .signerFailed(let format, _, _, _):
+            return .environment(e.description + (format == .ssh
+                ? "; check the key (and ssh-agent for a public key), as 'git commit -S' would need"
+                : "; check user.signingKey and that the key is usable ('git commit -S' fails the same way)"))
+        case .sshKeyNotSet:
+            return .environment("\(e); run 'git config user.signingKey ~/.ssh/id_ed25519.pub'")
+        case .unreadableConfig, .noSignature, .defaultKeyCommandFailed, .cannotWriteKey, .cannotWriteBuffer:
+            return .environment(e.description)
+        }
+    }
+
+    static func report(_ e: ConfigError) -> AttestError {
+        switch e {
+        case .unreadable: return .config(e.description)
+        case .invalid(let inner): return inner
+        }
+    }
+
+    static func report(_ e: PolicyFilesError) -> AttestError {
+        switch e {
+        case .unreadable: return .environment(e.description)
+        case .malformedConfig: return .config(e.description)
+        case .invalidPolicy(_, let inner), .invalidAllowedSigners(_, let inner): return inner
+        }
+    }
+
+    static func report(_ e: AuditFactsError) -> AttestError {
+        switch e {
+        case .unresolvableRevision(let rev, let reason): return .usage("cannot resolve --rev '\(rev)': \(reason)")
+        case .malformedConfig: return .config(e.description)
+        case .invalidPolicy(let inner): return inner
+        case .policyFiles(let inner): return report(inner)
+        case .unreadable, .history, .other: return .environment(e.description)
+        }
+    }
+
+    static func report(_ e: EvidenceRefError) -> AttestError {
+        switch e {
+        case .refMoved, .deleteRefused: return .failed("\(e); run the command again")
+        case .notPlainName: return .failed(e.description)
+        case .identity(let inner): return report(inner)
+        case .signing(let inner): return report(inner)
+        case .git: return .environment(e.description)
+        }
+    }
+
+    static func report(_ e: EvidenceFolderError) -> AttestError {
+        switch e {
+        case .exists: return .usage("\(e); pass --force to replace it, or --out DIR")
+        case .appeared: return .usage("\(e); pass --force to replace it")
+        case .wrongSteps: return .failed(e.description)
+        case .noAtomicReplace: return .environment("\(e); remove the folder yourself")
+        case .scratch(let inner): return AttestError(reporting: inner)
+        case .cannotCreate, .cannotWrite, .digest, .cannotReplace, .cannotMove: return .environment(e.description)
+        }
+    }
+
+    static func report(_ e: ExtraControlsError) -> AttestError {
+        switch e {
+        case .unreadable: return .environment(e.description)
+        case .controlFile: return .usage("\(e); fix it (docs/controls.md) — nothing was run")
+        case .departures: return .usage("\(e) — nothing was run")
+        }
+    }
+}
