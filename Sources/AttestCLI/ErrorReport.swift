@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestGit
 import AttestControls
+import AttestSystem
 
 // The one place where the libraries' typed errors become what the user reads: the fact (the
 // error's payload), the remedy ("run attest sign again", "pass --force"), and through the
@@ -32,9 +33,16 @@ extension AttestError {
         case let e as EvidenceFolderError: self = Self.report(e)
         case let e as ExtraControlsError: self = Self.report(e)
         case let e as GitError: self = .environment("git: \(e.description)")
+        case let e as any SystemError: self = .environment(e.description)
         default: self = .environment("\(error)")
         }
     }
+
+    /// An AttestSystem error (a file that cannot be read or written, a program that cannot be
+    /// started, a temporary folder that cannot be made): an environment error, exit 3, in the
+    /// error's own sentence. A caller with a remedy or a domain word to add catches the case
+    /// itself (`--pgaudit-log`'s "or '-' to read the log from standard input").
+    init(_ error: some SystemError) { self = .environment(error.description) }
 
     static func report(_ e: SignoffWriterError) -> AttestError {
         switch e {

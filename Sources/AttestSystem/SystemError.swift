@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Each type says what failed and where, with `description` the sentence the user sees. AttestSystem
 /// knows nothing of exit codes or of what to do next in a command: the command layer maps every
-/// `SystemError` to its environment error (exit 3, `AttestCLI/SystemErrors.swift`), and a caller
+/// `SystemError` to its environment error (exit 3, `AttestCLI/ErrorReport.swift`), and a caller
 /// that has something to add (a remedy, a domain word) catches the case and says it.
 public protocol SystemError: Error, Sendable, CustomStringConvertible {}
 
