@@ -31,7 +31,10 @@ let package = Package(
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
         // repository documents and the pg_audit log reader.
         .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto"]),
-        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown"]),
+        // A sign-off's facts read from git and the files (signature, trusted time, evidence
+        // digests, the policy in force, the control catalogue), and the push gate.
+        .target(name: "AttestVerification", dependencies: ["AttestCore", "AttestGit", "AttestCrypto", "AttestControls"]),
+        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown", "AttestVerification"]),
         .executableTarget(name: "attest", dependencies: ["AttestCLI"]),
 
         // Fixtures shared by the test targets: scratch folders and repositories,

@@ -48,13 +48,11 @@ public struct AuditFacts {
     }
 
     static func policy(blob: ObjectID?, reader: ObjectReader, overrides: [Policy.Entry], displayName: String) throws(AttestError) -> Policy {
-        var entries: [Policy.Entry] = []
+        var contents: Data?
         if let blob {
-            do { entries = try ConfigFile.entries(contents: try reader.data(blob), displayName: displayName) } catch {
-                throw .config("cannot read \(displayName): \(error.message)")
-            }
+            do { contents = try reader.data(blob) } catch { throw .config("cannot read \(displayName): \(error.message)") }
         }
-        return try Policy(entries: entries + overrides)
+        return try PolicyFiles.policy(contents: contents, displayName: displayName, overrides: overrides)
     }
 
     private final class Builder {

@@ -22,23 +22,34 @@ public final class PolicyFiles {
     }
 
     /// `.attestconfig` at a commit, then `-c`; an unreadable file is an error naming the commit.
+    /// The one reading of the policy at a commit: verify, sign, status, the hooks and audit
+    /// (through `policy(contents:displayName:overrides:)`) all come here.
     public func policy(at commit: ObjectID) throws(AttestError) -> Policy {
         let blob: ObjectID?
         do { blob = try entryID(".attestconfig", at: commit) } catch { throw .environment("cannot read .attestconfig in \(commit.short): \(error.message)") }
         if let cached = policies[blob] { return try cached.get() }
         let r: Result<Policy, AttestError>
         do {
-            var entries: [Policy.Entry] = []
-            if let blob {
-                let (_, bytes) = try repository.readObject(blob)
-                entries = try ConfigFile.entries(contents: Data(bytes), displayName: ".attestconfig@\(commit.short)")
-            }
-            r = .success(try Policy(entries: entries + overrides))
+            var bytes: Data?
+            if let blob { bytes = Data(try repository.readObject(blob).bytes) }
+            r = .success(try Self.policy(contents: bytes, displayName: ".attestconfig@\(commit.short)", overrides: overrides))
         } catch let e as AttestError { r = .failure(e) } catch let e as GitError {
             r = .failure(.config("cannot read .attestconfig in \(commit.short): \(e.message)"))
         } catch { r = .failure(.config("cannot read .attestconfig in \(commit.short): \(error)")) }
         policies[blob] = r
         return try r.get()
+    }
+
+    /// A committed `.attestconfig`'s bytes (nil: there is none, the defaults), then `-c`; a file
+    /// git cannot parse is a config error naming it as `displayName`.
+    public static func policy(contents: Data?, displayName: String, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
+        var entries: [Policy.Entry] = []
+        if let contents {
+            do { entries = try ConfigFile.entries(contents: contents, displayName: displayName) } catch {
+                throw .config("cannot read \(displayName): \(error.message)")
+            }
+        }
+        return try Policy(entries: entries + overrides)
     }
 
     /// The paths whose content is policy under `p`.

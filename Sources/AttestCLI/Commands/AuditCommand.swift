@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// `attest audit`: a SOC-2 Type II period verdict from git history alone (issue #6).

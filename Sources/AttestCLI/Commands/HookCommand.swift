@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 
 /// `attest hook`: the push gate as git hooks, and installing it.
 struct HookCommand: Command {
@@ -214,7 +215,7 @@ struct HookCommand: Command {
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
                       _ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, hide: [ObjectID], side: String, trusted: ObjectID?, remote: String? = nil) throws(AttestError) -> Int32 {
-        let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
+        let gpg = SignoffInspector.gpgProgram(of: repo)
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try gate.check(updates, alsoHide: hide)
         let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, push: push, mentioningAttest: outcome.mentioningAttest, remote: remote)

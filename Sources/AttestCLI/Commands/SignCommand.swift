@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestControls
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// `attest sign`: runbook step 8.4, the sign-off commit, only inside the window.
@@ -208,7 +209,7 @@ struct SignCommand: Command {
         let unpublished = try repo.writeSignoffObject(preflight, path: files.documentPath, contents: bytes,
                                                       message: message(final) + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? ""),
                                                       at: now, validationFiles: stamped?.files ?? [], sign: signer)
-        let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
+        let gpg = SignoffInspector.gpgProgram(of: repo)
         let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
         let raw = try inspector.commit(unpublished.id)
         let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: evidenceCheck == nil ? nil : files.evidenceFolder), policy: policy)

@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// Sealed evidence (issue #18, docs/evidence.md): the quarter's evidence folder packed into a

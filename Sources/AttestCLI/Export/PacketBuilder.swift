@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// Assembles the auditor's packet (docs/export.md) from one audit evaluation: the history

@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 
 /// The push gate's rules for sealed evidence (docs/evidence.md), beside `PushGate`:
 ///

@@ -4,16 +4,20 @@ import AttestGit
 
 /// What the server holds against someone with push access (issue #15): the record is
 /// append-only, and the policy a push is judged by is the record's own, never defaults.
-struct ServerRecord {
-    let repository: Repository
-    let overrides: [Policy.Entry]
+public struct ServerRecord {
+    public let repository: Repository
+    public let overrides: [Policy.Entry]
+
+    public init(repository: Repository, overrides: [Policy.Entry]) {
+        self.repository = repository; self.overrides = overrides
+    }
 
     // MARK: append-only
 
     /// The refusals for ref updates that drop part of the record: a non-fast-forward update or
     /// a deletion whose old tip reaches a sign-off, an amendment or a policy commit that neither
     /// the new tip nor any other branch or tag of the server reaches. One line per update.
-    func droppedRecord(_ updates: [HookInput.RefUpdate]) throws(AttestError) -> [String] {
+    public func droppedRecord(_ updates: [HookInput.RefUpdate]) throws(AttestError) -> [String] {
         var out: [String] = []
         var refs: [(name: String, id: ObjectID)] = []
         for glob in ["refs/heads/*", "refs/tags/*"] { refs += (try? repository.references(glob: glob)) ?? [] }
@@ -61,13 +65,13 @@ struct ServerRecord {
     // MARK: which policy judges a push
 
     /// Where the server's policy for one ref update comes from.
-    struct PolicySource: Equatable {
-        let commit: ObjectID
-        let what: String
+    public struct PolicySource: Equatable {
+        public let commit: ObjectID
+        public let what: String
     }
 
     /// The configured policy ref: `-c hook.policyRef=REF`, else the server's git config.
-    var policyRef: String? {
+    public var policyRef: String? {
         let given = overrides.last { $0.name.caseInsensitiveCompare("hook.policyRef") == .orderedSame }?.value
             ?? repository.configString("hook.policyRef")
         return given.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
@@ -81,7 +85,7 @@ struct ServerRecord {
     /// A branch is judged by its own record before the push; any other ref (an evidence ref,
     /// whose commits hold a sealed archive and no `.attestconfig`; a tag) by the server's HEAD,
     /// or on an empty server by the branch the same push brings.
-    func policySource(for u: HookInput.RefUpdate, in push: [HookInput.RefUpdate] = []) throws(AttestError) -> PolicySource {
+    public func policySource(for u: HookInput.RefUpdate, in push: [HookInput.RefUpdate] = []) throws(AttestError) -> PolicySource {
         if let ref = policyRef {
             guard let id = try? repository.resolveCommit(ref) else {
                 throw .failed("hook.policyRef is '\(ref)', which names no commit on this server, so there is no policy to judge the push by (push refused); to fix: push that ref first with the hook off, or point hook.policyRef at a ref the server has: git --git-dir=\(repository.gitDir) config hook.policyRef refs/heads/main")
@@ -109,12 +113,12 @@ struct ServerRecord {
     }
 
     /// The server has no branch and no tag.
-    var isEmpty: Bool {
+    public var isEmpty: Bool {
         ["refs/heads/*", "refs/tags/*"].allSatisfy { ((try? repository.references(glob: $0)) ?? []).isEmpty }
     }
 
     /// The policy committed at a source, then `-c`.
-    func policy(at source: PolicySource) throws(AttestError) -> Policy {
+    public func policy(at source: PolicySource) throws(AttestError) -> Policy {
         do { return try PolicyFiles(repository: repository, overrides: overrides).policy(at: source.commit) } catch {
             throw .config("cannot read the server's policy from \(source.what): \(error.description)")
         }

@@ -11,37 +11,37 @@ import AttestGit
 /// judged by `SignoffRules`: a new sign-off passes every verify rule and is not older than
 /// `hook.maxSignoffAgeHours`; a change to an already-signed file needs `Attest-Amends`; a
 /// deletion of one is refused; no committer date lies in the future.
-struct PushGate {
-    let repository: Repository
-    let policy: Policy
-    let now: Date
-    let inspector: SignoffInspector
-    let policyFiles: PolicyFiles
+public struct PushGate {
+    public let repository: Repository
+    public let policy: Policy
+    public let now: Date
+    public let inspector: SignoffInspector
+    public let policyFiles: PolicyFiles
 
-    init(repository: Repository, policy: Policy, now: Date, allowedSigners: AllowedSigners?, gpgProgram: String) {
+    public init(repository: Repository, policy: Policy, now: Date, allowedSigners: AllowedSigners?, gpgProgram: String) {
         self.repository = repository; self.policy = policy; self.now = now
         inspector = SignoffInspector(repository: repository, policy: policy, allowedSigners: allowedSigners, gpgProgram: gpgProgram)
         policyFiles = PolicyFiles(repository: repository, overrides: [])
     }
 
-    struct Rejection: Sendable {
-        let commit: ObjectID
-        let violation: RuleViolation
-        var line: String {
+    public struct Rejection: Sendable {
+        public let commit: ObjectID
+        public let violation: RuleViolation
+        public var line: String {
             "commit \(commit.short)\(violation.file.map { " \($0)" } ?? ""): \(violation.line)"
         }
     }
 
-    struct Outcome {
-        var pushed = 0
-        var examined = 0
-        var rejections: [Rejection] = []
+    public struct Outcome {
+        public var pushed = 0
+        public var examined = 0
+        public var rejections: [Rejection] = []
         /// The pushed commits whose message mentions attest, newest first (the evidence gate
         /// reads only these, so a push is walked once).
-        var mentioningAttest: [ObjectID] = []
+        public var mentioningAttest: [ObjectID] = []
     }
 
-    func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws(AttestError) -> Outcome {
+    public func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws(AttestError) -> Outcome {
         let tips = updates.filter { !$0.isDeletion }.map(\.new)
         let hide = updates.map(\.old).filter { !$0.isZero } + alsoHide
         for t in tips where !repository.contains(t) {
@@ -178,10 +178,10 @@ struct PushGate {
     }
 
     /// What to do when a commit the gate must read is not there or not readable.
-    static let unreadableRemedy = "the push is refused until every pushed commit and its parents can be read: check the object store with 'git fsck', or fetch the missing history ('git fetch --unshallow' in a shallow clone)"
+    public static let unreadableRemedy = "the push is refused until every pushed commit and its parents can be read: check the object store with 'git fsck', or fetch the missing history ('git fetch --unshallow' in a shallow clone)"
 
     /// `docs/attestation-log/2026-Q4.md`: a quarter's file directly in the folder.
-    static func isAttestationFile(_ path: String, folder: String) -> Bool {
+    public static func isAttestationFile(_ path: String, folder: String) -> Bool {
         guard path.hasPrefix(folder + "/") else { return false }
         let name = path.dropFirst(folder.count + 1)
         guard name.hasSuffix(".md"), !name.contains("/") else { return false }
@@ -191,18 +191,18 @@ struct PushGate {
 
 /// The sign-off commits of history, found once per push and only when a pushed commit
 /// touches the folder: which attestation files were already signed, and by which commits.
-struct SignedHistory {
-    let repository: Repository
-    let tracker: FolderTracker
+public struct SignedHistory {
+    public let repository: Repository
+    public let tracker: FolderTracker
     /// The pushed tips: every pushed commit's parents are reachable from them.
-    let tips: [ObjectID]
+    public let tips: [ObjectID]
     private var index: [(id: ObjectID, path: String)]?
 
-    init(repository: Repository, tracker: FolderTracker, tips: [ObjectID]) {
+    public init(repository: Repository, tracker: FolderTracker, tips: [ObjectID]) {
         self.repository = repository; self.tracker = tracker; self.tips = tips
     }
 
-    mutating func signOffs(of path: String, reachableFrom parents: [ObjectID]) throws(AttestError) -> [ObjectID] {
+    public mutating func signOffs(of path: String, reachableFrom parents: [ObjectID]) throws(AttestError) -> [ObjectID] {
         let starts = parents.filter { repository.contains($0) }
         if starts.isEmpty { return [] }
         if index == nil { index = try build(from: tips) }
