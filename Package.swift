@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
         .testTarget(name: "AttestCryptoTests", dependencies: ["AttestCrypto", "AttestTestSupport"]),
         .testTarget(name: "AttestControlsTests", dependencies: ["AttestControls", "AttestTestSupport"]),
+        .testTarget(name: "AttestVerificationTests", dependencies: ["AttestVerification", "AttestGit", "AttestCore", "AttestTestSupport"]),
         .testTarget(name: "AttestCLITests", dependencies: ["AttestCLI", "AttestTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -249,7 +249,7 @@ public struct AuditFacts {
             var out = windowValues(of: Policy())
             guard let blob = history.configID(atCommit: i),
                   let data = try? history.reader.data(blob),
-                  let entries = try? ConfigFile.entries(contents: data, displayName: ".attestconfig") else { return out }
+                  let entries = try? PolicyFiles.entries(contents: data, displayName: ".attestconfig") else { return out }
             for e in entries {
                 if let k = Policy.windowKeys.first(where: { $0.caseInsensitiveCompare(e.name) == .orderedSame }) {
                     out[k] = e.value.trimmingCharacters(in: .whitespaces)

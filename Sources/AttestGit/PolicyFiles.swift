@@ -43,13 +43,16 @@ public final class PolicyFiles {
     /// A committed `.attestconfig`'s bytes (nil: there is none, the defaults), then `-c`; a file
     /// git cannot parse is a config error naming it as `displayName`.
     public static func policy(contents: Data?, displayName: String, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
-        var entries: [Policy.Entry] = []
-        if let contents {
-            do { entries = try ConfigFile.entries(contents: contents, displayName: displayName) } catch {
-                throw .config("cannot read \(displayName): \(error.message)")
-            }
+        try Policy(entries: try entries(contents: contents, displayName: displayName) + overrides)
+    }
+
+    /// The settings of a committed `.attestconfig` (none when there is none), each with its origin
+    /// as `displayName:line`.
+    public static func entries(contents: Data?, displayName: String) throws(AttestError) -> [Policy.Entry] {
+        guard let contents else { return [] }
+        do { return try ConfigFile.entries(contents: contents, displayName: displayName) } catch {
+            throw .config("cannot read \(displayName): \(error.message)")
         }
-        return try Policy(entries: entries + overrides)
     }
 
     /// The paths whose content is policy under `p`.
