@@ -34,7 +34,10 @@ let package = Package(
         // The runbook's seven evidence steps (one file per step), the evidence folder, the
         // repository documents and the pg_audit log reader.
         .target(name: "AttestControls", dependencies: ["AttestCore", "AttestPostgres", "AttestCrypto", "AttestSystem"]),
-        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown", "AttestSystem"]),
+        // A sign-off's facts read from git and the files (signature, trusted time, evidence
+        // digests, the policy in force, the control catalogue), and the push gate.
+        .target(name: "AttestVerification", dependencies: ["AttestCore", "AttestGit", "AttestCrypto", "AttestControls", "AttestSystem"]),
+        .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown", "AttestVerification", "AttestSystem"]),
         .executableTarget(name: "attest", dependencies: ["AttestCLI"]),
 
         // Fixtures shared by the test targets: scratch folders and repositories,
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "AttestPostgresTests", dependencies: ["AttestPostgres", "AttestTestSupport"]),
         .testTarget(name: "AttestCryptoTests", dependencies: ["AttestCrypto", "AttestTestSupport"]),
         .testTarget(name: "AttestControlsTests", dependencies: ["AttestControls", "AttestTestSupport"]),
+        .testTarget(name: "AttestVerificationTests", dependencies: ["AttestVerification", "AttestGit", "AttestCore", "AttestTestSupport"]),
         .testTarget(name: "AttestCLITests", dependencies: ["AttestCLI", "AttestTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

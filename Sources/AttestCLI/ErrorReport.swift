@@ -3,6 +3,7 @@ import AttestCore
 import AttestGit
 import AttestControls
 import AttestSystem
+import AttestVerification
 
 // The one place where the libraries' typed errors become what the user reads: the fact (the
 // error's payload), the remedy ("run attest sign again", "pass --force"), and through the
@@ -32,6 +33,7 @@ extension AttestError {
         case let e as EvidenceRefError: self = Self.report(e)
         case let e as EvidenceFolderError: self = Self.report(e)
         case let e as ExtraControlsError: self = Self.report(e)
+        case let e as VerificationError: self = Self.report(e)
         case let e as GitError: self = .environment("git: \(e.description)")
         case let e as any SystemError: self = .environment(e.description)
         default: self = .environment("\(error)")
@@ -43,6 +45,33 @@ extension AttestError {
     /// error's own sentence. A caller with a remedy or a domain word to add catches the case
     /// itself (`--pgaudit-log`'s "or '-' to read the log from standard input").
     init(_ error: some SystemError) { self = .environment(error.description) }
+
+    /// What the push gate and the server's record throw, as the hooks state it: 3 when git cannot
+    /// read what the gate must read, 1 when there is no policy to judge the push by, 2 when that
+    /// policy is unreadable.
+    static func report(_ e: VerificationError) -> AttestError {
+        switch e {
+        case .pushedCommitMissing(let id):
+            return .environment("pushed commit \(id.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
+        case .pushUnreadable(let what, let cause):
+            return .environment("cannot \(what): \(cause); \(Self.unreadableRemedy)")
+        case .unreadable(let what, let cause):
+            return .environment("cannot \(what): \(cause)")
+        case .policyRefMissing(let ref, let gitDir):
+            return .failed("hook.policyRef is '\(ref)', which names no commit on this server, so there is no policy to judge the push by (push refused); to fix: push that ref first with the hook off, or point hook.policyRef at a ref the server has: git --git-dir=\(gitDir) config hook.policyRef refs/heads/main")
+        case .serverHeadMissing(let ref, let head, let gitDir):
+            return .failed("\(ref) is new and the server's HEAD names \(head), which does not exist: there is no .attestconfig to judge the push by, and the built-in defaults are never used (push refused); to fix: point the server's HEAD at the branch that holds the policy (git --git-dir=\(gitDir) symbolic-ref HEAD refs/heads/main), or name the policy ref (git --git-dir=\(gitDir) config hook.policyRef refs/heads/main)")
+        case .serverPolicyUnreadable(let source, let cause):
+            return .config("cannot read the server's policy from \(source): \(cause.description)")
+        case .attest(let e):
+            return e
+        case .policyFiles(let e):
+            return report(e)
+        }
+    }
+
+    /// What to do when a commit the gate must read is not there or not readable.
+    static let unreadableRemedy = "the push is refused until every pushed commit and its parents can be read: check the object store with 'git fsck', or fetch the missing history ('git fetch --unshallow' in a shallow clone)"
 
     static func report(_ e: SignoffWriterError) -> AttestError {
         switch e {

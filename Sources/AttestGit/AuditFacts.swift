@@ -50,13 +50,14 @@ public struct AuditFacts {
     }
 
     static func policy(blob: ObjectID?, reader: ObjectReader, overrides: [Policy.Entry], displayName: String) throws(AuditFactsError) -> Policy {
-        var entries: [Policy.Entry] = []
+        var contents: Data?
         if let blob {
-            do { entries = try ConfigFile.entries(contents: try reader.data(blob), displayName: displayName) } catch {
-                throw .malformedConfig(displayName: displayName, reason: error.message)
-            }
+            do { contents = try reader.data(blob) } catch { throw .malformedConfig(displayName: displayName, reason: error.message) }
         }
-        do { return try Policy(entries: entries + overrides) } catch { throw .invalidPolicy(error) }
+        do { return try PolicyFiles.policy(contents: contents, displayName: displayName, overrides: overrides) }
+        catch let e as AttestError { throw .invalidPolicy(e) }
+        catch let e as GitError { throw .malformedConfig(displayName: displayName, reason: e.message) }
+        catch { throw .malformedConfig(displayName: displayName, reason: "\(error)") }
     }
 
     private final class Builder {
@@ -253,7 +254,7 @@ public struct AuditFacts {
             var out = windowValues(of: Policy())
             guard let blob = history.configID(atCommit: i),
                   let data = try? history.reader.data(blob),
-                  let entries = try? ConfigFile.entries(contents: data, displayName: ".attestconfig") else { return out }
+                  let entries = try? PolicyFiles.entries(contents: data, displayName: ".attestconfig") else { return out }
             for e in entries {
                 if let k = Policy.windowKeys.first(where: { $0.caseInsensitiveCompare(e.name) == .orderedSame }) {
                     out[k] = e.value.trimmingCharacters(in: .whitespaces)

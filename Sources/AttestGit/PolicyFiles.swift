@@ -22,23 +22,36 @@ public final class PolicyFiles {
     }
 
     /// `.attestconfig` at a commit, then `-c`; an unreadable file is an error naming the commit.
+    /// The one reading of the policy at a commit: verify, sign, status, the hooks and audit
+    /// (through `policy(contents:displayName:overrides:)`) all come here.
     public func policy(at commit: ObjectID) throws(PolicyFilesError) -> Policy {
         let blob: ObjectID?
         do { blob = try entryID(".attestconfig", at: commit) } catch { throw .unreadable(path: ".attestconfig", commit: commit, reason: error.message) }
         if let cached = policies[blob] { return try cached.get() }
         let r: Result<Policy, PolicyFilesError>
         do {
-            var entries: [Policy.Entry] = []
-            if let blob {
-                let (_, bytes) = try repository.readObject(blob)
-                entries = try ConfigFile.entries(contents: Data(bytes), displayName: ".attestconfig@\(commit.short)")
-            }
-            r = .success(try Policy(entries: entries + overrides))
+            var bytes: Data?
+            if let blob { bytes = Data(try repository.readObject(blob).bytes) }
+            r = .success(try Self.policy(contents: bytes, displayName: ".attestconfig@\(commit.short)", overrides: overrides))
         } catch let e as AttestError { r = .failure(.invalidPolicy(commit: commit, e)) } catch let e as GitError {
             r = .failure(.malformedConfig(commit: commit, reason: e.message))
         } catch { r = .failure(.malformedConfig(commit: commit, reason: "\(error)")) }
         policies[blob] = r
         return try r.get()
+    }
+
+    /// A committed `.attestconfig`'s bytes (nil: there is none, the defaults), then `-c`. Throws
+    /// `GitError` for a file git cannot parse and AttestCore's `AttestError.config` (naming
+    /// `displayName:line`) for a key or value that is not policy; each caller says which file.
+    public static func policy(contents: Data?, displayName: String, overrides: [Policy.Entry]) throws -> Policy {
+        try Policy(entries: try entries(contents: contents, displayName: displayName) + overrides)
+    }
+
+    /// The settings of a committed `.attestconfig` (none when there is none), each with its origin
+    /// as `displayName:line`.
+    public static func entries(contents: Data?, displayName: String) throws(GitError) -> [Policy.Entry] {
+        guard let contents else { return [] }
+        return try ConfigFile.entries(contents: contents, displayName: displayName)
     }
 
     /// The paths whose content is policy under `p`.

@@ -33,7 +33,7 @@ import AttestTestSupport
         // sign, verify, the hooks, audit and status all call it.
         let callers = try Self.files(containing: "SignoffRules.check(")
         for c in ["Sources/AttestCLI/Commands/SignCommand.swift", "Sources/AttestCLI/Commands/VerifyCommand.swift",
-                  "Sources/AttestCLI/Hooks/PushGate.swift", "Sources/AttestCore/AuditEvaluation.swift", "Sources/AttestCLI/SignoffLookup.swift"] {
+                  "Sources/AttestVerification/PushGate.swift", "Sources/AttestCore/AuditEvaluation.swift", "Sources/AttestVerification/SignoffLookup.swift"] {
             #expect(callers.contains(c), "\(c) does not call SignoffRules.check")
         }
         // Sign's own token-time judgement is gone: the judge's `late` and `window-timestamp` decide.

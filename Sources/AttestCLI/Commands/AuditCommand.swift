@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// `attest audit`: a SOC-2 Type II period verdict from git history alone (issue #6).

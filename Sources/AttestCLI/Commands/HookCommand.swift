@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 
 /// `attest hook`: the push gate as git hooks, and installing it.
 struct HookCommand: Command {
@@ -191,17 +192,17 @@ struct HookCommand: Command {
     private func serverGate(_ context: Context, _ repo: Repository, _ updates: [HookInput.RefUpdate], side: String) throws(AttestError) -> Int32 {
         let record = ServerRecord(repository: repo, overrides: context.overrides)
         let err = context.err
-        let dropped = try record.droppedRecord(updates)
+        let dropped = try reporting { try record.droppedRecord(updates) }
         var groups: [(source: ServerRecord.PolicySource, updates: [HookInput.RefUpdate])] = []
         for u in updates {
-            let source = try record.policySource(for: u, in: updates)
+            let source = try reporting { try record.policySource(for: u, in: updates) }
             if let i = groups.firstIndex(where: { $0.source.commit == source.commit }) { groups[i].updates.append(u) } else { groups.append((source, [u])) }
         }
         var existing: [ObjectID] = []
         for glob in ["refs/heads/*", "refs/tags/*"] { existing += ((try? repo.references(glob: glob)) ?? []).map(\.id) }
         var status: Int32 = 0
         for g in groups {
-            let policy = try record.policy(at: g.source)
+            let policy = try reporting { try record.policy(at: g.source) }
             let signers = try SignoffInspector.allowedSigners(in: repo, commit: g.source.commit, policy: policy)
             status = max(status, try gate(context, repo, policy, signers, g.updates, push: updates, hide: existing, side: side, trusted: g.source.commit))
         }
@@ -215,7 +216,7 @@ struct HookCommand: Command {
 
     private func gate(_ context: Context, _ repo: Repository, _ policy: Policy, _ signers: AllowedSigners?,
                       _ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, hide: [ObjectID], side: String, trusted: ObjectID?, remote: String? = nil) throws(AttestError) -> Int32 {
-        let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
+        let gpg = SignoffInspector.gpgProgram(of: repo)
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try reporting { try gate.check(updates, alsoHide: hide) }
         let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, push: push, mentioningAttest: outcome.mentioningAttest, remote: remote)

@@ -3,6 +3,7 @@ import AttestCore
 import AttestSystem
 import AttestControls
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// `attest sign`: runbook step 8.4, the sign-off commit, only inside the window.
@@ -163,7 +164,7 @@ struct SignCommand: Command {
 
         // The policy that will judge this sign-off: the one committed at its parent, tightened by
         // the working tree's and -c (SignoffRules.policyInForce), as verify and the hooks apply it.
-        let parentPolicy = try SignoffInspector.parentPolicy(at: preflight.head, quarter: files.quarter, repository: repo, overrides: context.overrides)
+        let parentPolicy = try reporting { try SignoffInspector.parentPolicy(at: preflight.head, quarter: files.quarter, repository: repo, overrides: context.overrides) }
         let policy = SignoffRules.policyInForce(parent: parentPolicy, own: files.policy)
         let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
         let evidenceCheck = Self.evidenceFolderExists(files.evidenceFolder) ? EvidenceFolder.check(files.evidenceFolder) : nil
@@ -213,7 +214,7 @@ struct SignCommand: Command {
                                         message: message(final) + (sealing.map { EvidenceVault.trailerLine($0.prepared) } ?? ""),
                                         at: now, validationFiles: stamped?.files ?? [], sign: signer)
         }
-        let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
+        let gpg = SignoffInspector.gpgProgram(of: repo)
         let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
         let raw = try inspector.commit(unpublished.id)
         let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: evidenceCheck == nil ? nil : files.evidenceFolder), policy: policy)

@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 
 /// `attest status`: what to do today, quarter by quarter.
 struct StatusCommand: Command {
@@ -70,7 +71,7 @@ struct StatusCommand: Command {
         let open = schedule.openWindow(at: now)
         let next = schedule.nextWindow(after: now)
         let last = schedule.previousWindow(before: now)
-        let lookup = SignoffLookup(context: context)
+        let lookup = SignoffLookup(repository: try? context.repository(), overrides: context.overrides, now: context.now)
         let root = (try? context.repository())?.workdir
         let rows = QuarterStatus.quarters(schedule, at: now).map { w -> Row in
             let found = lookup.find(w.quarter)
@@ -177,5 +178,13 @@ struct StatusCommand: Command {
         let s = f.sighting
         return ["signed": true, "commit": s.commit, "time": UTC.iso(s.committerDate), "result": s.result, "late": s.late,
                 "onUpstream": s.onUpstream, "upstream": f.upstream as Any? ?? NSNull(), "holds": s.holds, "violations": s.violations]
+    }
+}
+
+/// How status prints a sign-off it found.
+extension SignoffLookup.Found {
+    /// The old one-line summary: `signed off on HEAD in 1a2b3c4d5e6f at …, clean, on time`.
+    var text: String {
+        "signed off on HEAD in \(id.short) at \(UTC.human(sighting.committerDate)), \(sighting.result)\(sighting.late ? ", LATE" : ", on time")"
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// `attest timestamp renew`: a renewal commit with a token over every token stored before
@@ -65,7 +66,7 @@ struct TimestampCommand: Command {
         guard let urls = signing.urls else {
             throw .failed("no TSA is configured: set tsa.url and tsa.caFile in .attestconfig, or pass --tsa URL (docs/tsa.md); nothing was renewed")
         }
-        let headPolicy = try TrustedTime.policy(at: preflight.head, repository: repo)
+        let headPolicy = try reporting { try PolicyFiles(repository: repo, overrides: []).policy(at: preflight.head) }
         let minTokens = tsa != nil ? 1 : min(max(policy.tsaMinTokens, headPolicy.tsaMinTokens), urls.count)
         var stamps: [TimeStamp] = [], files: [(path: String, contents: Data)] = [], failures: [String] = []
         var anchor: (pem: Data, name: String)?

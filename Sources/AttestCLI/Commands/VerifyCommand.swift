@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 
 /// `attest verify`: every rule of DESIGN.md §4.6 on one sign-off commit.
 struct VerifyCommand: Command {
@@ -76,10 +77,8 @@ struct VerifyCommand: Command {
             throw .failed("commit \(id.short) is not a sign-off (no Attest-Quarter trailer, no sign-off subject); name a sign-off commit, or run 'attest verify' to take the latest")
         }
         // The policy in force when it was signed (docs/verify.md, "Which policy judges").
-        let policy = try SignoffInspector.policyInForce(for: raw, repository: repo, overrides: context.overrides)
-        let inspector = SignoffInspector(repository: repo, policy: policy,
-                                         allowedSigners: try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy),
-                                         gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
+        let inspector = try reporting { try SignoffInspector.forVerify(raw, repository: repo, overrides: context.overrides) }
+        let policy = inspector.policy
         let report = SignoffRules.check(try inspector.facts(raw, now: context.now, evidenceFolder: evidence), policy: policy)
         let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, inspector: inspector, environment: context.environment)
         // The commit is judged whatever the working tree's state; a crash mid-sign is said (docs/verify.md).

@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// Sealed evidence (issue #18, docs/evidence.md): the quarter's evidence folder packed into a

@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// What `audit` (and the packet's reports) say about each quarter's sealed evidence, and the
@@ -128,14 +129,5 @@ extension EvidenceVault {
         return try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: tip) }).recipients.map { r in
             (try? RecipientCertificate.load(pem: r.pem, name: r.name)).map { "\($0.subject) (\($0.keyType), sha256 \($0.fingerprint.prefix(16))…)" } ?? r.name
         }
-    }
-}
-
-extension SignoffInspector {
-    /// The inspector that judges evidence commits: the allowed signers at `commit` (the audited
-    /// revision), gpg as git's configuration names it.
-    static func forEvidence(_ repo: AttestGit.Repository, policy: Policy, at commit: ObjectID?) throws(AttestError) -> SignoffInspector {
-        SignoffInspector(repository: repo, policy: policy, allowedSigners: try allowedSigners(in: repo, commit: commit, policy: policy),
-                         gpgProgram: repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg")
     }
 }

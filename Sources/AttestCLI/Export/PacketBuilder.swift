@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// Assembles the auditor's packet (docs/export.md) from one audit evaluation: the history

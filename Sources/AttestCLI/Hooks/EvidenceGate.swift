@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestSystem
 import AttestGit
+import AttestVerification
 
 /// The push gate's rules for sealed evidence (docs/evidence.md), beside `PushGate`:
 ///

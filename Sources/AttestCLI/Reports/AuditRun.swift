@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestGit
+import AttestVerification
 import AttestCrypto
 
 /// One evaluation of a period, and everything the reports and the packet say about it:
@@ -108,7 +109,7 @@ extension JudgingPolicy {
                        repository: AttestGit.Repository) throws(AttestError) -> JudgingPolicy {
         var tsaCA: (String, String)?
         if case .absent = so.timestamp {} else if let id = ObjectID(hex: so.id) {
-            let at = try TrustedTime.policy(at: id, repository: repository)
+            let at = try reporting { try PolicyFiles(repository: repository, overrides: []).policy(at: id) }
             if !at.tsaCAFile.isEmpty { tsaCA = (at.tsaCAFile, so.id) }
         }
         // The rules are those of the policy in force at the sign-off (SignoffRules.policyInForce,

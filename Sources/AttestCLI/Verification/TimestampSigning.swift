@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestGit
 import AttestCrypto
+import AttestVerification
 
 /// `attest sign`'s side of trusted time (docs/tsa.md): before the commit exists, stamp the
 /// imprint of the tree it will have, check the token and fetch its validation data. Whether the
@@ -22,9 +23,6 @@ struct TimestampSigning {
         return u.isEmpty ? nil : u
     }
 
-    /// TSA times further apart than this are flagged (docs/tsa.md, "Several TSAs").
-    static let maxDisagreement: TimeInterval = 300
-
     /// What sign gets from its TSA: the trailer, what the token says, the validation files the
     /// sign-off commit carries (paths in the repository) and which data they hold.
     typealias Stamped = (trailer: String, stamp: TimeStamp, files: [(path: String, contents: Data)], validation: String?)
@@ -36,7 +34,7 @@ struct TimestampSigning {
     /// policy that judges the sign-off) and cannot be had, or its validation data cannot be had.
     func obtain(quarter: Quarter, documentPath: String, contents: Data, evidenceSHA256: String,
                 err: Output) throws(AttestError) -> Stamped? {
-        let headPolicy = try TrustedTime.policy(at: head, repository: repository)
+        let headPolicy = try reporting { try PolicyFiles(repository: repository, overrides: []).policy(at: head) }
         let required = policy.tsaRequired
         guard let urls else {
             if required {
@@ -108,7 +106,7 @@ struct TimestampSigning {
             let times = got.map(\.stamp.time)
             let spread = times.max()!.timeIntervalSince(times.min()!)
             lines.append("\(got.count) tokens: " + got.map { "TSA \($0.stamp.tsaSubject) at \(UTC.iso($0.stamp.time))" }.joined(separator: ", ")
-                         + (spread > Self.maxDisagreement ? "; the TSAs disagree by \(Int(spread)) seconds (more than \(Int(Self.maxDisagreement)))" : ""))
+                         + (spread > TrustedTime.maxDisagreement ? "; the TSAs disagree by \(Int(spread)) seconds (more than \(Int(TrustedTime.maxDisagreement)))" : ""))
         } else if urls.count > 1 {
             lines.append("1 token, from TSA \(got[0].stamp.tsaSubject), of the \(urls.count) TSAs in tsa.url")
         }
@@ -183,5 +181,25 @@ extension TimestampSigning {
         guard let t = given else { return nil }
         if let problem = TimeStampAuthority.problem(withURL: t) { throw .usage("--tsa '\(t)': \(problem)") }
         return t
+    }
+}
+
+extension Renewal {
+    /// Fresh validation data for every token stored under `root` in `tree`, as files in
+    /// `folder/refreshed/`. A token whose data cannot be refreshed is warned about, not refused.
+    static func refreshed(tree: ObjectID, root: String, folder: String, anchor: (pem: Data, name: String),
+                          repository: Repository, err: Output) -> [(path: String, contents: Data)] {
+        guard let all = try? repository.fileContents(inTree: tree, under: root) else { return [] }
+        var out: [(path: String, contents: Data)] = []
+        for f in all where f.path.hasSuffix(".tst") {
+            do {
+                let data = try ValidationFetcher.refresh(token: f.contents, caPEM: anchor.pem, caName: anchor.name)
+                out += ValidationLayout.files(token: f.contents, data: data).filter { !$0.name.hasSuffix(".tst") }
+                    .map { (path: folder + "/refreshed/" + $0.name, contents: $0.contents) }
+            } catch {
+                err.line("warning: cannot refresh the validation data of \(f.path): \(error.description); it is renewed without fresh revocation data")
+            }
+        }
+        return out
     }
 }

@@ -11,24 +11,28 @@ import AttestCrypto
 /// let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers)
 /// let report = try inspector.report(for: id, now: context.now)
 /// ```
-struct SignoffInspector {
-    let repository: Repository
-    let policy: Policy
+public struct SignoffInspector {
+    public let repository: Repository
+    public let policy: Policy
     /// nil when there is no allowed-signers file: SSH signatures are then unverifiable.
-    let allowedSigners: AllowedSigners?
+    public let allowedSigners: AllowedSigners?
     /// Where the allowed signers came from, for messages.
-    var gpgProgram: String = "gpg"
+    public var gpgProgram: String = "gpg"
 
-    func report(for id: ObjectID, now: Date, evidenceFolder: String? = nil) throws(AttestError) -> SignoffReport {
+    public init(repository: Repository, policy: Policy, allowedSigners: AllowedSigners?, gpgProgram: String = "gpg") {
+        self.repository = repository; self.policy = policy; self.allowedSigners = allowedSigners; self.gpgProgram = gpgProgram
+    }
+
+    public func report(for id: ObjectID, now: Date, evidenceFolder: String? = nil) throws(AttestError) -> SignoffReport {
         let raw = try commit(id)
         return SignoffRules.check(try facts(raw, now: now, evidenceFolder: evidenceFolder), policy: policy)
     }
 
-    func commit(_ id: ObjectID) throws(AttestError) -> RawCommit {
+    public func commit(_ id: ObjectID) throws(AttestError) -> RawCommit {
         do { return try repository.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message)") }
     }
 
-    func facts(_ raw: RawCommit, now: Date, evidenceFolder: String?) throws(AttestError) -> SignoffFacts {
+    public func facts(_ raw: RawCommit, now: Date, evidenceFolder: String?) throws(AttestError) -> SignoffFacts {
         var text: String?, digest: String?
         if let path = SignoffRules.documentPath(in: raw.message) {
             do {
@@ -58,7 +62,7 @@ struct SignoffInspector {
 
     /// Checks the commit's `gpgsig` header: SSH natively against the allowed signers, judged
     /// against the quarter's window; OpenPGP through gpg, as git does.
-    func signature(of raw: RawCommit, window: Window?) -> SignatureOutcome {
+    public func signature(of raw: RawCommit, window: Window?) -> SignatureOutcome {
         guard let sig = raw.signature else { return .unsigned }
         switch raw.signatureKind {
         case .ssh:
@@ -94,10 +98,11 @@ struct SignoffInspector {
     /// The policy that judges a sign-off commit (`SignoffRules.policyInForce`): `.attestconfig`
     /// at its first parent (`parentPolicy`), tightened by its own where stricter, each with `-c`
     /// on top.
-    static func policyInForce(for raw: RawCommit, repository: Repository, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
-        let own = try Policy(entries: try TrustedTime.entries(at: raw.id, repository: repository) + overrides)
+    public static func policyInForce(for raw: RawCommit, repository: Repository, overrides: [Policy.Entry]) throws(PolicyFilesError) -> Policy {
+        let files = PolicyFiles(repository: repository, overrides: overrides)
+        let own = try files.policy(at: raw.id)
         guard let parent = raw.parents.first, repository.contains(parent) else { return own }
-        let before = try parentPolicy(at: parent, quarter: SignoffClaim(message: raw.message)?.quarter, repository: repository, overrides: overrides)
+        let before = try parentPolicy(at: parent, quarter: SignoffClaim(message: raw.message)?.quarter, files: files)
         return SignoffRules.policyInForce(parent: before, own: own)
     }
 
@@ -105,8 +110,13 @@ struct SignoffInspector {
     /// quarter's window opened applies to it only where it is stricter (issue #15). The
     /// baseline is the newest first-parent ancestor dated before the window opened (a date set
     /// back is refused by the hooks and flagged by audit); `sign` asks the same of HEAD.
-    static func parentPolicy(at parent: ObjectID, quarter: Quarter?, repository: Repository, overrides: [Policy.Entry]) throws(AttestError) -> Policy {
-        let before = try Policy(entries: try TrustedTime.entries(at: parent, repository: repository) + overrides)
+    public static func parentPolicy(at parent: ObjectID, quarter: Quarter?, repository: Repository, overrides: [Policy.Entry]) throws(PolicyFilesError) -> Policy {
+        try parentPolicy(at: parent, quarter: quarter, files: PolicyFiles(repository: repository, overrides: overrides))
+    }
+
+    private static func parentPolicy(at parent: ObjectID, quarter: Quarter?, files: PolicyFiles) throws(PolicyFilesError) -> Policy {
+        let repository = files.repository
+        let before = try files.policy(at: parent)
         guard let quarter else { return before }
         let opens = Schedule(policy: before).window(for: quarter).opens
         var b = parent, steps = 0
@@ -115,12 +125,35 @@ struct SignoffInspector {
             b = next; steps += 1
         }
         guard b != parent, let c = try? repository.rawCommit(b), c.committer.date < opens else { return before }
-        let baseline = try Policy(entries: try TrustedTime.entries(at: b, repository: repository) + overrides)
+        let baseline = try files.policy(at: b)
         return PolicyChanges.tightened(before, by: baseline)
     }
 
+    /// The OpenPGP program git's configuration names (`gpg.openpgp.program`, else `gpg.program`),
+    /// as `git verify-commit` runs it.
+    public static func gpgProgram(of repository: Repository) -> String {
+        repository.configString("gpg.openpgp.program") ?? repository.configString("gpg.program") ?? "gpg"
+    }
+
+    /// The inspector `verify` and `status` judge a sign-off with: the policy in force when it was
+    /// signed (`policyInForce`, `-c` on top), the allowed signers of the working tree (else
+    /// HEAD's), gpg as git's configuration names it. Its `policy` is the one to judge by.
+    /// Throws `PolicyFilesError` (the policy) or `AttestError` (the allowed signers).
+    public static func forVerify(_ raw: RawCommit, repository: Repository, overrides: [Policy.Entry]) throws -> SignoffInspector {
+        let policy = try policyInForce(for: raw, repository: repository, overrides: overrides)
+        return SignoffInspector(repository: repository, policy: policy, allowedSigners: try allowedSigners(forVerifyIn: repository, policy: policy),
+                                gpgProgram: gpgProgram(of: repository))
+    }
+
+    /// The inspector that judges evidence commits: the allowed signers at `commit` (the audited
+    /// revision), gpg as git's configuration names it.
+    public static func forEvidence(_ repo: Repository, policy: Policy, at commit: ObjectID?) throws(AttestError) -> SignoffInspector {
+        SignoffInspector(repository: repo, policy: policy, allowedSigners: try allowedSigners(in: repo, commit: commit, policy: policy),
+                         gpgProgram: gpgProgram(of: repo))
+    }
+
     /// The allowed-signers file as committed in `commit` (nil commit: none).
-    static func allowedSigners(in repository: Repository, commit: ObjectID?, policy: Policy) throws(AttestError) -> AllowedSigners? {
+    public static func allowedSigners(in repository: Repository, commit: ObjectID?, policy: Policy) throws(AttestError) -> AllowedSigners? {
         guard let commit else { return nil }
         let data: Data?
         do { data = try repository.blob(at: policy.allowedSignersFile, inCommit: commit) } catch {
@@ -131,11 +164,11 @@ struct SignoffInspector {
     }
 
     /// The allowed-signers file of the working tree, else of HEAD.
-    static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
+    public static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
         if let root = repository.workdir {
             let path = root + "/" + policy.allowedSignersFile
             let found: Data?
-            do { found = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) } catch { throw AttestError(error) }
+            do { found = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) } catch { throw .environment(error.description) }
             if let data = found {
                 return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: policy.allowedSignersFile)
             }
@@ -145,8 +178,8 @@ struct SignoffInspector {
 }
 
 /// OpenPGP signatures through `gpg --verify`, read from its status lines as git reads them.
-enum OpenPGP {
-    static func verify(signature: String, payload: Data, program: String) -> SignatureOutcome {
+public enum OpenPGP {
+    public static func verify(signature: String, payload: Data, program: String) -> SignatureOutcome {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attest-gpg-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -173,8 +206,8 @@ enum OpenPGP {
 }
 
 /// Recomputes an evidence folder's digests (`verify --evidence DIR`).
-enum EvidenceFolder {
-    static func check(_ folder: String) -> EvidenceCheck {
+public enum EvidenceFolder {
+    public static func check(_ folder: String) -> EvidenceCheck {
         let sums = folder + "/SHA256SUMS"
         var manifest: String?
         var mismatches: [String] = []

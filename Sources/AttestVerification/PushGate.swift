@@ -11,43 +11,41 @@ import AttestGit
 /// judged by `SignoffRules`: a new sign-off passes every verify rule and is not older than
 /// `hook.maxSignoffAgeHours`; a change to an already-signed file needs `Attest-Amends`; a
 /// deletion of one is refused; no committer date lies in the future.
-struct PushGate {
-    let repository: Repository
-    let policy: Policy
-    let now: Date
-    let inspector: SignoffInspector
-    let policyFiles: PolicyFiles
+public struct PushGate {
+    public let repository: Repository
+    public let policy: Policy
+    public let now: Date
+    public let inspector: SignoffInspector
+    public let policyFiles: PolicyFiles
 
-    init(repository: Repository, policy: Policy, now: Date, allowedSigners: AllowedSigners?, gpgProgram: String) {
+    public init(repository: Repository, policy: Policy, now: Date, allowedSigners: AllowedSigners?, gpgProgram: String) {
         self.repository = repository; self.policy = policy; self.now = now
         inspector = SignoffInspector(repository: repository, policy: policy, allowedSigners: allowedSigners, gpgProgram: gpgProgram)
         policyFiles = PolicyFiles(repository: repository, overrides: [])
     }
 
-    struct Rejection: Sendable {
-        let commit: ObjectID
-        let violation: RuleViolation
-        var line: String {
+    public struct Rejection: Sendable {
+        public let commit: ObjectID
+        public let violation: RuleViolation
+        public var line: String {
             "commit \(commit.short)\(violation.file.map { " \($0)" } ?? ""): \(violation.line)"
         }
     }
 
-    struct Outcome {
-        var pushed = 0
-        var examined = 0
-        var rejections: [Rejection] = []
+    public struct Outcome {
+        public var pushed = 0
+        public var examined = 0
+        public var rejections: [Rejection] = []
         /// The pushed commits whose message mentions attest, newest first (the evidence gate
         /// reads only these, so a push is walked once).
-        var mentioningAttest: [ObjectID] = []
+        public var mentioningAttest: [ObjectID] = []
     }
 
-    /// Judges the pushed commits. Throws `AttestError`, or `PolicyFilesError` as AttestGit threw it
-    /// (a policy file the object store cannot give): the command reports it (ErrorReport.swift).
-    func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws -> Outcome {
+    public func check(_ updates: [HookInput.RefUpdate], alsoHide: [ObjectID]) throws(VerificationError) -> Outcome {
         let tips = updates.filter { !$0.isDeletion }.map(\.new)
         let hide = updates.map(\.old).filter { !$0.isZero } + alsoHide
         for t in tips where !repository.contains(t) {
-            throw AttestError.environment("pushed commit \(t.short) is not in the object store; is GIT_DIR/GIT_OBJECT_DIRECTORY set as git sets it for hooks?")
+            throw .pushedCommitMissing(t)
         }
         var out = Outcome()
         var suspects: [(id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool)] = []
@@ -69,7 +67,7 @@ struct PushGate {
                 if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest, c.touchesPolicy)) } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
-            throw AttestError.environment("cannot walk the pushed commits: \(error.description); \(Self.unreadableRemedy)")
+            throw .pushUnreadable(what: "walk the pushed commits", cause: error.description)
         }
         Repository.setStrictHashVerification(true)
         Repository.setObjectCaching(true)
@@ -79,7 +77,7 @@ struct PushGate {
         for c in changedTrees {
             var touches = false
             for p in c.parents where !touches && repository.contains(p) {
-                touches = try policyFiles.changesPolicy(c.id, parent: p)
+                touches = try VerificationError.passing { try policyFiles.changesPolicy(c.id, parent: p) }
             }
             if touches { suspects.append((c.id, c.mentionsAttest, true)) }
         }
@@ -89,7 +87,7 @@ struct PushGate {
         suspects.sort { order[$0.id, default: 0] < order[$1.id, default: 0] }
         let tracker: FolderTracker
         do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
-            throw AttestError.environment("cannot read the pushed commits: \(error.description); \(Self.unreadableRemedy)")
+            throw .pushUnreadable(what: "read the pushed commits", cause: error.description)
         }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
@@ -105,13 +103,13 @@ struct PushGate {
     /// of them), so its trailers are not parsed. `touchesPolicy` is the walk's comparison of the
     /// root entries that hold policy with the parents': when none differs, no policy file
     /// changed, and the policy files are not read (they are read through libgit2, hashed).
-    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, tracker: FolderTracker, history: inout SignedHistory) throws -> [Rejection] {
-        let raw = try inspector.commit(id)
+    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(VerificationError) -> [Rejection] {
+        let raw = try VerificationError.passing { try inspector.commit(id) }
         var found: [RuleViolation] = []
         let isSignoff = mentionsAttest && SignoffClaim(message: raw.message) != nil
         let amends = mentionsAttest ? SignoffClaim.amends(in: raw.message) : nil
         let changes: [(change: FolderTracker.Change, against: [ObjectID])]
-        do { changes = try folderChanges(raw, tracker: tracker) } catch { throw AttestError.environment("cannot compare \(policy.attestationFolder) in \(id.short): \(error.message)") }
+        do { changes = try folderChanges(raw, tracker: tracker) } catch { throw .unreadable(what: "compare \(policy.attestationFolder) in \(id.short)", cause: error.message) }
         for (change, against) in changes where Self.isAttestationFile(change.path, folder: policy.attestationFolder) {
             // A change of what a sign-off signed: the file differs from a parent on the sign-off's
             // line (the sign-off or a descendant of it), and no parent on that line has it as the
@@ -127,7 +125,7 @@ struct PushGate {
         // The policy by history: a weakening names itself; its date is not set back.
         var policyChanges: [PolicyKeyChange] = []
         if touchesPolicy || raw.parents.isEmpty { do { policyChanges = try policyFiles.changes(id, parents: raw.parents) } catch {
-            if error.isUnreadable { throw error }
+            if error.isUnreadable { throw .policyFiles(error) }
             policyChanges = []
             found.append(RuleViolation(rule: "policy-unreadable", message: error.description, remedy: "commit a .attestconfig that 'attest -c' accepts (see 'attest help config'), and an allowed-signers file in OpenSSH format", file: ".attestconfig"))
         } }
@@ -137,8 +135,11 @@ struct PushGate {
         // every trailer well formed, exactly once (it carries Attest-Amends besides them).
         if isSignoff || amends != nil {
             // The policy in force when it was signed, tightened by the hook's own (a push is judged now).
-            let inForce = SignoffRules.policyInForce(parent: try SignoffInspector.policyInForce(for: raw, repository: repository, overrides: []), own: policy)
-            let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: nil), policy: inForce)
+            let (atSigning, facts) = try VerificationError.passing {
+                (try SignoffInspector.policyInForce(for: raw, repository: repository, overrides: []), try inspector.facts(raw, now: now, evidenceFolder: nil))
+            }
+            let inForce = SignoffRules.policyInForce(parent: atSigning, own: policy)
+            let report = SignoffRules.check(facts, policy: inForce)
             let file = report.trailers?.documentPath
             found += report.violations.map { RuleViolation(rule: $0.rule, message: $0.message, remedy: $0.remedy, file: $0.file ?? file) }
             if let v = SignoffRules.pushAge(committerDate: raw.committer.date, now: now, policy: policy) {
@@ -151,7 +152,9 @@ struct PushGate {
             }
             // A sign-off's own order is the judge's committer-order rule.
             var parentDates: [Date] = []
-            for p in raw.parents where repository.contains(p) { parentDates.append(try inspector.commit(p).committer.date) }
+            for p in raw.parents where repository.contains(p) {
+                parentDates.append(try VerificationError.passing { try inspector.commit(p) }.committer.date)
+            }
             if let v = PolicyChanges.committerOrder(committerDate: raw.committer.date, parentDates: parentDates) {
                 found.append(RuleViolation(rule: v.rule, message: v.message, remedy: v.remedy, file: file))
             }
@@ -179,11 +182,8 @@ struct PushGate {
         return out
     }
 
-    /// What to do when a commit the gate must read is not there or not readable.
-    static let unreadableRemedy = "the push is refused until every pushed commit and its parents can be read: check the object store with 'git fsck', or fetch the missing history ('git fetch --unshallow' in a shallow clone)"
-
     /// `docs/attestation-log/2026-Q4.md`: a quarter's file directly in the folder.
-    static func isAttestationFile(_ path: String, folder: String) -> Bool {
+    public static func isAttestationFile(_ path: String, folder: String) -> Bool {
         guard path.hasPrefix(folder + "/") else { return false }
         let name = path.dropFirst(folder.count + 1)
         guard name.hasSuffix(".md"), !name.contains("/") else { return false }
@@ -193,25 +193,25 @@ struct PushGate {
 
 /// The sign-off commits of history, found once per push and only when a pushed commit
 /// touches the folder: which attestation files were already signed, and by which commits.
-struct SignedHistory {
-    let repository: Repository
-    let tracker: FolderTracker
+public struct SignedHistory {
+    public let repository: Repository
+    public let tracker: FolderTracker
     /// The pushed tips: every pushed commit's parents are reachable from them.
-    let tips: [ObjectID]
+    public let tips: [ObjectID]
     private var index: [(id: ObjectID, path: String)]?
 
-    init(repository: Repository, tracker: FolderTracker, tips: [ObjectID]) {
+    public init(repository: Repository, tracker: FolderTracker, tips: [ObjectID]) {
         self.repository = repository; self.tracker = tracker; self.tips = tips
     }
 
-    mutating func signOffs(of path: String, reachableFrom parents: [ObjectID]) throws(AttestError) -> [ObjectID] {
+    public mutating func signOffs(of path: String, reachableFrom parents: [ObjectID]) throws(VerificationError) -> [ObjectID] {
         let starts = parents.filter { repository.contains($0) }
         if starts.isEmpty { return [] }
         if index == nil { index = try build(from: tips) }
         return index!.filter { entry in entry.path == path && starts.contains { repository.isAncestor(entry.id, of: $0) } }.map(\.id)
     }
 
-    private func build(from starts: [ObjectID]) throws(AttestError) -> [(id: ObjectID, path: String)] {
+    private func build(from starts: [ObjectID]) throws(VerificationError) -> [(id: ObjectID, path: String)] {
         var out: [(ObjectID, String)] = []
         do {
             try repository.walk(from: starts, hiding: []) { id throws(GitError) in
@@ -221,7 +221,7 @@ struct SignedHistory {
                 if SignoffClaim(message: message) != nil, let p = SignoffRules.documentPath(in: message) { out.append((id, p)) }
                 return true
             }
-        } catch { throw .environment("cannot walk history for signed files: \(error.description); \(PushGate.unreadableRemedy)") }
+        } catch { throw .pushUnreadable(what: "walk history for signed files", cause: error.description) }
         return out
     }
 }

@@ -4,16 +4,20 @@ import AttestGit
 
 /// What the server holds against someone with push access (issue #15): the record is
 /// append-only, and the policy a push is judged by is the record's own, never defaults.
-struct ServerRecord {
-    let repository: Repository
-    let overrides: [Policy.Entry]
+public struct ServerRecord {
+    public let repository: Repository
+    public let overrides: [Policy.Entry]
+
+    public init(repository: Repository, overrides: [Policy.Entry]) {
+        self.repository = repository; self.overrides = overrides
+    }
 
     // MARK: append-only
 
     /// The refusals for ref updates that drop part of the record: a non-fast-forward update or
     /// a deletion whose old tip reaches a sign-off, an amendment or a policy commit that neither
     /// the new tip nor any other branch or tag of the server reaches. One line per update.
-    func droppedRecord(_ updates: [HookInput.RefUpdate]) throws(AttestError) -> [String] {
+    public func droppedRecord(_ updates: [HookInput.RefUpdate]) throws(VerificationError) -> [String] {
         var out: [String] = []
         var refs: [(name: String, id: ObjectID)] = []
         for glob in ["refs/heads/*", "refs/tags/*"] { refs += (try? repository.references(glob: glob)) ?? [] }
@@ -27,13 +31,13 @@ struct ServerRecord {
                 + updates.filter { $0.ref != u.ref && !$0.isDeletion }.map(\.new)
             var ids: [ObjectID] = []
             do { try repository.walk(from: [old], hiding: kept) { id throws(GitError) in ids.append(id); return true } } catch {
-                throw .environment("cannot walk what \(u.ref) would drop: \(error.description); \(PushGate.unreadableRemedy)")
+                throw .pushUnreadable(what: "walk what \(u.ref) would drop", cause: error.description)
             }
             var dropped: [String] = []
             var count = 0
             for id in ids {
                 let raw: RawCommit
-                do { raw = try repository.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message); \(PushGate.unreadableRemedy)") }
+                do { raw = try repository.rawCommit(id) } catch { throw .pushUnreadable(what: "read commit \(id.short)", cause: error.message) }
                 let what: String?
                 if let claim = SignoffClaim(message: raw.message) {
                     what = "\(claim.isAmendment ? "amendment" : "sign-off") of \(claim.quarter?.description ?? claim.quarterText)"
@@ -61,13 +65,13 @@ struct ServerRecord {
     // MARK: which policy judges a push
 
     /// Where the server's policy for one ref update comes from.
-    struct PolicySource: Equatable {
-        let commit: ObjectID
-        let what: String
+    public struct PolicySource: Equatable {
+        public let commit: ObjectID
+        public let what: String
     }
 
     /// The configured policy ref: `-c hook.policyRef=REF`, else the server's git config.
-    var policyRef: String? {
+    public var policyRef: String? {
         let given = overrides.last { $0.name.caseInsensitiveCompare("hook.policyRef") == .orderedSame }?.value
             ?? repository.configString("hook.policyRef")
         return given.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
@@ -81,10 +85,10 @@ struct ServerRecord {
     /// A branch is judged by its own record before the push; any other ref (an evidence ref,
     /// whose commits hold a sealed archive and no `.attestconfig`; a tag) by the server's HEAD,
     /// or on an empty server by the branch the same push brings.
-    func policySource(for u: HookInput.RefUpdate, in push: [HookInput.RefUpdate] = []) throws(AttestError) -> PolicySource {
+    public func policySource(for u: HookInput.RefUpdate, in push: [HookInput.RefUpdate] = []) throws(VerificationError) -> PolicySource {
         if let ref = policyRef {
             guard let id = try? repository.resolveCommit(ref) else {
-                throw .failed("hook.policyRef is '\(ref)', which names no commit on this server, so there is no policy to judge the push by (push refused); to fix: push that ref first with the hook off, or point hook.policyRef at a ref the server has: git --git-dir=\(repository.gitDir) config hook.policyRef refs/heads/main")
+                throw .policyRefMissing(ref: ref, gitDir: repository.gitDir)
             }
             return PolicySource(commit: id, what: "hook.policyRef \(ref) (\(id.short))")
         }
@@ -105,18 +109,18 @@ struct ServerRecord {
         }
         let headName = (try? String(contentsOfFile: repository.gitDir + "/HEAD", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "ref: ", with: "") ?? "HEAD"
-        throw .failed("\(u.ref) is new and the server's HEAD names \(headName), which does not exist: there is no .attestconfig to judge the push by, and the built-in defaults are never used (push refused); to fix: point the server's HEAD at the branch that holds the policy (git --git-dir=\(repository.gitDir) symbolic-ref HEAD refs/heads/main), or name the policy ref (git --git-dir=\(repository.gitDir) config hook.policyRef refs/heads/main)")
+        throw .serverHeadMissing(ref: u.ref, head: headName, gitDir: repository.gitDir)
     }
 
     /// The server has no branch and no tag.
-    var isEmpty: Bool {
+    public var isEmpty: Bool {
         ["refs/heads/*", "refs/tags/*"].allSatisfy { ((try? repository.references(glob: $0)) ?? []).isEmpty }
     }
 
     /// The policy committed at a source, then `-c`.
-    func policy(at source: PolicySource) throws(AttestError) -> Policy {
+    public func policy(at source: PolicySource) throws(VerificationError) -> Policy {
         do { return try PolicyFiles(repository: repository, overrides: overrides).policy(at: source.commit) } catch {
-            throw .config("cannot read the server's policy from \(source.what): \(error.description)")
+            throw .serverPolicyUnreadable(source: source.what, cause: error)
         }
     }
 }

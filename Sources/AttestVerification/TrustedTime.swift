@@ -7,10 +7,10 @@ import AttestCrypto
 /// against the TSA CA file named by the policy *at that commit* (`tsa.caFile` in its
 /// `.attestconfig`, the file read from its tree), for the imprint recomputed from the commit
 /// (AttestCore.TimestampImprint). `verify`, the hooks and `audit` all come here.
-enum TrustedTime {
+public enum TrustedTime {
     /// The imprint bytes of a sign-off as committed: its document blob, tree (without the
     /// validation files the sign-off adds under the `.ltv` folder), parents.
-    static func imprint(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> [UInt8] {
+    public static func imprint(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> [UInt8] {
         let imprint = try imprintFields(of: raw, trailers: t, repository: repository)
         do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as CryptoError {
             throw .environment("SHA-256: \(e)")
@@ -18,7 +18,7 @@ enum TrustedTime {
     }
 
     /// The imprint's fields for a sign-off as committed (export writes its bytes beside the token).
-    static func imprintFields(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> TimestampImprint {
+    public static func imprintFields(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> TimestampImprint {
         let blob: ObjectID?, tree: ObjectID
         do {
             blob = try repository.blobID(at: t.documentPath, inCommit: raw.id)
@@ -34,11 +34,11 @@ enum TrustedTime {
 
     /// The files under the `.ltv` folder of a tree, each with its SHA-256: what a token stamped
     /// over that tree renews (earlier tokens and their validation data).
-    static func renewed(inTree tree: ObjectID, documentPath: String, repository: Repository) throws(AttestError) -> [TimestampImprint.Renewed] {
+    public static func renewed(inTree tree: ObjectID, documentPath: String, repository: Repository) throws(AttestError) -> [TimestampImprint.Renewed] {
         try renewed(inTree: tree, root: ValidationLayout.root(documentPath: documentPath), repository: repository)
     }
 
-    static func renewed(inTree tree: ObjectID, root: String, repository: Repository) throws(AttestError) -> [TimestampImprint.Renewed] {
+    public static func renewed(inTree tree: ObjectID, root: String, repository: Repository) throws(AttestError) -> [TimestampImprint.Renewed] {
         let files: [(path: String, contents: Data)]
         do { files = try repository.fileContents(inTree: tree, under: root) } catch {
             throw .environment("cannot read \(root) in tree \(tree.short): \(error.message)")
@@ -52,33 +52,18 @@ enum TrustedTime {
         return out
     }
 
-    /// The policy in the `.attestconfig` of a commit (defaults when it has none).
-    static func policy(at commit: ObjectID, repository: Repository) throws(AttestError) -> Policy {
-        try Policy(entries: try entries(at: commit, repository: repository))
-    }
-
-    /// The settings of the `.attestconfig` of a commit (none when it has none).
-    static func entries(at commit: ObjectID, repository: Repository) throws(AttestError) -> [Policy.Entry] {
-        let data: Data?
-        do { data = try repository.blob(at: ".attestconfig", inCommit: commit) } catch {
-            throw .environment("cannot read .attestconfig in \(commit.short): \(error.message)")
-        }
-        guard let data else { return [] }
-        let name = ".attestconfig@\(commit.short)"
-        do { return try ConfigFile.entries(contents: data, displayName: name) } catch {
-            throw .config("cannot read \(name): \(error.message)")
-        }
-    }
+    /// TSA times further apart than this are flagged (docs/tsa.md, "Several TSAs").
+    public static let maxDisagreement: TimeInterval = 300
 
     /// The outcome for the rules. Never throws: whatever stops the check makes the token
     /// `invalid`, with the cause named.
-    static func outcome(of raw: RawCommit, repository: Repository) -> TimestampOutcome {
+    public static func outcome(of raw: RawCommit, repository: Repository) -> TimestampOutcome {
         check(raw, repository: repository).outcome
     }
 
     /// Which validation data each valid token was checked with (for verify's notes), or that
     /// none is stored, and how several tokens agree; empty without a valid token.
-    static func validationNotes(of raw: RawCommit, repository: Repository) -> [String] {
+    public static func validationNotes(of raw: RawCommit, repository: Repository) -> [String] {
         check(raw, repository: repository).notes
     }
 
@@ -87,7 +72,7 @@ enum TrustedTime {
     /// validation data stored for it (`.ltv/YYYY-QN/<token digest>.*`, docs/tsa.md) when there
     /// is some, and without any (tokens from before attest stored it) for the chain at genTime
     /// only, as the note says. The trusted time is the earliest of the tokens that verify.
-    static func check(_ raw: RawCommit, repository: Repository) -> (outcome: TimestampOutcome, notes: [String]) {
+    public static func check(_ raw: RawCommit, repository: Repository) -> (outcome: TimestampOutcome, notes: [String]) {
         let results = tokens(of: raw, repository: repository)
         guard let primary = results.first else { return (.absent, []) }
         guard let trailers = try? SignoffTrailers.parse(message: raw.message) else { return (.absent, []) }
@@ -113,8 +98,8 @@ enum TrustedTime {
             let spread = valid.map(\.time).max()!.timeIntervalSince(earliest.time)
             var line = "\(valid.count) of \(results.count) timestamp tokens verify: " + valid.map { "TSA \($0.authority) at \(UTC.iso($0.time))" }.joined(separator: ", ")
                 + "; the trusted time is the earliest"
-            if spread > TimestampSigning.maxDisagreement {
-                line += "; the TSAs disagree by \(Int(spread)) seconds (more than \(Int(TimestampSigning.maxDisagreement))): check their clocks"
+            if spread > maxDisagreement {
+                line += "; the TSAs disagree by \(Int(spread)) seconds (more than \(Int(maxDisagreement))): check their clocks"
             }
             if !failed.isEmpty { line += "; not verifying: " + failed.joined(separator: "; ") }
             notes.append(line)
@@ -122,11 +107,11 @@ enum TrustedTime {
         return (.valid(time: earliest.time, authority: earliest.authority), notes)
     }
 
-    enum Checked { case valid(Date, String, LongTermStamp?), other(TimestampOutcome) }
+    public enum Checked { case valid(Date, String, LongTermStamp?), other(TimestampOutcome) }
 
     /// Each token of a sign-off, checked: the trailer's first, then those it stores as `.tst`
     /// under its quarter's folder; empty without a token.
-    static func tokens(of raw: RawCommit, repository: Repository) -> [Checked] {
+    public static func tokens(of raw: RawCommit, repository: Repository) -> [Checked] {
         guard let trailers = try? SignoffTrailers.parse(message: raw.message),
               let text = trailers.timestamp else { return [] }
         guard let token = Data(base64Encoded: text), !token.isEmpty else {
@@ -141,7 +126,7 @@ enum TrustedTime {
     /// Validation data stored for a token by later renewals (a sign-off or `attest timestamp
     /// renew` refreshes the revocation data of every earlier token): every folder under `root`
     /// at HEAD but the token's own that holds `<token digest>.chain.pem`.
-    static func laterData(for token: Data, root: String, besides own: String, repository: Repository) -> [ValidationData] {
+    public static func laterData(for token: Data, root: String, besides own: String, repository: Repository) -> [ValidationData] {
         guard let head = repository.headCommit, let tree = try? repository.commitLinks(head).tree,
               let all = try? repository.fileContents(inTree: tree, under: root) else { return [] }
         let prefix = ValidationLayout.digest(of: token) + "."
@@ -155,7 +140,7 @@ enum TrustedTime {
     }
 
     /// The sign-off's own data with the later data added (nil when there is none at all).
-    static func merged(_ own: ValidationData?, _ later: [ValidationData]) -> ValidationData? {
+    public static func merged(_ own: ValidationData?, _ later: [ValidationData]) -> ValidationData? {
         guard var out = own ?? later.first else { return nil }
         for l in later where l != out {
             out.chainPEM.append(l.chainPEM)
@@ -165,7 +150,7 @@ enum TrustedTime {
         return out
     }
 
-    static func checked(_ raw: RawCommit, trailers: SignoffTrailers, token: Data, repository: Repository) -> Checked {
+    public static func checked(_ raw: RawCommit, trailers: SignoffTrailers, token: Data, repository: Repository) -> Checked {
         verifyToken(raw, token: token, folder: ValidationLayout.folder(documentPath: trailers.documentPath, quarter: trailers.quarter.description),
                     root: ValidationLayout.root(documentPath: trailers.documentPath), repository: repository) {
             try imprint(of: raw, trailers: trailers, repository: repository)
@@ -175,10 +160,10 @@ enum TrustedTime {
     /// One token of commit `raw` against the CA file named by the policy at that commit (which
     /// the commit itself must not change), with the validation data stored for it in `folder`
     /// of the commit and anywhere under `root` at HEAD; `makeImprint` gives the imprint.
-    static func verifyToken(_ raw: RawCommit, token: Data, folder: String, root: String, repository: Repository,
+    public static func verifyToken(_ raw: RawCommit, token: Data, folder: String, root: String, repository: Repository,
                             imprint makeImprint: () throws -> [UInt8]) -> Checked {
         do {
-            let policy = try policy(at: raw.id, repository: repository)
+            let policy = try PolicyFiles(repository: repository, overrides: []).policy(at: raw.id)
             guard !policy.tsaCAFile.isEmpty else {
                 return .other(.invalid("cannot check the timestamp token: tsa.caFile is not set in the .attestconfig of \(raw.id.short)"))
             }
@@ -192,7 +177,7 @@ enum TrustedTime {
             // The trust anchor must predate the sign-off: `attest sign` changes only the
             // attestation file, so a sign-off that brings its own CA is not to be trusted.
             if let parent = raw.parents.first {
-                let parentPolicy = try? TrustedTime.policy(at: parent, repository: repository)
+                let parentPolicy = try? PolicyFiles(repository: repository, overrides: []).policy(at: parent)
                 let before = try? repository.blob(at: policy.tsaCAFile, inCommit: parent)
                 if parentPolicy?.tsaCAFile != policy.tsaCAFile || before != pem {
                     return .other(.invalid("the sign-off commit \(raw.id.short) itself changes the TSA CA file \(policy.tsaCAFile) (or tsa.caFile); a token is trusted only against a CA committed before the sign-off"))
@@ -221,7 +206,7 @@ enum TrustedTime {
     }
 
     /// "TSA <subject> at <instant>" or "git dates only": which time a verdict rests on.
-    static func basis(_ outcome: TimestampOutcome) -> String {
+    public static func basis(_ outcome: TimestampOutcome) -> String {
         if case .valid(let time, let authority) = outcome { return "TSA \(authority) at \(UTC.iso(time))" }
         return "git dates only"
     }

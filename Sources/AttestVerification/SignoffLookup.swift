@@ -6,33 +6,34 @@ import AttestGit
 /// from HEAD (`Repository.signoffs`, on AttestCore's one definition `SignoffClaim`), judged by
 /// the one judge (`SignoffRules.check`, the policy in force when it was signed), and whether the
 /// upstream holds it. Outside a repository it knows nothing and status prints only the schedule.
-struct SignoffLookup {
-    let context: Context
+public struct SignoffLookup {
+    /// nil outside a repository.
+    public let repository: Repository?
+    /// `-c` settings, on top of the policy at each commit.
+    public let overrides: [Policy.Entry]
+    public let now: Date
 
-    struct Found {
-        let sighting: SignoffSighting
-        let id: ObjectID
+    public init(repository: Repository?, overrides: [Policy.Entry], now: Date) {
+        self.repository = repository; self.overrides = overrides; self.now = now
+    }
+
+    public struct Found {
+        public let sighting: SignoffSighting
+        public let id: ObjectID
         /// `refs/remotes/origin/main`, or nil without an upstream.
-        let upstream: String?
-        /// The old one-line summary: `signed off on HEAD in 1a2b3c4d5e6f at …, clean, on time`.
-        var text: String {
-            "signed off on HEAD in \(id.short) at \(UTC.human(sighting.committerDate)), \(sighting.result)\(sighting.late ? ", LATE" : ", on time")"
-        }
+        public let upstream: String?
     }
 
     /// nil outside a repository or without a sign-off of the quarter on HEAD.
-    func find(_ quarter: Quarter) -> Found? {
-        guard let repo = try? context.repository(), let all = try? repo.signoffs(for: quarter),
+    public func find(_ quarter: Quarter) -> Found? {
+        guard let repo = repository, let all = try? repo.signoffs(for: quarter),
               let first = all.last(where: { !$0.claim.isAmendment }) ?? all.last else { return nil }
         let raw = first.commit
         var violations: [String] = []
         var late = false
-        if let policy = try? SignoffInspector.policyInForce(for: raw, repository: repo, overrides: context.overrides),
-           case .success(let signers) = Result(catching: { () throws(AttestError) -> AllowedSigners? in try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy) }) {
-            let gpg = repo.configString("gpg.openpgp.program") ?? repo.configString("gpg.program") ?? "gpg"
-            let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
-            if let facts = try? inspector.facts(raw, now: context.now, evidenceFolder: nil) {
-                let report = SignoffRules.check(facts, policy: policy)
+        if let inspector = try? SignoffInspector.forVerify(raw, repository: repo, overrides: overrides) {
+            if let facts = try? inspector.facts(raw, now: now, evidenceFolder: nil) {
+                let report = SignoffRules.check(facts, policy: inspector.policy)
                 // A declared late sign-off is late; an undeclared one is too (and breaks a rule).
                 late = report.timing == .late || first.trailers?.late != nil
                 violations = report.violations.map(\.rule)
@@ -52,5 +53,5 @@ struct SignoffLookup {
     }
 
     /// The branch HEAD is on (nil when detached or outside a repository).
-    var branch: String? { (try? context.repository())?.headBranch }
+    public var branch: String? { repository?.headBranch }
 }

@@ -9,17 +9,17 @@ import AttestCrypto
 /// as committed, with its SHA-256. The sign-off judge compares a document against the catalogue
 /// at the sign-off's parent; audit can compare the catalogues of two commits to report a scope
 /// change (a control file added or deleted).
-enum ControlCatalogue {
+public enum ControlCatalogue {
     /// One control file as committed.
-    struct Entry: Sendable, Equatable {
-        let path: String
-        let sha256: String
+    public struct Entry: Sendable, Equatable {
+        public let path: String
+        public let sha256: String
     }
 
     /// The control files (path and SHA-256, in step order) and whether CC6.3 is in force at
     /// `commit`, without parsing the files: what changed between two commits is visible even when
     /// a file does not parse.
-    static func files(at commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> (deprovisioning: Bool, files: [Entry]) {
+    public static func files(at commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> (deprovisioning: Bool, files: [Entry]) {
         let raw = try contents(at: commit, repository: repository, policy: policy)
         var entries: [Entry] = []
         for f in raw.files {
@@ -29,7 +29,7 @@ enum ControlCatalogue {
     }
 
     /// The catalogue at `commit`, parsed; an unreadable control file is an error naming it.
-    static func at(_ commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> Catalogue {
+    public static func at(_ commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> Catalogue {
         let raw = try contents(at: commit, repository: repository, policy: policy)
         do { return try ExtraControls.catalogue(files: raw.files, departuresPresent: raw.departures).0 } catch {
             throw .failed("control file \(error.description) (at \(commit.short))")
@@ -38,24 +38,24 @@ enum ControlCatalogue {
 
     /// The judge's catalogue facts for a sign-off: the catalogue at `commit` (its parent), where
     /// it was read, or why it cannot be read.
-    static func judged(at commit: ObjectID, repository: Repository, policy: Policy) -> (catalogue: Catalogue?, origin: String, problem: String?) {
+    public static func judged(at commit: ObjectID, repository: Repository, policy: Policy) -> (catalogue: Catalogue?, origin: String, problem: String?) {
         do { return (try at(commit, repository: repository, policy: policy), commit.short, nil) } catch {
             return (nil, commit.short, error.description)
         }
     }
 
     /// The commit whose catalogue judges a sign-off: its first parent (a root commit: itself).
-    static func base(of raw: RawCommit, repository: Repository) -> ObjectID? {
+    public static func base(of raw: RawCommit, repository: Repository) -> ObjectID? {
         raw.parents.first.flatMap { repository.contains($0) ? $0 : nil } ?? (raw.parents.isEmpty ? raw.id : nil)
     }
 
     /// Fills the judge's facts with the catalogue at `commit`.
-    static func gather(into facts: inout SignoffFacts, commit: ObjectID, repository: Repository, policy: Policy) {
+    public static func gather(into facts: inout SignoffFacts, commit: ObjectID, repository: Repository, policy: Policy) {
         (facts.catalogue, facts.catalogueOrigin, facts.catalogueProblem) = judged(at: commit, repository: repository, policy: policy)
     }
 
     /// The same for audit's commit facts.
-    static func gather(into commit: inout AuditCommit, raw: RawCommit, repository: Repository, policy: Policy) {
+    public static func gather(into commit: inout AuditCommit, raw: RawCommit, repository: Repository, policy: Policy) {
         guard let base = base(of: raw, repository: repository) else { return }
         (commit.catalogue, commit.catalogueOrigin, commit.catalogueProblem) = judged(at: base, repository: repository, policy: policy)
     }
