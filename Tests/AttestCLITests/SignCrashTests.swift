@@ -48,8 +48,10 @@ import Glibc
 
     /// Starts `attest sign` with its clock at `signAt` (libfaketime preloaded: a killed faketime
     /// wrapper would leak its semaphore, FakeClock.swift) in a process group of its own; stdout and
-    /// stderr go to `log`. Returns the group (attest leads it) and attest's pid, the one killed.
-    static func spawnSign(_ c: ComplianceRepo, log: String) -> (group: pid_t, attest: pid_t) {
+    /// stderr go to `log`. Returns the group (attest leads it), attest's pid (the one killed) and
+    /// the clock's environment, for `releaseFakeClock` once the group is gone (a pair per sign:
+    /// a kill may leave libfaketime's semaphore held).
+    static func spawnSign(_ c: ComplianceRepo, log: String) -> (group: pid_t, attest: pid_t, clock: [String: String]) {
         let env = fakeClockEnvironment("@" + signAt, testEnvironment(home: c.repo.home))
         let argv = [attestBinary, "sign", "--quarter", "2026-Q4"]
         var actions = posix_spawn_file_actions_t()
@@ -75,7 +77,7 @@ import Glibc
             return posix_spawn(&pid, attestBinary, &actions, &attr, cargs, cenv)
         }
         precondition(rc == 0, "posix_spawn: \(rc)")
-        return (pid, pid)
+        return (pid, pid, env)
     }
 
     static func wait(_ pid: pid_t) -> Int32 {
@@ -114,10 +116,11 @@ import Glibc
         for _ in 0..<3 {
             restore()
             let start = Self.now()
-            let (group, _) = Self.spawnSign(c, log: log)
+            let (group, _, clock) = Self.spawnSign(c, log: log)
             var signedAt: Double?
             while signedAt == nil, waitpid(group, nil, WNOHANG) == 0 { if Self.exists(marker) { signedAt = Self.now() } else { usleep(200) } }
             if signedAt != nil { _ = Self.wait(group) }
+            releaseFakeClock(clock)
             let end = Self.now()
             let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             try #require(out.contains("signed off 2026-Q4"), "\(out)")
@@ -133,7 +136,7 @@ import Glibc
         var signRefusalChecked = false
         for i in 0..<200 {
             restore()
-            let (group, pid) = Self.spawnSign(c, log: log)
+            let (group, pid, clock) = Self.spawnSign(c, log: log)
             if i % 2 == 0 {
                 usleep(UInt32(Double.random(in: 0..<total, using: &rng) * 1e6))
             } else {
@@ -144,6 +147,7 @@ import Glibc
             kill(pid, SIGKILL)
             _ = Self.wait(group) // attest leads the group: this reaps it
             kill(-group, SIGKILL) // the slow signer, when it was still running
+            releaseFakeClock(clock)
             let fsck = c.git(["fsck", "--no-dangling", "--no-progress"], check: false)
             #expect(fsck.status == 0 && !fsck.stderr.contains("error"), "kill \(i): \(fsck)")
 
@@ -215,12 +219,13 @@ import Glibc
         let tmp = git + "/attest-tmp"
         func leftovers() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] }
         if leftovers().isEmpty {
-            let (group, pid) = Self.spawnSign(c, log: log)
+            let (group, pid, clock) = Self.spawnSign(c, log: log)
             let deadline = Self.now() + total * 5
             while leftovers().isEmpty && Self.now() < deadline && kill(pid, 0) == 0 { usleep(100) }
             kill(pid, SIGKILL)
             _ = Self.wait(group)
             kill(-group, SIGKILL)
+            releaseFakeClock(clock)
             restore()
         }
         let left = leftovers()

@@ -19,7 +19,8 @@ public func boundedRun(_ program: String, _ arguments: [String], seconds: Int = 
     let report = NSTemporaryDirectory() + "attest-time-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: report) }
     // `timeout` kills what it runs: never the faketime wrapper, which would leak its semaphore (FakeClock.swift).
-    let (program, arguments, environment) = withoutFaketimeWrapper(program, arguments, environment)
+    let (program, arguments, environment, fakeClock) = withoutFaketimeWrapper(program, arguments, environment)
+    defer { if fakeClock { releaseFakeClock(environment) } }
     let r = run("timeout", ["-s", "KILL", String(seconds), "/usr/bin/time", "-f", "%M", "-o", report, program] + arguments,
                 cwd: cwd, environment: environment, stdin: stdin)
     let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""

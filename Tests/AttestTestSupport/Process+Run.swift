@@ -19,7 +19,8 @@ public func run(_ program: String, _ arguments: [String], cwd: String? = nil, en
                 stdin: Data? = nil) -> RunResult {
     _ = ignoreSIGPIPE
     // `faketime -f SPEC CMD` runs CMD with libfaketime preloaded, not through the wrapper (FakeClock.swift).
-    let (program, arguments, environment) = withoutFaketimeWrapper(program, arguments, environment)
+    let (program, arguments, environment, fakeClock) = withoutFaketimeWrapper(program, arguments, environment)
+    defer { if fakeClock { releaseFakeClock(environment) } }
     do {
         let r = try Subprocess.run(program, arguments, stdin: stdin, environment: environment, cwd: cwd)
         return RunResult(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)

@@ -41,6 +41,8 @@ public final class TestTSA: @unchecked Sendable {
     public var crlURL: String { "http://127.0.0.1:\(port)/ca.crl" }
     private var wrapper: Process?
     private var serverPID: Int32 = 0
+    /// The faked clock's environment of the running server, released when it stops.
+    private var clockEnvironment: [String: String]?
 
     /// Makes the CA and the TSA certificate; unless `serve` is false, starts the server, under
     /// `faketime` at `at` (UTC, "2026-10-03 12:00:00") when given.
@@ -100,7 +102,7 @@ public final class TestTSA: @unchecked Sendable {
         p.arguments = [script] + args
         var env = ProcessInfo.processInfo.environment
         env["FAKETIME"] = nil; env["LD_PRELOAD"] = nil; env["TZ"] = "UTC"
-        if let fakeTime { env = fakeClockEnvironment("@" + fakeTime, env) }
+        if let fakeTime { env = fakeClockEnvironment("@" + fakeTime, env); clockEnvironment = env }
         // Only the wall clock moves to the chosen instant; timeouts keep the real monotonic clock.
         env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
         p.environment = env
@@ -137,6 +139,8 @@ public final class TestTSA: @unchecked Sendable {
             kill(w.processIdentifier, SIGKILL)
         }
         w.waitUntilExit()
+        releaseFakeClock(clockEnvironment)
+        clockEnvironment = nil
     }
 
     deinit { stop() }
