@@ -188,8 +188,11 @@ final class PackReader {
     /// and every fault on the mapping maps 64 KiB around its page, which the budget then has
     /// to give back (`madvise`) and the next chain faults in again. Only the index stays mapped.
     let reads: Bool
+    /// The last bytes read: `window.count` bytes of pack `window.k` from `window.start`. One
+    /// read of 4 KiB at an entry holds its header and, for the deltas of trees (a few hundred
+    /// bytes), all of its data.
     private var input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
-    private var head = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+    private var window = (k: -1, start: 0, count: 0)
     // Recently read objects, whole and as prefixes (see `ObjectCache`).
     private var cache: ObjectCache<(type: UInt8, bytes: [UInt8])>
     private var prefixes: ObjectCache<Prefix>
@@ -240,7 +243,7 @@ final class PackReader {
 
     deinit {
         if streamReady { inflateEnd(&stream) }
-        scratch.deallocate(); input.deallocate(); head.deallocate()
+        scratch.deallocate(); input.deallocate()
     }
 
     /// The object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes; nil when it is not in a
@@ -279,8 +282,7 @@ final class PackReader {
     }
 
     /// The bytes of the pack from `offset` on that an entry's header and delta base reference
-    /// fit in (at most 64, fewer at the end), and the pack offset they start at: the mapping
-    /// itself, or a `pread` copy in `head`.
+    /// fit in (at most 64, fewer at the end): the mapping itself, or the read window.
     private func headBytes(in k: Int, at offset: Int) -> UnsafeRawBufferPointer {
         let pack = packs[k].pack
         let end = pack.count - 20
@@ -290,8 +292,17 @@ final class PackReader {
             marks[k].touchPack(offset, 32)
             return UnsafeRawBufferPointer(rebasing: pack[offset..<(offset + n)])
         }
-        let got = pread(packs[k].fd, head.baseAddress, n, off_t(offset))
-        return UnsafeRawBufferPointer(start: head.baseAddress, count: max(got, 0))
+        if !(window.k == k && offset >= window.start && offset + n <= window.start + window.count) {
+            guard fill(k, at: offset, min(4096, end - offset)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        }
+        return UnsafeRawBufferPointer(start: input.baseAddress! + (offset - window.start), count: min(n, window.start + window.count - offset))
+    }
+
+    /// Reads `count` bytes of pack `k` at `offset` into the window; false when none could be.
+    private func fill(_ k: Int, at offset: Int, _ count: Int) -> Bool {
+        let got = pread(packs[k].fd, input.baseAddress, min(count, input.count), off_t(offset))
+        window = got > 0 ? (k, offset, got) : (-1, 0, 0)
+        return got > 0
     }
 
     /// An entry's type, inflated size and where its data (or delta base reference) starts.
@@ -456,7 +467,6 @@ final class PackReader {
     /// may go on past it. Returns the bytes written, nil on a read or stream error. The stream
     /// has been reset by the caller.
     private func inflateRead(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>, partial: Bool) -> Int? {
-        let fd = packs[k].fd
         var next = at
         stream.next_out = out.baseAddress
         stream.avail_out = UInt32(out.count)
@@ -464,14 +474,19 @@ final class PackReader {
         var chunk = min(out.count + out.count / 16 + 64, input.count)
         while true {
             if stream.avail_in == 0 {
-                let want = min(chunk, end - next)
-                guard want > 0 else { return nil }
-                let got = pread(fd, input.baseAddress, want, off_t(next))
-                guard got > 0 else { return nil }
-                stream.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                stream.avail_in = UInt32(got)
-                next += got
-                chunk = input.count
+                // What the window already holds from `next` on (an entry's data after its
+                // header), else the next chunk read into it.
+                if !(window.k == k && next >= window.start && next < window.start + window.count) {
+                    let want = min(max(chunk, 4096), end - next)
+                    guard want > 0, fill(k, at: next, want) else { return nil }
+                    chunk = input.count
+                }
+                let from = next - window.start
+                let n = min(window.count - from, end - next)
+                guard n > 0 else { return nil }
+                stream.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self) + from
+                stream.avail_in = UInt32(n)
+                next += n
             }
             let rc = CZlib.inflate(&stream, Z_NO_FLUSH)
             let written = out.count - Int(stream.avail_out)
