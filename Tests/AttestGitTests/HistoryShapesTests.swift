@@ -97,8 +97,9 @@ import AttestTestSupport
         let graph = CommitGraph.open(r)
         #expect((graph != nil) == graphExpected)
         let reader = try ObjectReader(r)
-        // Through the mapping and with pread (`Budget.reads`, the tree resolvers' way).
+        // Through the mapping and with pread (`Budget.reads`: a tree resolver past its budget).
         let readers = [PackReader(objectsDirectories: r.objectDirectories)!, PackReader(objectsDirectories: r.objectDirectories, budget: .history)!]
+        readers[1].startReading()
         #expect(!readers[0].reads && readers[1].reads)
         var listed = 0
         for line in repo.git(["cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)"]).stdout.split(separator: "\n") {

@@ -122,8 +122,8 @@ final class PackReader {
         var objects: Int, objectSlots: Int
         /// The prefix cache holds the mapped budget divided by `prefixShare`, within `prefixes`.
         var prefixes: ClosedRange<Int>, prefixShare: Int, prefixSlots: Int
-        /// The tree resolvers read the packs with `pread` rather than through the mapping
-        /// (`PackReader.reads`).
+        /// The tree resolvers switch to reading the packs with `pread` rather than through the
+        /// mapping (`PackReader.reads`) once they have had to give pages back.
         var reads = false
 
         /// The audit's tree resolver: every root tree of history, through delta chains up to
@@ -179,15 +179,23 @@ final class PackReader {
             madvise(UnsafeMutableRawPointer(mutating: p.idx.baseAddress!), p.idx.count, MADV_DONTNEED)
             marks[k] = Marks(p)
         }
+        if budget.reads { startReading() }
+    }
+
+    /// From now on, reads the packs with `pread` (when every pack file could be opened).
+    func startReading() {
+        if packs.allSatisfy({ $0.fd >= 0 }) { reads = true }
     }
     private var stream = z_stream()
     private var streamReady = false
-    /// Pack bytes are read with `pread` into `input` (compressed data) and `head` (an entry's
-    /// header and delta base), never touched through the mapping: a tree resolver's chains hop
-    /// over the whole pack (up to 250 deltas of a few hundred bytes each after a deep repack),
-    /// and every fault on the mapping maps 64 KiB around its page, which the budget then has
-    /// to give back (`madvise`) and the next chain faults in again. Only the index stays mapped.
-    let reads: Bool
+    /// Pack bytes are read with `pread` into a window, no longer touched through the mapping:
+    /// a tree resolver's chains hop over the whole pack (up to 250 deltas of a few hundred bytes
+    /// each after a deep repack), and every fault on the mapping maps 64 KiB around its page,
+    /// which the budget then gives back (`madvise`) and the next chain faults in again. A
+    /// reader whose `Budget.reads` allows it reads from the start when the packs are more than
+    /// twice its mapped budget, else starts mapped (cheaper while what it touches stays within
+    /// the budget) and reads from its first `release` on. Only the index stays mapped.
+    private(set) var reads = false
     /// The last bytes read: `window.count` bytes of pack `window.k` from `window.start`. One
     /// read of 4 KiB at an entry holds its header and, for the deltas of trees (a few hundred
     /// bytes), all of its data.
@@ -211,12 +219,14 @@ final class PackReader {
         packs = files
         marks = files.map(Marks.init)
         self.budget = budget
-        reads = budget.reads && files.allSatisfy { $0.fd >= 0 }
         let sizes = budget.resolved(packBytes: files.reduce(0) { $0 + $1.pack.count })
         mappedBudget = sizes.mapped
         cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
         prefixes = ObjectCache(slots: budget.prefixSlots, budget: sizes.prefixes) { $0.bytes.count }
         guard !packs.isEmpty else { return nil }
+        // Packs of more than twice the budget will be given back and faulted in again: read
+        // from the start (git/git's 500 MiB pack; a generated 80 MiB one stays mapped).
+        if budget.reads && files.reduce(0, { $0 + $1.pack.count }) > 2 * mappedBudget { startReading() }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }
         streamReady = true
     }
