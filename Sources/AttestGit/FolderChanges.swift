@@ -28,6 +28,18 @@ public final class FolderTracker {
         levels = Array(repeating: [:], count: components.count)
     }
 
+    /// The folder's subtree id at commits whose walk already found it (`PushWalk.Commit`).
+    private var folderOf: [ObjectID: ObjectID?] = [:]
+
+    /// Records the folder's subtree id at a commit (nil: no folder there), as a walk read it, so
+    /// `changes` compares it without reading the commit and its root tree again.
+    public func know(commit: ObjectID, folder: ObjectID?) { folderOf[commit] = .some(folder) }
+
+    private func folderID(ofCommit commit: ObjectID) throws(GitError) -> ObjectID? {
+        if let known = folderOf[commit] { return known }
+        return try folderID(inTree: tree(of: commit))
+    }
+
     /// The id of the folder's tree in a root tree, or nil when the folder does not exist.
     public func folderID(inTree root: ObjectID) throws(GitError) -> ObjectID? {
         if let hit = byTree[root] { return hit }
@@ -81,8 +93,8 @@ public final class FolderTracker {
     /// only into subtrees whose ids differ; as `git diff-tree -r` reports them: a file that
     /// becomes a folder (or a symbolic link, or a submodule) is a deletion and an addition.
     public func changes(from parent: ObjectID?, to commit: ObjectID) throws(GitError) -> [Change] {
-        let new = try folderID(inTree: tree(of: commit))
-        let old = try parent.flatMap { p throws(GitError) in try folderID(inTree: tree(of: p)) }
+        let new = try folderID(ofCommit: commit)
+        let old = try parent.flatMap { p throws(GitError) in try folderID(ofCommit: p) }
         if old == new { return [] }
         var out: [Change] = []
         try diff(old, new, under: folder + "/", into: &out)

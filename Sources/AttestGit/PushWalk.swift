@@ -21,6 +21,14 @@ public struct PushWalk {
         /// `.attestconfig`, or a root entry holding one of the policy paths, differs from that
         /// of some parent (a root commit: false; nothing before it).
         public let touchesPolicy: Bool
+        /// The folder's subtree id in this commit (nil: no folder), and in each parent, in
+        /// order: what the gate's `FolderTracker` would look up again (`know(commit:folder:)`).
+        public let folder: ObjectID?
+        public let parentFolders: [ObjectID?]
+        /// Each parent's committer time (seconds) as the walk read it from the parent's
+        /// object; nil where it came from the commit-graph or the header had none, so the
+        /// caller reads that parent itself.
+        public let parentTimes: [Int64?]
     }
 
     private struct Node {
@@ -29,6 +37,8 @@ public struct PushWalk {
         let parents: [ObjectID]
         let time: Int64
         let mentions: Bool
+        /// The time is the commit object's own (not the commit-graph's).
+        let timeFromObject: Bool
         var uninteresting: Bool
         var expanded = false
     }
@@ -108,16 +118,22 @@ public struct PushWalk {
             let mine = resolver.folderTree[i]
             var touches = n.parents.isEmpty && mine >= 0
             var policy = false
+            var parentFolders: [ObjectID?] = [], parentTimes: [Int64?] = []
             for p in n.parents {
                 guard let j = index[p] else {
                     throw GitError(operation: "read commit \(p.short), parent of \(n.id.short)", code: GIT_ENOTFOUND.rawValue,
                                    message: "not in the object store")
                 }
-                touches = touches || resolver.folderTree[Int(j)] != mine
+                let theirs = resolver.folderTree[Int(j)]
+                touches = touches || theirs != mine
                 policy = policy || resolver.configBlob[Int(j)] != resolver.configBlob[i]
                     || (!policyNames.isEmpty && resolver.policyRoot[Int(j)] != resolver.policyRoot[i])
+                parentFolders.append(theirs >= 0 ? resolver.trees[Int(theirs)] : nil)
+                let pn = nodes[Int(j)]
+                parentTimes.append(pn.timeFromObject && pn.time > 0 ? pn.time : nil)
             }
-            out.append(Commit(id: n.id, tree: n.tree, parents: n.parents, mentionsAttest: n.mentions, touchesFolder: touches, touchesPolicy: policy))
+            out.append(Commit(id: n.id, tree: n.tree, parents: n.parents, mentionsAttest: n.mentions, touchesFolder: touches, touchesPolicy: policy,
+                              folder: mine >= 0 ? resolver.trees[Int(mine)] : nil, parentFolders: parentFolders, parentTimes: parentTimes))
         }
         return out
     }
@@ -130,15 +146,16 @@ public struct PushWalk {
         // A commit on the hidden side is only a boundary: the commit-graph's entry is enough.
         // A pushed commit is always read whole, for its message.
         let parsed: (header: CommitHeader, mentionsAttest: Bool)
+        var fromObject = false
         if uninteresting, let g = graph?.header(id) { parsed = (g, false) } else {
-            do { parsed = try reader.commitHeader(id) } catch {
+            do { parsed = try reader.commitHeader(id); fromObject = true } catch {
                 if required { throw error }
                 return nil
             }
         }
         let j = nodes.count
         nodes.append(Node(id: id, tree: parsed.header.tree, parents: parsed.header.parents, time: parsed.header.committerTime,
-                          mentions: parsed.mentionsAttest, uninteresting: uninteresting))
+                          mentions: parsed.mentionsAttest, timeFromObject: fromObject, uninteresting: uninteresting))
         index.insert(id, Int32(j))
         handoff!.append(parsed.header.tree, at: j)
         if !uninteresting { interestingQueued += 1 }

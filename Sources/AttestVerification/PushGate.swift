@@ -49,6 +49,8 @@ public struct PushGate {
         }
         var out = Outcome()
         var suspects: [(id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool)] = []
+        // What the walk read of each suspect: folder ids and parent times, not read again.
+        var read: [ObjectID: PushWalk.Commit] = [:]
         var changedTrees: [PushWalk.Commit] = []
         var walked: [ObjectID] = []
         // The fast path reads each commit and root tree once and compares ids, as git rev-list
@@ -64,7 +66,7 @@ public struct PushGate {
                 out.pushed += 1
                 walked.append(c.id)
                 if c.mentionsAttest { out.mentioningAttest.append(c.id) }
-                if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest, c.touchesPolicy)) } else if c.touchesPolicy { changedTrees.append(c) }
+                if c.mentionsAttest || c.touchesFolder { suspects.append((c.id, c.mentionsAttest, c.touchesPolicy)); read[c.id] = c } else if c.touchesPolicy { changedTrees.append(c) }
             }
         } catch {
             throw .pushUnreadable(what: "walk the pushed commits", cause: error.description)
@@ -79,7 +81,7 @@ public struct PushGate {
             for p in c.parents where !touches && repository.contains(p) {
                 touches = try VerificationError.passing { try policyFiles.changesPolicy(c.id, parent: p) }
             }
-            if touches { suspects.append((c.id, c.mentionsAttest, true)) }
+            if touches { suspects.append((c.id, c.mentionsAttest, true)); read[c.id] = c }
         }
         if suspects.isEmpty { return out }
         // Newest first, as the walk found them.
@@ -89,11 +91,16 @@ public struct PushGate {
         do { tracker = try FolderTracker(repository: repository, folder: policy.attestationFolder) } catch {
             throw .pushUnreadable(what: "read the pushed commits", cause: error.description)
         }
+        for c in read.values {
+            tracker.know(commit: c.id, folder: c.folder)
+            for (p, f) in zip(c.parents, c.parentFolders) { tracker.know(commit: p, folder: f) }
+        }
 
         var history = SignedHistory(repository: repository, tracker: tracker, tips: tips)
         for (id, mentions, policyRoots) in suspects.reversed() {
             out.examined += 1
-            out.rejections += try judge(id, mentionsAttest: mentions, touchesPolicy: policyRoots, tracker: tracker, history: &history)
+            out.rejections += try judge(id, mentionsAttest: mentions, touchesPolicy: policyRoots, parentTimes: read[id]?.parentTimes ?? [],
+                                        tracker: tracker, history: &history)
         }
         return out
     }
@@ -103,7 +110,9 @@ public struct PushGate {
     /// of them), so its trailers are not parsed. `touchesPolicy` is the walk's comparison of the
     /// root entries that hold policy with the parents': when none differs, no policy file
     /// changed, and the policy files are not read (they are read through libgit2, hashed).
-    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, tracker: FolderTracker, history: inout SignedHistory) throws(VerificationError) -> [Rejection] {
+    /// `parentTimes` are the walk's committer times of the parents (nil: read here).
+    private func judge(_ id: ObjectID, mentionsAttest: Bool, touchesPolicy: Bool, parentTimes: [Int64?], tracker: FolderTracker,
+                       history: inout SignedHistory) throws(VerificationError) -> [Rejection] {
         let raw = try VerificationError.passing { try inspector.commit(id) }
         var found: [RuleViolation] = []
         let isSignoff = mentionsAttest && SignoffClaim(message: raw.message) != nil
@@ -152,8 +161,10 @@ public struct PushGate {
             }
             // A sign-off's own order is the judge's committer-order rule.
             var parentDates: [Date] = []
-            for p in raw.parents where repository.contains(p) {
-                parentDates.append(try VerificationError.passing { try inspector.commit(p) }.committer.date)
+            for (k, p) in raw.parents.enumerated() where repository.contains(p) {
+                if k < parentTimes.count, let t = parentTimes[k] { parentDates.append(Date(timeIntervalSince1970: TimeInterval(t))) } else {
+                    parentDates.append(try VerificationError.passing { try inspector.commit(p) }.committer.date)
+                }
             }
             if let v = PolicyChanges.committerOrder(committerDate: raw.committer.date, parentDates: parentDates) {
                 found.append(RuleViolation(rule: v.rule, message: v.message, remedy: v.remedy, file: file))

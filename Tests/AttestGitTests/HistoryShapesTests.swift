@@ -97,7 +97,10 @@ import AttestTestSupport
         let graph = CommitGraph.open(r)
         #expect((graph != nil) == graphExpected)
         let reader = try ObjectReader(r)
-        let packs = PackReader(objectsDirectories: r.objectDirectories)!
+        // Through the mapping and with pread (`Budget.reads`: a tree resolver past its budget).
+        let readers = [PackReader(objectsDirectories: r.objectDirectories)!, PackReader(objectsDirectories: r.objectDirectories, budget: .history)!]
+        readers[1].startReading()
+        #expect(!readers[0].reads && readers[1].reads)
         var listed = 0
         for line in repo.git(["cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)"]).stdout.split(separator: "\n") {
             let parts = line.split(separator: " ")
@@ -110,9 +113,11 @@ import AttestTestSupport
             }
             if parts[1] == "tree" {
                 for length in [1, 100, 2048, 5000] {
+                    for packs in readers {
                     guard let p = packs.prefix(id, length) else { continue }
                     #expect(p.type == 2 && p.bytes.count >= min(length, bytes.count) && p.bytes == Array(bytes.prefix(p.bytes.count)) && p.complete == (p.bytes.count == bytes.count),
                             "prefix \(length) of tree \(id)")
+                    }
                 }
                 for name in [often, "deep", "zz", "f100.txt", "log.c"] {
                     let want = bytes.withUnsafeBufferPointer { TreeParser.find(Array(name.utf8), in: $0) }

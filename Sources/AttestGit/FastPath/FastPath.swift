@@ -3,8 +3,9 @@ import Foundation
 // The fast path: how the history walks (`FolderHistory.walk`, the audit's) and the push walk
 // (`PushWalk`, the hooks') read objects without libgit2's parsed objects.
 //
-//   PackReader     objects straight from the mapped `*.idx` + `*.pack` files (delta chains,
-//                  prefixes of trees), within a `PackReader.Budget` of resident pages and caches
+//   PackReader     objects straight from the `*.idx` + `*.pack` files (delta chains, prefixes
+//                  of trees), mapped or, for the tree resolvers, read with `pread`, within a
+//                  `PackReader.Budget` of resident pages and caches
 //   PackDelta      git's delta format: a whole object, or only the first bytes of one
 //   ObjectCache    recently read objects and prefixes by (pack, offset), bounded in bytes
 //   CommitGraph    commit parents, root trees and times from `objects/info/commit-graph`

@@ -21,6 +21,8 @@ final class PackReader {
     final class Pack: @unchecked Sendable {
         let idx: UnsafeRawBufferPointer
         let pack: UnsafeRawBufferPointer
+        /// The pack file open for `pread` (`PackReader.reads`), -1 when it could not be opened.
+        let fd: Int32
         let count: Int
         let namesOffset = 8 + 256 * 4
         var offsetsOffset: Int { namesOffset + count * 24 }
@@ -38,9 +40,10 @@ final class PackReader {
             }
             count = Int(i.load(fromByteOffset: 8 + 255 * 4, as: UInt32.self).bigEndian)
             guard 8 + 1024 + count * 28 + 40 <= i.count else { PackReader.unmap(i); PackReader.unmap(p); return nil }
+            fd = Glibc.open(packPath, O_RDONLY | O_CLOEXEC)
         }
 
-        deinit { PackReader.unmap(idx); PackReader.unmap(pack) }
+        deinit { PackReader.unmap(idx); PackReader.unmap(pack); if fd >= 0 { close(fd) } }
 
 
         func fanout(_ k: Int) -> Int { Int(idx.load(fromByteOffset: 8 + k * 4, as: UInt32.self).bigEndian) }
@@ -119,23 +122,27 @@ final class PackReader {
         var objects: Int, objectSlots: Int
         /// The prefix cache holds the mapped budget divided by `prefixShare`, within `prefixes`.
         var prefixes: ClosedRange<Int>, prefixShare: Int, prefixSlots: Int
+        /// The tree resolvers switch to reading the packs with `pread` rather than through the
+        /// mapping (`PackReader.reads`) once they have had to give pages back.
+        var reads = false
 
         /// The audit's tree resolver: every root tree of history, through delta chains up to
         /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
-        /// base evicted or a page given back is read again for every chain through it. A
-        /// quarter of the packs' size stays mapped (64 to 512 MiB; git maps them whole), and
-        /// half of that in prefixes (8 to 64 MiB).
+        /// base evicted is read again for every chain through it. It reads the packs with
+        /// `pread` (`reads`): mapped, the chains faulted 64 KiB in around every delta and the
+        /// budget gave them back 35 times per audit of the deep pack (half its CPU time in the
+        /// kernel). The mapped budget (a quarter of the packs' size, 64 to 512 MiB) now bounds
+        /// the index pages only; half of it in prefixes (8 to 64 MiB).
         static let history = Budget(mapped: (64 << 20)...(512 << 20), share: 4, objects: 32 << 20, objectSlots: 4096,
-                                    prefixes: (8 << 20)...(64 << 20), prefixShare: 2, prefixSlots: 1 << 15)
+                                    prefixes: (8 << 20)...(64 << 20), prefixShare: 2, prefixSlots: 1 << 15, reads: true)
         /// A reader of commits (each read once, in pack order) and of a few folder trees.
         static let commits = Budget(mapped: (64 << 20)...(64 << 20), share: 1, objects: 12 << 20, objectSlots: 2048,
                                     prefixes: (8 << 20)...(8 << 20), prefixShare: 1, prefixSlots: 8192)
-        /// A push: a few thousand commits and root trees. A sixteenth of the packs' size (32 to
-        /// 128 MiB; a quarter of that in prefixes), so the peak stays near `git rev-list`'s on a
-        /// pack of 500 MiB, and a
-        /// depth-250 pack of 1.3 GiB does not fault its chains in again and again.
+        /// A push's tree resolver: a few thousand root trees, read with `pread` as the audit's
+        /// are. A sixteenth of the packs' size (32 to 128 MiB; a quarter of that in prefixes),
+        /// so the peak stays near `git rev-list`'s on a pack of 500 MiB.
         static let push = Budget(mapped: (32 << 20)...(128 << 20), share: 16, objects: 8 << 20, objectSlots: 1024,
-                                 prefixes: (8 << 20)...(32 << 20), prefixShare: 4, prefixSlots: 1 << 14)
+                                 prefixes: (8 << 20)...(32 << 20), prefixShare: 4, prefixSlots: 1 << 14, reads: true)
 
         /// The bytes of mapped pages and of prefixes for packs of `packBytes` in all.
         func resolved(packBytes: Int) -> (mapped: Int, prefixes: Int) {
@@ -172,9 +179,28 @@ final class PackReader {
             madvise(UnsafeMutableRawPointer(mutating: p.idx.baseAddress!), p.idx.count, MADV_DONTNEED)
             marks[k] = Marks(p)
         }
+        if budget.reads { startReading() }
+    }
+
+    /// From now on, reads the packs with `pread` (when every pack file could be opened).
+    func startReading() {
+        if packs.allSatisfy({ $0.fd >= 0 }) { reads = true }
     }
     private var stream = z_stream()
     private var streamReady = false
+    /// Pack bytes are read with `pread` into a window, no longer touched through the mapping:
+    /// a tree resolver's chains hop over the whole pack (up to 250 deltas of a few hundred bytes
+    /// each after a deep repack), and every fault on the mapping maps 64 KiB around its page,
+    /// which the budget then gives back (`madvise`) and the next chain faults in again. A
+    /// reader whose `Budget.reads` allows it reads from the start when the packs are more than
+    /// twice its mapped budget, else starts mapped (cheaper while what it touches stays within
+    /// the budget) and reads from its first `release` on. Only the index stays mapped.
+    private(set) var reads = false
+    /// The last bytes read: `window.count` bytes of pack `window.k` from `window.start`. One
+    /// read of 4 KiB at an entry holds its header and, for the deltas of trees (a few hundred
+    /// bytes), all of its data.
+    private var input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+    private var window = (k: -1, start: 0, count: 0)
     // Recently read objects, whole and as prefixes (see `ObjectCache`).
     private var cache: ObjectCache<(type: UInt8, bytes: [UInt8])>
     private var prefixes: ObjectCache<Prefix>
@@ -198,6 +224,9 @@ final class PackReader {
         cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
         prefixes = ObjectCache(slots: budget.prefixSlots, budget: sizes.prefixes) { $0.bytes.count }
         guard !packs.isEmpty else { return nil }
+        // Packs of more than twice the budget will be given back and faulted in again: read
+        // from the start (git/git's 500 MiB pack; a generated 80 MiB one stays mapped).
+        if budget.reads && files.reduce(0, { $0 + $1.pack.count }) > 2 * mappedBudget { startReading() }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }
         streamReady = true
     }
@@ -224,7 +253,7 @@ final class PackReader {
 
     deinit {
         if streamReady { inflateEnd(&stream) }
-        scratch.deallocate()
+        scratch.deallocate(); input.deallocate()
     }
 
     /// The object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes; nil when it is not in a
@@ -243,36 +272,16 @@ final class PackReader {
 
     private func object(in k: Int, at offset: Int, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
         if let hit = cache[k, offset] { return hit }
-        guard depth < 4096, let (type, size, start) = entryHeader(in: k, at: offset) else { return nil }
-        let pack = packs[k].pack
-        let end = pack.count - 20
-        var p = start
-        var c: UInt8 = 0
+        guard depth < 4096, let e = entry(in: k, at: offset) else { return nil }
+        let end = packs[k].pack.count - 20
         let result: (type: UInt8, bytes: [UInt8])
-        switch type {
+        switch e.type {
         case 1, 2, 3, 4:
-            guard let data = inflate(k, at: p, end: end, size: size) else { return nil }
-            result = (type, data)
-        case 6: // OFS_DELTA: the base is earlier in this pack, at a negative offset.
-            guard p < end else { return nil }
-            c = pack[p]; p += 1
-            var back = Int(c & 0x7f)
-            while c & 0x80 != 0 {
-                guard p < end, back < (1 << 48) else { return nil }
-                c = pack[p]; p += 1
-                back = ((back + 1) << 7) | Int(c & 0x7f)
-            }
-            guard back > 0, back <= offset,
-                  let base = object(in: k, at: offset - back, depth: depth + 1),
-                  let delta = inflate(k, at: p, end: end, size: size),
-                  let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
-            result = (base.type, out)
-        case 7: // REF_DELTA: the base is named by id.
-            guard p + 20 <= end else { return nil }
-            let baseID = ObjectID(bytes: pack.baseAddress! + p)
-            p += 20
-            guard let base = read(baseID, depth: depth + 1),
-                  let delta = inflate(k, at: p, end: end, size: size),
+            guard let data = inflate(k, at: e.data, end: end, size: e.size) else { return nil }
+            result = (e.type, data)
+        case 6, 7:
+            guard let base = e.base.map({ object(in: k, at: $0, depth: depth + 1) }) ?? e.baseID.map({ read($0, depth: depth + 1) }) ?? nil,
+                  let delta = inflate(k, at: e.data, end: end, size: e.size),
                   let out = PackReader.apply(delta: delta, to: base.bytes) else { return nil }
             result = (base.type, out)
         default:
@@ -282,24 +291,70 @@ final class PackReader {
         return result
     }
 
+    /// The bytes of the pack from `offset` on that an entry's header and delta base reference
+    /// fit in (at most 64, fewer at the end): the mapping itself, or the read window.
+    private func headBytes(in k: Int, at offset: Int) -> UnsafeRawBufferPointer {
+        let pack = packs[k].pack
+        let end = pack.count - 20
+        guard offset < end else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let n = min(64, end - offset)
+        if !reads {
+            marks[k].touchPack(offset, 32)
+            return UnsafeRawBufferPointer(rebasing: pack[offset..<(offset + n)])
+        }
+        if !(window.k == k && offset >= window.start && offset + n <= window.start + window.count) {
+            guard fill(k, at: offset, min(4096, end - offset)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        }
+        return UnsafeRawBufferPointer(start: input.baseAddress! + (offset - window.start), count: min(n, window.start + window.count - offset))
+    }
+
+    /// Reads `count` bytes of pack `k` at `offset` into the window; false when none could be.
+    private func fill(_ k: Int, at offset: Int, _ count: Int) -> Bool {
+        let got = pread(packs[k].fd, input.baseAddress, min(count, input.count), off_t(offset))
+        window = got > 0 ? (k, offset, got) : (-1, 0, 0)
+        return got > 0
+    }
+
     /// An entry's type, inflated size and where its data (or delta base reference) starts.
     private func entryHeader(in k: Int, at offset: Int) -> (type: UInt8, size: Int, start: Int)? {
-        let pack = packs[k].pack
-        marks[k].touchPack(offset, 32)
-        let end = pack.count - 20
-        var p = offset
-        guard p < end else { return nil }
-        var c = pack[p]; p += 1
+        entry(in: k, at: offset).map { ($0.type, $0.size, $0.data) }
+    }
+
+    /// An entry's type, inflated size, its delta base (an offset in the same pack for an
+    /// OFS_DELTA, an id for a REF_DELTA) and where its zlib data starts.
+    private func entry(in k: Int, at offset: Int) -> (type: UInt8, size: Int, base: Int?, baseID: ObjectID?, data: Int)? {
+        let h = headBytes(in: k, at: offset)
+        let n = h.count
+        var p = 0
+        guard p < n else { return nil }
+        var c = h[p]; p += 1
         let type = (c >> 4) & 7
         var size = Int(c & 15)
         var shift = 4
         while c & 0x80 != 0 {
-            guard p < end, shift < 57 else { return nil }
-            c = pack[p]; p += 1
+            guard p < n, shift < 57 else { return nil }
+            c = h[p]; p += 1
             size |= Int(c & 0x7f) << shift
             shift += 7
         }
-        return (type, size, p)
+        switch type {
+        case 6: // OFS_DELTA: the base is earlier in this pack, at a negative offset.
+            guard p < n else { return nil }
+            c = h[p]; p += 1
+            var back = Int(c & 0x7f)
+            while c & 0x80 != 0 {
+                guard p < n, back < (1 << 48) else { return nil }
+                c = h[p]; p += 1
+                back = ((back + 1) << 7) | Int(c & 0x7f)
+            }
+            guard back > 0, back <= offset else { return nil }
+            return (type, size, offset - back, nil, offset + p)
+        case 7: // REF_DELTA: the base is named by id.
+            guard p + 20 <= n else { return nil }
+            return (type, size, nil, ObjectID(bytes: h.baseAddress! + p), offset + p + 20)
+        default:
+            return (type, size, nil, nil, offset + p)
+        }
     }
 
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
@@ -347,40 +402,20 @@ final class PackReader {
 
     private func prefix(in k: Int, at offset: Int, _ length: Int, depth: Int) -> Prefix? {
         if let hit = prefixes[k, offset], hit.complete || hit.bytes.count >= length { return hit }
-        guard depth < 4096, let (type, size, start) = entryHeader(in: k, at: offset) else { return nil }
-        let pack = packs[k].pack
-        let end = pack.count - 20
-        var p = start
+        guard depth < 4096, let e = entry(in: k, at: offset) else { return nil }
+        let end = packs[k].pack.count - 20
         let result: Prefix
-        switch type {
+        switch e.type {
         case 1, 2, 3, 4:
-            let want = min(size, length)
-            guard let data = inflate(k, at: p, end: end, size: want, partial: want < size) else { return nil }
-            result = Prefix(type: type, bytes: data, complete: want == size)
+            let want = min(e.size, length)
+            guard let data = inflate(k, at: e.data, end: end, size: want, partial: want < e.size) else { return nil }
+            result = Prefix(type: e.type, bytes: data, complete: want == e.size)
         case 6, 7:
-            var base: (k: Int, offset: Int)?
-            var baseID: ObjectID?
-            if type == 6 {
-                guard p < end else { return nil }
-                var c = pack[p]; p += 1
-                var back = Int(c & 0x7f)
-                while c & 0x80 != 0 {
-                    guard p < end, back < (1 << 48) else { return nil }
-                    c = pack[p]; p += 1
-                    back = ((back + 1) << 7) | Int(c & 0x7f)
-                }
-                guard back > 0, back <= offset else { return nil }
-                base = (k, offset - back)
-            } else {
-                guard p + 20 <= end else { return nil }
-                baseID = ObjectID(bytes: pack.baseAddress! + p)
-                p += 20
-            }
-            guard let delta = inflate(k, at: p, end: end, size: size) else { return nil }
+            guard let delta = inflate(k, at: e.data, end: end, size: e.size) else { return nil }
             let baseOf = { (need: Int) -> Prefix? in
-                if let base { return self.prefix(in: base.k, at: base.offset, need, depth: depth + 1) }
+                if let base = e.base { return self.prefix(in: k, at: base, need, depth: depth + 1) }
                 for (j, q) in self.packs.enumerated() {
-                    if let o = q.offset(of: baseID!, &self.marks[j]) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
+                    if let o = q.offset(of: e.baseID!, &self.marks[j]) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
                 }
                 return nil
             }
@@ -397,7 +432,8 @@ final class PackReader {
     private func inflate(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         let pack = packs[k].pack
         guard at < end, out.count > 0, inflateReset(&stream) == Z_OK else { return false }
-        defer { marks[k].touchPack(at, Int(stream.total_in)) }
+        if reads { return inflateRead(k, at: at, end: end, into: out, partial: false) == out.count }
+        defer { if !reads { marks[k].touchPack(at, Int(stream.total_in)) } }
         stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
         stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
         stream.next_out = out.baseAddress
@@ -411,8 +447,16 @@ final class PackReader {
         let pack = packs[k].pack
         guard at < end, size >= 0, size < 1 << 32 else { return nil }
         guard inflateReset(&stream) == Z_OK else { return nil }
-        defer { marks[k].touchPack(at, Int(stream.total_in)) }
+        defer { if !reads { marks[k].touchPack(at, Int(stream.total_in)) } }
         var ok = false
+        if reads {
+            let out = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, n in
+                let got = inflateRead(k, at: at, end: end, into: UnsafeMutableBufferPointer(rebasing: buf[0..<size]), partial: partial)
+                ok = got == size
+                n = ok ? size : 0
+            }
+            return ok ? out : nil
+        }
         let out = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, n in
             stream.next_in = UnsafeMutablePointer(mutating: pack.baseAddress!.assumingMemoryBound(to: UInt8.self) + at)
             stream.avail_in = UInt32(min(end - at, Int(UInt32.max)))
@@ -425,6 +469,43 @@ final class PackReader {
             if size == 0 { n = 0 }
         }
         return ok ? out : nil
+    }
+
+    /// Inflates the zlib stream at pack offset `at` into `out`, reading its compressed bytes with
+    /// `pread` a chunk at a time (the first sized for `out`: deflate grows nothing by more than
+    /// a few bytes per block). The stream must end exactly at `out`'s end, or, when `partial`,
+    /// may go on past it. Returns the bytes written, nil on a read or stream error. The stream
+    /// has been reset by the caller.
+    private func inflateRead(_ k: Int, at: Int, end: Int, into out: UnsafeMutableBufferPointer<UInt8>, partial: Bool) -> Int? {
+        var next = at
+        stream.next_out = out.baseAddress
+        stream.avail_out = UInt32(out.count)
+        stream.avail_in = 0
+        var chunk = min(out.count + out.count / 16 + 64, input.count)
+        while true {
+            if stream.avail_in == 0 {
+                // What the window already holds from `next` on (an entry's data after its
+                // header), else the next chunk read into it.
+                if !(window.k == k && next >= window.start && next < window.start + window.count) {
+                    let want = min(max(chunk, 4096), end - next)
+                    guard want > 0, fill(k, at: next, want) else { return nil }
+                    chunk = input.count
+                }
+                let from = next - window.start
+                let n = min(window.count - from, end - next)
+                guard n > 0 else { return nil }
+                stream.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self) + from
+                stream.avail_in = UInt32(n)
+                next += n
+            }
+            let rc = CZlib.inflate(&stream, Z_NO_FLUSH)
+            let written = out.count - Int(stream.avail_out)
+            if rc == Z_STREAM_END { return written == out.count ? written : nil }
+            if partial && stream.avail_out == 0 { return written }
+            // Z_BUF_ERROR with input left and the output full: the object is longer than it said.
+            if rc == Z_BUF_ERROR && stream.avail_in > 0 { return nil }
+            guard rc == Z_OK || rc == Z_BUF_ERROR else { return nil }
+        }
     }
 
     static func map(_ path: String) -> UnsafeRawBufferPointer? {

@@ -60,9 +60,16 @@ final class TreeResolver: @unchecked Sendable {
     private var _failure: GitError?
     var failure: GitError? { failureLock.lock(); defer { failureLock.unlock() }; return _failure }
 
+    /// What each root tree is asked, made once: `.attestconfig`, the folder's first component,
+    /// the policy names.
+    private let rootNames: [(name: [UInt8], treesOnly: Bool)]
+    private var lastPolicy: (key: [ObjectID?], index: Int32)?
+
     init(reader: ObjectReader, components: [[UInt8]], policyNames: [[UInt8]] = []) {
         self.reader = reader; self.components = components; self.policyNames = policyNames
         levelCache = .init(repeating: [:], count: max(components.count, 1))
+        rootNames = (components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)])
+            + policyNames.map { ($0, false) }
     }
 
     /// Resolves every published tree until the producer has finished and all are done.
@@ -89,15 +96,18 @@ final class TreeResolver: @unchecked Sendable {
     }
 
     func resolve(_ root: ObjectID) throws(GitError) {
-        let found = try reader.entries(named: (components.isEmpty ? [(configName, false)] : [(configName, false), (components[0], true)])
-                                       + policyNames.map { ($0, false) }, inTree: root)
+        let found = try reader.entries(named: rootNames, inTree: root)
         let config = found[0], first = components.isEmpty ? nil : found[1]
         if !policyNames.isEmpty {
+            // Almost every commit has its parent's policy entries: compared with the last
+            // tuple first, the table is hashed only when they change.
             let key = Array(found.suffix(policyNames.count))
-            if let k = policyIndex[key] { policyRoot.append(k) } else {
+            if let last = lastPolicy, last.key == key { policyRoot.append(last.index) } else if let k = policyIndex[key] {
+                policyRoot.append(k); lastPolicy = (key, k)
+            } else {
                 let k = Int32(policyIndex.count)
                 policyIndex[key] = k
-                policyRoot.append(k)
+                policyRoot.append(k); lastPolicy = (key, k)
             }
         }
         var current = first
