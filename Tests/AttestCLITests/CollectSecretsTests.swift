@@ -122,7 +122,7 @@ import AttestTestSupport
         chmod(c.path + "/old.html", 0o666)
         func sh(_ args: [String]) -> RunResult {
             let line = ([attestBinary] + args).map { "'\($0)'" }.joined(separator: " ")
-            return run("/bin/sh", ["-c", "umask 000; exec faketime -f '@2027-01-05 00:00:00' " + line], cwd: c.path, environment: c.repo.environment)
+            return run("faketime", ["-f", "@2027-01-05 00:00:00", "/bin/sh", "-c", "umask 000; exec " + line], cwd: c.path, environment: c.repo.environment)
         }
         for (format, file) in [("html", "report.html"), ("markdown", "report.md"), ("json", "report.json"), ("text", "report.txt"), ("html", "old.html")] {
             let r = sh(["audit", "--from", "2026-07-01", "--to", "2026-12-31", "--format", format, "--out", file])

@@ -1,10 +1,14 @@
 import Foundation
 import Testing
 @testable import AttestCore
+import AttestMarkdown
 
 /// What render commits of a finding (issue #15): the withheld form and the row reference, and no
 /// email address but the operator's, whatever results.json holds.
 @Suite struct PersonalDataTests {
+    // render reads the document back through the one parser: run alone, nothing else installs it.
+    init() { CommonMark.install() }
+
     @Test func addressesAreFoundWhereTextPutsThem() {
         let text = "granted by Root <root@raxx.example>, then ops@raxx.example. See a@b (no domain dot), x@.y, and O.Brien+q@Audit-Firm.co.uk;"
         #expect(PersonalData.emails(in: text) == ["root@raxx.example", "ops@raxx.example", "O.Brien+q@Audit-Firm.co.uk"])
