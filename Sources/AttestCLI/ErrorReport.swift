@@ -46,9 +46,10 @@ extension AttestError {
     /// itself (`--pgaudit-log`'s "or '-' to read the log from standard input").
     init(_ error: some SystemError) { self = .environment(error.description) }
 
-    /// What the push gate and the server's record throw, as the hooks state it: 3 when git cannot
-    /// read what the gate must read, 1 when there is no policy to judge the push by, 2 when that
-    /// policy is unreadable.
+    /// What the fact readers, the push gate and the server's record throw, as the commands and
+    /// the hooks state it: 3 when git (or OpenSSL, or the file system) cannot read what must be
+    /// read, 1 when there is no policy to judge the push by or a committed file is refused, 2 when
+    /// that policy is unreadable; a domain parse's error (allowed signers, imprint) as it was.
     static func report(_ e: VerificationError) -> AttestError {
         switch e {
         case .pushedCommitMissing(let id):
@@ -67,6 +68,13 @@ extension AttestError {
             return e
         case .policyFiles(let e):
             return report(e)
+        case .imprintInvalid(let e), .allowedSignersInvalid(_, let e):
+            return e
+        case .documentRefused, .imprintDocumentMissing, .controlFileInvalid:
+            return .failed(e.description)
+        case .commitUnreadable, .documentUnreadable, .digestFailed, .treeUnreadable, .allowedSignersUnreadable,
+             .workingAllowedSignersUnreadable, .controlsUnreadable, .renewalHistoryUnreadable:
+            return .environment(e.description)
         }
     }
 

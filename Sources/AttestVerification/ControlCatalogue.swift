@@ -19,7 +19,7 @@ public enum ControlCatalogue {
     /// The control files (path and SHA-256, in step order) and whether CC6.3 is in force at
     /// `commit`, without parsing the files: what changed between two commits is visible even when
     /// a file does not parse.
-    public static func files(at commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> (deprovisioning: Bool, files: [Entry]) {
+    public static func files(at commit: ObjectID, repository: Repository, policy: Policy) throws(VerificationError) -> (deprovisioning: Bool, files: [Entry]) {
         let raw = try contents(at: commit, repository: repository, policy: policy)
         var entries: [Entry] = []
         for f in raw.files {
@@ -29,10 +29,10 @@ public enum ControlCatalogue {
     }
 
     /// The catalogue at `commit`, parsed; an unreadable control file is an error naming it.
-    public static func at(_ commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> Catalogue {
+    public static func at(_ commit: ObjectID, repository: Repository, policy: Policy) throws(VerificationError) -> Catalogue {
         let raw = try contents(at: commit, repository: repository, policy: policy)
         do { return try ExtraControls.catalogue(files: raw.files, departuresPresent: raw.departures).0 } catch {
-            throw .failed("control file \(error.description) (at \(commit.short))")
+            throw .controlFileInvalid(commit: commit, cause: error)
         }
     }
 
@@ -60,7 +60,7 @@ public enum ControlCatalogue {
         (commit.catalogue, commit.catalogueOrigin, commit.catalogueProblem) = judged(at: base, repository: repository, policy: policy)
     }
 
-    private static func contents(at commit: ObjectID, repository: Repository, policy: Policy) throws(AttestError) -> (departures: Bool, files: [(path: String, bytes: Data)]) {
+    private static func contents(at commit: ObjectID, repository: Repository, policy: Policy) throws(VerificationError) -> (departures: Bool, files: [(path: String, bytes: Data)]) {
         do {
             let tree = try repository.commitLinks(commit).tree
             let folder = policy.controlsFolder
@@ -70,7 +70,7 @@ public enum ControlCatalogue {
             let departures = try repository.blobID(at: policy.departuresFile, inCommit: commit) != nil
             return (departures, files.map { ($0.path, $0.contents) })
         } catch {
-            throw .environment("cannot read the controls of \(commit.short): \(error.message)")
+            throw .controlsUnreadable(commit: commit, cause: error)
         }
     }
 }

@@ -92,7 +92,7 @@ public enum Renewal {
     }
 
     /// Per quarter, the latest sign-off's token and its renewals, from HEAD's history.
-    public static func coverage(root: String, repository: Repository) throws(AttestError) -> [Coverage] {
+    public static func coverage(root: String, repository: Repository) throws(VerificationError) -> [Coverage] {
         guard let head = repository.headCommit else { return [] }
         var latest: [Quarter: (RawCommit, [TrustedTime.Checked])] = [:]
         var renewers: [Renewer] = []
@@ -119,7 +119,7 @@ public enum Renewal {
                 }
                 return true
             }
-        } catch { throw .environment("cannot walk history for renewals: \(error.message)") }
+        } catch { throw .renewalHistoryUnreadable(cause: error) }
         return latest.keys.sorted().map { q in
             let (raw, checks) = latest[q]!
             let digests = Set(checks.compactMap { c -> String? in

@@ -23,16 +23,16 @@ public struct SignoffInspector {
         self.repository = repository; self.policy = policy; self.allowedSigners = allowedSigners; self.gpgProgram = gpgProgram
     }
 
-    public func report(for id: ObjectID, now: Date, evidenceFolder: String? = nil) throws(AttestError) -> SignoffReport {
+    public func report(for id: ObjectID, now: Date, evidenceFolder: String? = nil) throws(VerificationError) -> SignoffReport {
         let raw = try commit(id)
         return SignoffRules.check(try facts(raw, now: now, evidenceFolder: evidenceFolder), policy: policy)
     }
 
-    public func commit(_ id: ObjectID) throws(AttestError) -> RawCommit {
-        do { return try repository.rawCommit(id) } catch { throw .environment("cannot read commit \(id.short): \(error.message)") }
+    public func commit(_ id: ObjectID) throws(VerificationError) -> RawCommit {
+        do { return try repository.rawCommit(id) } catch { throw .commitUnreadable(id, cause: error) }
     }
 
-    public func facts(_ raw: RawCommit, now: Date, evidenceFolder: String?) throws(AttestError) -> SignoffFacts {
+    public func facts(_ raw: RawCommit, now: Date, evidenceFolder: String?) throws(VerificationError) -> SignoffFacts {
         var text: String?, digest: String?
         if let path = SignoffRules.documentPath(in: raw.message) {
             do {
@@ -42,8 +42,8 @@ public struct SignoffInspector {
                 }
             } catch where error.isRefusal {
                 // Too large, or a symbolic link: the commit is refused (exit 1), not the environment.
-                throw .failed("\(error.operation): \(error.message)")
-            } catch { throw .environment("cannot read \(path) in \(raw.id.short): \(error.message)") }
+                throw .documentRefused(path: path, commit: raw.id, cause: error)
+            } catch { throw .documentUnreadable(path: path, commit: raw.id, cause: error) }
         }
         var parentDates: [Date] = []
         for p in raw.parents where repository.contains(p) {
@@ -138,7 +138,7 @@ public struct SignoffInspector {
     /// The inspector `verify` and `status` judge a sign-off with: the policy in force when it was
     /// signed (`policyInForce`, `-c` on top), the allowed signers of the working tree (else
     /// HEAD's), gpg as git's configuration names it. Its `policy` is the one to judge by.
-    /// Throws `PolicyFilesError` (the policy) or `AttestError` (the allowed signers).
+    /// Throws `PolicyFilesError` (the policy) or `VerificationError` (the allowed signers).
     public static func forVerify(_ raw: RawCommit, repository: Repository, overrides: [Policy.Entry]) throws -> SignoffInspector {
         let policy = try policyInForce(for: raw, repository: repository, overrides: overrides)
         return SignoffInspector(repository: repository, policy: policy, allowedSigners: try allowedSigners(forVerifyIn: repository, policy: policy),
@@ -147,33 +147,37 @@ public struct SignoffInspector {
 
     /// The inspector that judges evidence commits: the allowed signers at `commit` (the audited
     /// revision), gpg as git's configuration names it.
-    public static func forEvidence(_ repo: Repository, policy: Policy, at commit: ObjectID?) throws(AttestError) -> SignoffInspector {
+    public static func forEvidence(_ repo: Repository, policy: Policy, at commit: ObjectID?) throws(VerificationError) -> SignoffInspector {
         SignoffInspector(repository: repo, policy: policy, allowedSigners: try allowedSigners(in: repo, commit: commit, policy: policy),
                          gpgProgram: gpgProgram(of: repo))
     }
 
     /// The allowed-signers file as committed in `commit` (nil commit: none).
-    public static func allowedSigners(in repository: Repository, commit: ObjectID?, policy: Policy) throws(AttestError) -> AllowedSigners? {
+    public static func allowedSigners(in repository: Repository, commit: ObjectID?, policy: Policy) throws(VerificationError) -> AllowedSigners? {
         guard let commit else { return nil }
         let data: Data?
         do { data = try repository.blob(at: policy.allowedSignersFile, inCommit: commit) } catch {
-            throw .environment("cannot read \(policy.allowedSignersFile) in \(commit.short): \(error.message)")
+            throw .allowedSignersUnreadable(path: policy.allowedSignersFile, commit: commit, cause: error)
         }
         guard let data else { return nil }
-        return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: "\(policy.allowedSignersFile)@\(commit.short)")
+        return try parse(data, path: "\(policy.allowedSignersFile)@\(commit.short)")
     }
 
     /// The allowed-signers file of the working tree, else of HEAD.
-    public static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(AttestError) -> AllowedSigners? {
+    public static func allowedSigners(forVerifyIn repository: Repository, policy: Policy) throws(VerificationError) -> AllowedSigners? {
         if let root = repository.workdir {
             let path = root + "/" + policy.allowedSignersFile
             let found: Data?
-            do { found = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) } catch { throw .environment(error.description) }
-            if let data = found {
-                return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: policy.allowedSignersFile)
-            }
+            do { found = try RegularFile.read(path, what: "the allowed-signers file", maxBytes: RegularFile.Limit.text, missingIsNil: true) } catch { throw .workingAllowedSignersUnreadable(error) }
+            if let data = found { return try parse(data, path: policy.allowedSignersFile) }
         }
         return try allowedSigners(in: repository, commit: repository.headCommit, policy: policy)
+    }
+
+    private static func parse(_ data: Data, path: String) throws(VerificationError) -> AllowedSigners {
+        do { return try AllowedSigners(parsing: String(decoding: data, as: UTF8.self), path: path) } catch {
+            throw .allowedSignersInvalid(path: path, cause: error)
+        }
     }
 }
 

@@ -10,23 +10,23 @@ import AttestCrypto
 public enum TrustedTime {
     /// The imprint bytes of a sign-off as committed: its document blob, tree (without the
     /// validation files the sign-off adds under the `.ltv` folder), parents.
-    public static func imprint(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> [UInt8] {
+    public static func imprint(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(VerificationError) -> [UInt8] {
         let imprint = try imprintFields(of: raw, trailers: t, repository: repository)
-        do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as CryptoError {
-            throw .environment("SHA-256: \(e)")
-        } catch let e as AttestError { throw e } catch { throw .environment("\(error)") }
+        let bytes: Data
+        do { bytes = try imprint.bytes() } catch { throw .imprintInvalid(error) }
+        do { return try SHA256.digest(of: bytes) } catch { throw .digestFailed(of: nil, cause: error) }
     }
 
     /// The imprint's fields for a sign-off as committed (export writes its bytes beside the token).
-    public static func imprintFields(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(AttestError) -> TimestampImprint {
+    public static func imprintFields(of raw: RawCommit, trailers t: SignoffTrailers, repository: Repository) throws(VerificationError) -> TimestampImprint {
         let blob: ObjectID?, tree: ObjectID
         do {
             blob = try repository.blobID(at: t.documentPath, inCommit: raw.id)
             tree = try repository.imprintTree(of: raw.id, addedUnder: ValidationLayout.root(documentPath: t.documentPath))
         } catch {
-            throw .environment("cannot read \(t.documentPath) in \(raw.id.short): \(error.message)")
+            throw .documentUnreadable(path: t.documentPath, commit: raw.id, cause: error)
         }
-        guard let blob else { throw .failed("the commit has no file \(t.documentPath) to compute the timestamp imprint from") }
+        guard let blob else { throw .imprintDocumentMissing(path: t.documentPath, commit: raw.id) }
         return TimestampImprint(quarter: t.quarter, documentPath: t.documentPath, documentBlob: blob.hex,
                                 tree: tree.hex, parents: raw.parents.map(\.hex), evidenceSHA256: t.evidenceSHA256,
                                 renews: try renewed(inTree: tree, documentPath: t.documentPath, repository: repository))
@@ -34,19 +34,19 @@ public enum TrustedTime {
 
     /// The files under the `.ltv` folder of a tree, each with its SHA-256: what a token stamped
     /// over that tree renews (earlier tokens and their validation data).
-    public static func renewed(inTree tree: ObjectID, documentPath: String, repository: Repository) throws(AttestError) -> [TimestampImprint.Renewed] {
+    public static func renewed(inTree tree: ObjectID, documentPath: String, repository: Repository) throws(VerificationError) -> [TimestampImprint.Renewed] {
         try renewed(inTree: tree, root: ValidationLayout.root(documentPath: documentPath), repository: repository)
     }
 
-    public static func renewed(inTree tree: ObjectID, root: String, repository: Repository) throws(AttestError) -> [TimestampImprint.Renewed] {
+    public static func renewed(inTree tree: ObjectID, root: String, repository: Repository) throws(VerificationError) -> [TimestampImprint.Renewed] {
         let files: [(path: String, contents: Data)]
         do { files = try repository.fileContents(inTree: tree, under: root) } catch {
-            throw .environment("cannot read \(root) in tree \(tree.short): \(error.message)")
+            throw .treeUnreadable(path: root, tree: tree, cause: error)
         }
         var out: [TimestampImprint.Renewed] = []
         for f in files {
             do { out.append(TimestampImprint.Renewed(path: f.path, sha256: try SHA256.hex(of: f.contents))) } catch {
-                throw .environment("SHA-256 of \(f.path): \(error)")
+                throw .digestFailed(of: f.path, cause: error)
             }
         }
         return out
@@ -198,6 +198,8 @@ public enum TrustedTime {
             return .valid(stamp.time, stamp.tsaSubject, nil)
         } catch let e as TimeStampError {
             return .other(.invalid(e.description))
+        } catch let e as VerificationError {
+            return .other(.invalid("cannot check the timestamp token: \(e.description)"))
         } catch let e as AttestError {
             return .other(.invalid("cannot check the timestamp token: \(e.description)"))
         } catch {

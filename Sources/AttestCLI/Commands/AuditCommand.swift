@@ -168,13 +168,13 @@ struct AuditCommand: Command {
     func checkSignatures(_ facts: inout AuditFacts, repository repo: AttestGit.Repository) throws(AttestError) {
         guard facts.input.quarters.contains(where: { $0.commits.contains { $0.signature == .present } }) else { return }
         let tip = ObjectID(hex: facts.input.revisionID)
-        let signers = try SignoffInspector.allowedSigners(in: repo, commit: tip, policy: facts.policy)
+        let signers = try reporting { try SignoffInspector.allowedSigners(in: repo, commit: tip, policy: facts.policy) }
         let inspector = SignoffInspector(repository: repo, policy: facts.policy, allowedSigners: signers)
         for qi in facts.input.quarters.indices {
             for ci in facts.input.quarters[qi].commits.indices where facts.input.quarters[qi].commits[ci].signature == .present {
                 let c = facts.input.quarters[qi].commits[ci]
                 guard let id = ObjectID(hex: c.id) else { continue }
-                let outcome = inspector.signature(of: try inspector.commit(id), window: c.window)
+                let outcome = inspector.signature(of: try reporting { try inspector.commit(id) }, window: c.window)
                 switch outcome {
                 case .unsigned: facts.input.quarters[qi].commits[ci].signature = .none
                 case .valid(let signer): facts.input.quarters[qi].commits[ci].signature = .good(signer: signer)

@@ -103,7 +103,7 @@ struct HookCommand: Command {
             // pushed comes in PRE_COMMIT_* variables, or none at all (pre-commit run --all-files).
             if updates.isEmpty, let u = try preCommitUpdate(context, repo, remote: remote, tracking: tracking) { updates = [u] }
             let policy = try reporting { try repo.loadPolicy(overrides: context.overrides) }
-            let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
+            let signers = try reporting { try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy) }
             return try gate(context, repo, policy, signers, updates, hide: tracking, side: "pre-push", trusted: repo.headCommit, remote: remote)
         case .preReceive:
             let repo = try openRepository()
@@ -203,7 +203,7 @@ struct HookCommand: Command {
         var status: Int32 = 0
         for g in groups {
             let policy = try reporting { try record.policy(at: g.source) }
-            let signers = try SignoffInspector.allowedSigners(in: repo, commit: g.source.commit, policy: policy)
+            let signers = try reporting { try SignoffInspector.allowedSigners(in: repo, commit: g.source.commit, policy: policy) }
             status = max(status, try gate(context, repo, policy, signers, g.updates, push: updates, hide: existing, side: side, trusted: g.source.commit))
         }
         if !dropped.isEmpty {

@@ -166,7 +166,7 @@ struct SignCommand: Command {
         // the working tree's and -c (SignoffRules.policyInForce), as verify and the hooks apply it.
         let parentPolicy = try reporting { try SignoffInspector.parentPolicy(at: preflight.head, quarter: files.quarter, repository: repo, overrides: context.overrides) }
         let policy = SignoffRules.policyInForce(parent: parentPolicy, own: files.policy)
-        let signers = try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy)
+        let signers = try reporting { try SignoffInspector.allowedSigners(forVerifyIn: repo, policy: policy) }
         let evidenceCheck = Self.evidenceFolderExists(files.evidenceFolder) ? EvidenceFolder.check(files.evidenceFolder) : nil
 
         let trailers = SignoffTrailers(quarter: files.quarter, result: doc.result, documentPath: files.documentPath,
@@ -216,8 +216,8 @@ struct SignCommand: Command {
         }
         let gpg = SignoffInspector.gpgProgram(of: repo)
         let inspector = SignoffInspector(repository: repo, policy: policy, allowedSigners: signers, gpgProgram: gpg)
-        let raw = try inspector.commit(unpublished.id)
-        let report = SignoffRules.check(try inspector.facts(raw, now: now, evidenceFolder: evidenceCheck == nil ? nil : files.evidenceFolder), policy: policy)
+        let raw = try reporting { try inspector.commit(unpublished.id) }
+        let report = SignoffRules.check(try reporting { try inspector.facts(raw, now: now, evidenceFolder: evidenceCheck == nil ? nil : files.evidenceFolder) }, policy: policy)
         try refuse(report, files: files)
         try reporting { try repo.publishSignoff(unpublished) }
         let id = unpublished.id

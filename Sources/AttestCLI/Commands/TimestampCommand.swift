@@ -54,7 +54,7 @@ struct TimestampCommand: Command {
         let headTree: ObjectID
         let renews: [TimestampImprint.Renewed]
         do { headTree = try repo.commitLinks(preflight.head).tree } catch { throw .environment("cannot read HEAD: \(error.message)") }
-        renews = try TrustedTime.renewed(inTree: headTree, root: root, repository: repo)
+        renews = try reporting { try TrustedTime.renewed(inTree: headTree, root: root, repository: repo) }
         guard renews.contains(where: { $0.path.hasSuffix(".tst") }) else {
             throw .failed("nothing is stored under \(root) at HEAD (\(preflight.head.short)): there is no token to renew yet; a sign-off with a TSA (tsa.url) stores the first")
         }

@@ -24,7 +24,7 @@ enum SealedEvidenceAudit {
                       key: EvidenceVault.Key?, environment: [String: String]) throws(AttestError) -> [Quarter: SealedEvidenceReport] {
         let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
         // Evidence commits are judged as sign-offs are: against the allowed signers at the audited revision.
-        let inspector = try SignoffInspector.forEvidence(repository, policy: policy, at: ObjectID(hex: report.revisionID))
+        let inspector = try reporting { try SignoffInspector.forEvidence(repository, policy: policy, at: ObjectID(hex: report.revisionID)) }
         var out: [Quarter: SealedEvidenceReport] = [:]
         for i in report.quarters.indices {
             let q = report.quarters[i].quarter

@@ -78,7 +78,7 @@ struct ReportContextBuilder {
             // Every signed commit the quarter shows: the sign-off and its amendments.
             for c in q.commits {
                 guard case .good(let described) = c.signature, let cid = ObjectID(hex: c.id) else { continue }
-                if signers == nil { signers = .some(try SignoffInspector.allowedSigners(in: repository, commit: tip, policy: facts.policy)) }
+                if signers == nil { signers = .some(try reporting { try SignoffInspector.allowedSigners(in: repository, commit: tip, policy: facts.policy) }) }
                 x.signers[c.id] = signer(of: cid, described: described, window: c.window, signers: signers ?? nil)
             }
         }

@@ -33,7 +33,7 @@ enum RenewalReport {
     static func coverage(policy: Policy, repository: Repository) throws(AttestError) -> [Renewal.Coverage] {
         let root = Renewal.root(policy: policy)
         guard Renewal.anyStored(root: root, repository: repository) else { return [] }
-        return try Renewal.coverage(root: root, repository: repository)
+        return try reporting { try Renewal.coverage(root: root, repository: repository) }
     }
 
     static func append(_ entries: [Renewal.Coverage], to text: inout String, format: AuditCommand.Format) {

@@ -167,7 +167,7 @@ struct TimestampSigning {
         }
         let imprint = TimestampImprint(quarter: quarter, documentPath: documentPath, documentBlob: ids.blob.hex,
                                        tree: ids.tree.hex, parents: [head.hex], evidenceSHA256: evidenceSHA256,
-                                       renews: try TrustedTime.renewed(inTree: ids.tree, documentPath: documentPath, repository: repository))
+                                       renews: try reporting { try TrustedTime.renewed(inTree: ids.tree, documentPath: documentPath, repository: repository) })
         do { return try SHA256.digest(of: try imprint.bytes()) } catch let e as AttestError { throw e } catch {
             throw .environment("SHA-256 of the timestamp imprint: \(error)")
         }
