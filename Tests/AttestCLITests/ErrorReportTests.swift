@@ -3,6 +3,7 @@ import Testing
 import AttestCore
 import AttestGit
 import AttestControls
+import AttestVerification
 @testable import AttestCLI
 import AttestTestSupport
 
@@ -90,6 +91,47 @@ import AttestTestSupport
         guard case .usage(let m) = report else { Issue.record("\(report)"); return }
         #expect(m.hasPrefix("cannot resolve --rev 'nope': "))
         #expect(report.exitCode == 2)
+    }
+
+    /// The fact readers' errors read as they did when the readers threw AttestError: the same
+    /// sentence, the same exit code (3 for what cannot be read, 1 for a committed file refused,
+    /// the domain parse's own case for an allowed-signers file that does not parse).
+    @Test func aFactReaderErrorReadsAsItDidWithItsExitCode() throws {
+        let repo = ScratchRepository("report-reader")
+        let path = Policy().allowedSignersFile
+        repo.write(path, "olive@example.com ssh-ed25519 AAAA-not-base64\n")
+        let c = try #require(ObjectID(hex: repo.commitAll("a broken allowed-signers file")))
+        let r = try Repository.discover(from: repo.path)
+        let absent = try #require(ObjectID(hex: repo.git(["hash-object", "--stdin"], stdin: Data("never written\n".utf8)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let inspector = SignoffInspector(repository: r, policy: Policy(), allowedSigners: nil)
+
+        let missing = try #require(#expect(throws: VerificationError.self) { try inspector.commit(absent) })
+        guard case .commitUnreadable(_, let git) = missing else { Issue.record("\(missing)"); return }
+        #expect(AttestError(reporting: missing) == .environment("cannot read commit \(absent.short): \(git.message)"))
+        #expect(throws: AttestError.environment("cannot read commit \(absent.short): \(git.message)")) { try reporting { try inspector.commit(absent) } }
+
+        let controls = try #require(#expect(throws: VerificationError.self) { try ControlCatalogue.files(at: absent, repository: r, policy: Policy()) })
+        guard case .controlsUnreadable(_, let cause) = controls else { Issue.record("\(controls)"); return }
+        #expect(AttestError(reporting: controls) == .environment("cannot read the controls of \(absent.short): \(cause.message)"))
+
+        let signers = try #require(#expect(throws: VerificationError.self) { try SignoffInspector.allowedSigners(in: r, commit: c, policy: Policy()) })
+        let parse = try #require(#expect(throws: AttestError.self) {
+            try AllowedSigners(parsing: "olive@example.com ssh-ed25519 AAAA-not-base64\n", path: "\(path)@\(c.short)")
+        })
+        #expect(AttestError(reporting: signers) == parse)
+        #expect(AttestError(reporting: signers).exitCode == parse.exitCode)
+
+        // A document committed as a symbolic link is refused: exit 1, git's refusal as it was.
+        repo.write("README", "start\n")
+        try FileManager.default.createSymbolicLink(atPath: repo.path + "/docs-link.md", withDestinationPath: "README")
+        let linked = try #require(ObjectID(hex: repo.commitAll("x\n\nAttest-Document: docs-link.md sha256:00\n")))
+        let raw = try inspector.commit(linked)
+        let refused = try #require(#expect(throws: VerificationError.self) { try inspector.facts(raw, now: Date(), evidenceFolder: nil) })
+        guard case .documentRefused(let doc, let at, let why) = refused else { Issue.record("\(refused)"); return }
+        #expect(doc == "docs-link.md" && at == linked && why.isRefusal)
+        #expect(AttestError(reporting: refused) == .failed("\(why.operation): \(why.message)"))
+        #expect(AttestError(reporting: VerificationError.imprintDocumentMissing(path: "docs/a.md", commit: c))
+                == .failed("the commit has no file docs/a.md to compute the timestamp imprint from"))
     }
 
     @Test func anAttestErrorIsReportedAsItIs() {
