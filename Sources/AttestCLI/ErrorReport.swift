@@ -4,6 +4,7 @@ import AttestGit
 import AttestControls
 import AttestSystem
 import AttestVerification
+import AttestEvidence
 
 // The one place where the libraries' typed errors become what the user reads: the fact (the
 // error's payload), the remedy ("run attest sign again", "pass --force"), and through the
@@ -34,6 +35,7 @@ extension AttestError {
         case let e as EvidenceFolderError: self = Self.report(e)
         case let e as ExtraControlsError: self = Self.report(e)
         case let e as VerificationError: self = Self.report(e)
+        case let e as EvidenceVaultError: self = Self.report(e)
         case let e as GitError: self = .environment("git: \(e.description)")
         case let e as any SystemError: self = .environment(e.description)
         default: self = .environment("\(error)")
@@ -189,6 +191,16 @@ extension AttestError {
         case .unreadable: return .environment(e.description)
         case .controlFile: return .usage("\(e); fix it (docs/controls.md) — nothing was run")
         case .departures: return .usage("\(e) — nothing was run")
+        }
+    }
+
+    /// What reading the sealed evidence and the push gate's evidence rules throw: the hooks'
+    /// unreadable history adds "push refused"; every case is an environment error (exit 3).
+    static func report(_ e: EvidenceVaultError) -> AttestError {
+        switch e {
+        case .pushedCommitsUnreadable, .historyUnreadable, .remoteRefused: return .environment("\(e); push refused")
+        case .remoteUnasked(let inner): return AttestError(inner)
+        case .git, .pushedCommitUnreadable: return .environment(e.description)
         }
     }
 }

@@ -4,6 +4,7 @@ import AttestSystem
 import AttestGit
 import AttestVerification
 import AttestCrypto
+import AttestEvidence
 
 /// `attest audit`: a SOC-2 Type II period verdict from git history alone (issue #6).
 struct AuditCommand: Command {

@@ -3,6 +3,7 @@ import AttestCore
 import AttestSystem
 import AttestGit
 import AttestCrypto
+import AttestEvidence
 
 /// `attest evidence`: the quarter's sealed evidence (issue #18, docs/evidence.md). The work is
 /// in `EvidenceVault`; this file parses options and prints.

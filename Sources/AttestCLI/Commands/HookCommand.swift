@@ -3,6 +3,7 @@ import AttestCore
 import AttestSystem
 import AttestGit
 import AttestVerification
+import AttestEvidence
 
 /// `attest hook`: the push gate as git hooks, and installing it.
 struct HookCommand: Command {
@@ -219,7 +220,10 @@ struct HookCommand: Command {
         let gpg = SignoffInspector.gpgProgram(of: repo)
         let gate = PushGate(repository: repo, policy: policy, now: context.now, allowedSigners: signers, gpgProgram: gpg)
         let outcome = try reporting { try gate.check(updates, alsoHide: hide) }
-        let sealed = try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector).check(updates, push: push, mentioningAttest: outcome.mentioningAttest, remote: remote)
+        let sealed = try reporting {
+            try EvidenceGate(repository: repo, policy: policy, now: context.now, environment: context.environment, inspector: gate.inspector)
+                .check(updates, push: push, mentioningAttest: outcome.mentioningAttest, remote: remote)
+        }
         guard !outcome.rejections.isEmpty || !sealed.isEmpty else { return 0 }
         let err = context.err
         for line in sealed { err.line("\(err.styled("error:", .red)) \(line)") }

@@ -5,6 +5,7 @@ import AttestControls
 import AttestGit
 import AttestVerification
 import AttestCrypto
+import AttestEvidence
 
 /// `attest sign`: runbook step 8.4, the sign-off commit, only inside the window.
 struct SignCommand: Command {

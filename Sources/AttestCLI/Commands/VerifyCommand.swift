@@ -3,6 +3,7 @@ import AttestCore
 import AttestSystem
 import AttestGit
 import AttestVerification
+import AttestEvidence
 
 /// `attest verify`: every rule of DESIGN.md §4.6 on one sign-off commit.
 struct VerifyCommand: Command {

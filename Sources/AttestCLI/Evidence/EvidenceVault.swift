@@ -4,6 +4,7 @@ import AttestSystem
 import AttestGit
 import AttestVerification
 import AttestCrypto
+import AttestEvidence
 
 /// Sealed evidence (issue #18, docs/evidence.md): the quarter's evidence folder packed into a
 /// deterministic ustar, sealed as CMS AuthEnvelopedData (AES-256-GCM) to the recipient
@@ -12,19 +13,9 @@ import AttestCrypto
 ///
 /// Every command that touches sealed evidence (`sign`, `evidence seal|open|reseal|dispose`,
 /// `verify`, `audit`) goes through this type; the commands only parse options and print.
-struct EvidenceVault {
-    let repository: AttestGit.Repository
-    let root: String
-    let policy: Policy
-    let environment: [String: String]
-
-    /// The sign-off trailer naming the sealed blob's git object id.
-    static let sealedTrailer = "Attest-Sealed-Evidence"
+extension EvidenceVault {
     /// Files in an evidence archive are at most this big (the 10 GiB header is refused).
     static let maxFileSize = 1 << 30
-
-    /// The folder disposition records are committed in: `<attest.folder>/dispositions/YYYY-QN.md`.
-    func dispositionPath(_ q: Quarter) -> String { policy.attestationFolder + "/dispositions/\(q).md" }
 
     // MARK: recipients
 
@@ -81,44 +72,6 @@ struct EvidenceVault {
         }
     }
 
-    // MARK: SHA256SUMS
-
-    /// Checks files against their `SHA256SUMS` (`sha256sum -c` format) and that file against
-    /// the sign-off's `Attest-Evidence`; the problems, each naming the file (empty: all match).
-    static func digestProblems(_ files: [String: Data], evidenceSHA256: String, where place: String) -> [String] {
-        guard let sums = files[EvidenceFolderName.sums] else { return ["\(place) has no SHA256SUMS"] }
-        var problems: [String] = []
-        if (try? SHA256.hex(of: sums)) != evidenceSHA256 {
-            problems.append("SHA256SUMS in \(place) is not the one the sign-off's Attest-Evidence names (\(evidenceSHA256.prefix(16))…)")
-        }
-        var listed = Set<String>()
-        for (n, line) in String(decoding: sums, as: UTF8.self).split(separator: "\n").enumerated() {
-            let parts = line.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2 else { problems.append("SHA256SUMS line \(n + 1) is not '<sha256>  <file>'"); continue }
-            var name = String(parts[1])
-            if name.hasPrefix(" ") || name.hasPrefix("*") { name.removeFirst() }
-            listed.insert(name)
-            guard let data = files[name] else { problems.append("SHA256SUMS line \(n + 1): \(name) is missing from \(place)"); continue }
-            if (try? SHA256.hex(of: data)) != String(parts[0]) {
-                problems.append("SHA256SUMS line \(n + 1): \(name) in \(place) does not match its digest")
-            }
-        }
-        for name in files.keys.sorted() where name != EvidenceFolderName.sums && !listed.contains(name) {
-            problems.append("\(name) in \(place) is not listed in SHA256SUMS")
-        }
-        return problems
-    }
-
-    /// The file names a SHA256SUMS lists.
-    static func listedNames(_ sums: Data) -> Set<String> {
-        Set(String(decoding: sums, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
-            let parts = line.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2 else { return nil }
-            var name = String(parts[1])
-            if name.hasPrefix(" ") || name.hasPrefix("*") { name.removeFirst() }
-            return name
-        })
-    }
 
     static func folderFiles(_ folder: String) throws(AttestError) -> [String: Data] {
         let archive: Data
@@ -269,7 +222,7 @@ struct EvidenceVault {
         }
         var problems = Self.digestProblems(Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.data) }),
                                            evidenceSHA256: evidenceSHA256, where: "the sealed archive \(blob.short)")
-        if let expected = Self.trailer("Attest-Archive-SHA256", try rawMessage(at)), try QuarterFiles.sha256(archive) != expected {
+        if let expected = Self.trailer("Attest-Archive-SHA256", try reporting { try rawMessage(at) }), try QuarterFiles.sha256(archive) != expected {
             problems.append("the sealed archive is not the one its evidence commit \(at.short) records (Attest-Archive-SHA256)")
         }
         return Opened(quarter: q, commit: at, blob: blob, files: files, problems: problems)
@@ -337,16 +290,6 @@ struct EvidenceVault {
         return p
     }
 
-    // MARK: dispose
-
-    /// When the retention of `q`'s sealed evidence ends: `evidence.retentionYears` after the
-    /// quarter's hard close.
-    func retentionEnds(_ q: Quarter) -> Date {
-        let closes = Schedule(policy: policy).window(for: q).closes
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        return cal.date(byAdding: .year, value: policy.evidenceRetentionYears, to: closes) ?? closes
-    }
 
     struct Disposed { let commit: ObjectID; let path: String; let blob: ObjectID?; let branch: String }
 
@@ -401,117 +344,8 @@ struct EvidenceVault {
         return Disposed(commit: id, path: path, blob: blob, branch: preflight.branchName)
     }
 
-    // MARK: checking without a key (verify, audit, hooks)
-
-    enum State: Equatable {
-        /// No evidence ref, and the sign-off names no sealed blob.
-        case notSealed
-        /// The sign-off names a sealed blob, but there is no evidence ref here (a clone that did
-        /// not fetch refs/attest/evidence/*).
-        case refMissing(blob: String)
-        /// The ref's tip holds the signed blob, or recorded reseals of it.
-        case matches(blob: String, reseals: Int)
-        /// A ref the sign-off does not bind (signed before sealing, and not an attest seal).
-        case unbound(blob: String)
-        /// The ref holds something other than what was signed.
-        case mismatch(String)
-        /// Disposed of under policy: the record is on the branch.
-        case disposed(record: String)
-    }
-
-    /// What is in git for `q` against the sign-off's message and Attest-Evidence, without a key.
-    ///
-    /// The tip matches when its blob is the one `Attest-Sealed-Evidence` names, or when it is a
-    /// chain of reseal commits back to that blob, each recording the blob it replaced and the
-    /// same `Attest-Evidence`. A sign-off signed before sealing (no trailer) is bound by the
-    /// first seal commit's `Attest-Evidence`. Anything else on the ref is a mismatch.
-    func state(_ q: Quarter, signoffMessage: String, evidenceSHA256: String, revision: String = "HEAD") throws(AttestError) -> State {
-        let signed = Self.trailer(Self.sealedTrailer, signoffMessage)
-        guard let tip = try gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) else {
-            if let head = try? repository.resolveCommit(revision),
-               (try? repository.blobID(at: dispositionPath(q), inCommit: head)) ?? nil != nil {
-                return .disposed(record: dispositionPath(q))
-            }
-            return signed.map { .refMissing(blob: $0) } ?? .notSealed
-        }
-        let ref = EvidenceRef.name(q)
-        var at = tip, reseals = 0
-        while true {
-            let e = try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: at) })
-            let msg = try rawMessage(at)
-            let action = Self.trailer("Attest-Evidence-Action", msg)
-            guard let blob = e.blob, contains(blob) else {
-                return signed == nil && reseals == 0 ? .unbound(blob: "none") : .mismatch("\(ref) commit \(at.short) holds no \(EvidenceRef.blobPath(q)) blob here")
-            }
-            if let signed, blob.hex == signed { return .matches(blob: signed, reseals: reseals) }
-            let wellFormed = action != nil && Self.trailer("Attest-Sealed-Blob", msg) == blob.hex
-            if wellFormed, Self.trailer("Attest-Evidence", msg) != evidenceSHA256 {
-                return .mismatch("\(ref) commit \(at.short) seals evidence whose SHA256SUMS is not the sign-off's Attest-Evidence")
-            }
-            let parents = try gitCall({ () throws(GitError) in try repository.commitLinks(at) }).parents
-            if wellFormed, action == "reseal", let previous = Self.trailer("Attest-Previous-Blob", msg), let parent = parents.first,
-               try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: parent) }).blob?.hex == previous {
-                reseals += 1
-                at = parent
-                continue
-            }
-            if signed == nil {
-                if wellFormed, action == "seal", parents.isEmpty { return .matches(blob: blob.hex, reseals: reseals) }
-                return reseals == 0 ? .unbound(blob: blob.hex) : .mismatch("\(ref): a reseal chain that does not end in an attest seal commit")
-            }
-            return .mismatch("the sealed blob in \(ref) (\(blob.short), commit \(at.short)) is not the one the sign-off names (\(signed!.prefix(12))) nor a recorded reseal of it")
-        }
-    }
-
-    private func contains(_ blob: ObjectID) -> Bool { repository.contains(blob) }
-
-    // MARK: signatures of evidence commits
-
-    /// The commits `state` matched for `.matches(_, reseals: n)`: the ref's tip and its first
-    /// parents, n + 1 of them (the reseals, then the commit holding the signed blob).
-    func matchedChain(_ q: Quarter, reseals: Int) throws(AttestError) -> [ObjectID] {
-        guard var at = try gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) else { return [] }
-        var out = [at]
-        while out.count <= reseals, let parent = try gitCall({ () throws(GitError) in try repository.commitLinks(at) }).parents.first {
-            out.append(parent); at = parent
-        }
-        return out
-    }
-
-    /// The signature rule of sign-offs (SignoffRules.signature: a signature present must verify
-    /// against the allowed signers; with signing.required one must be present) on each evidence
-    /// commit, the key judged at its committer date (a reseal is made whenever an auditor is
-    /// added). One line per commit that breaks it, naming the commit and what to do.
-    func signatureProblems(_ q: Quarter, commits: [ObjectID], inspector: SignoffInspector) throws(AttestError) -> [String] {
-        var out: [String] = []
-        for id in commits {
-            guard let (raw, why) = try signatureViolation(id, inspector: inspector) else { continue }
-            let action = Self.trailer("Attest-Evidence-Action", raw.message) ?? "evidence"
-            out.append("\(EvidenceRef.name(q)) \(action) commit \(id.short) by \(raw.committer.name) <\(raw.committer.email)>: \(why)")
-        }
-        return out
-    }
-
-    /// Why commit `id`'s signature breaks the sign-offs' signature rule, or nil when it holds.
-    func signatureViolation(_ id: ObjectID, inspector: SignoffInspector) throws(AttestError) -> (RawCommit, String)? {
-        let raw = try gitCall({ () throws(GitError) in try repository.rawCommit(id) })
-        return SignoffRules.signature(inspector.signature(of: raw, window: nil), policy: inspector.policy).violation.map { (raw, $0.message) }
-    }
-
-    func rawMessage(_ id: ObjectID) throws(AttestError) -> String {
-        try gitCall({ () throws(GitError) in try repository.rawCommit(id) }).message
-    }
-
-    static func trailer(_ key: String, _ message: String) -> String? {
-        Trailers.parse(message).last { $0.key == key }?.value
-    }
 
     func gitCall<T>(_ body: () throws(GitError) -> T) throws(AttestError) -> T {
         do { return try body() } catch { throw .environment("git: \(error.description)") }
     }
-}
-
-/// Names in an evidence folder (EvidenceFolderWriter's, without depending on AttestControls' writer).
-enum EvidenceFolderName {
-    static let sums = "SHA256SUMS"
 }

@@ -3,6 +3,7 @@ import AttestCore
 import AttestGit
 import AttestVerification
 import AttestCrypto
+import AttestEvidence
 
 /// What `audit` (and the packet's reports) say about each quarter's sealed evidence, and the
 /// `evidence-mismatch` flags it adds (docs/evidence.md): without a key, the sealed blob in
@@ -38,7 +39,7 @@ enum SealedEvidenceAudit {
             func flag(_ detail: String) {
                 report.quarters[i].flags.append(FlagDetail(flag: .evidenceMismatch, commit: so.id, detail: detail))
             }
-            switch try vault.state(q, signoffMessage: so.message, evidenceSHA256: trailers.evidenceSHA256, revision: report.revisionID) {
+            switch try reporting({ () throws(EvidenceVaultError) in try vault.state(q, signoffMessage: so.message, evidenceSHA256: trailers.evidenceSHA256, revision: report.revisionID) }) {
             case .notSealed:
                 out[q] = SealedEvidenceReport(state: "not-sealed", text: "not sealed (no \(ref))")
             case .disposed(let record):
@@ -52,8 +53,10 @@ enum SealedEvidenceAudit {
                 out[q] = SealedEvidenceReport(state: "sealed-mismatch", text: "sealed evidence DIFFERS from the sign-off: \(why)")
             case .matches(let blob, let reseals):
                 let how = "sealed blob \(blob.prefix(12)) as signed" + (reseals > 0 ? ", resealed \(reseals) time\(reseals == 1 ? "" : "s") since (recorded in \(ref))" : "")
-                let chain = try vault.matchedChain(q, reseals: reseals)
-                let unsigned = try vault.signatureProblems(q, commits: chain, inspector: inspector)
+                let (chain, unsigned) = try reporting { () throws(EvidenceVaultError) in
+                    let chain = try vault.matchedChain(q, reseals: reseals)
+                    return (chain, try vault.signatureProblems(q, commits: chain, inspector: inspector))
+                }
                 var sshSigned = chain.map(\.hex)
                 for id in chain {
                     let raw = try vault.gitCall({ () throws(GitError) in try repository.rawCommit(id) })
@@ -99,7 +102,7 @@ extension EvidenceVault {
         let vault = EvidenceVault(repository: repo, root: repo.workdir ?? "", policy: policy, environment: environment)
         let q = trailers.quarter, ref = EvidenceRef.name(q)
         let fetch = "git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'"
-        switch try vault.state(q, signoffMessage: message, evidenceSHA256: trailers.evidenceSHA256) {
+        switch try reporting({ () throws(EvidenceVaultError) in try vault.state(q, signoffMessage: message, evidenceSHA256: trailers.evidenceSHA256) }) {
         case .notSealed: return key.map { _ in (true, "\(q) has no sealed evidence (no \(ref), no Attest-Sealed-Evidence): --key has nothing to open") }
         case .disposed(let record): return (true, "sealed evidence disposed of under policy (\(record))" + (key == nil ? "" : "; --key has nothing to open"))
         case .refMissing(let blob):
@@ -109,25 +112,17 @@ extension EvidenceVault {
         case .mismatch(let why): return (false, "evidence-mismatch: sealed evidence: \(why)")
         case .matches(let blob, let reseals):
             let how = "sealed evidence in \(ref): blob \(blob.prefix(12)) as signed\(reseals > 0 ? ", resealed \(reseals) time(s)" : "")"
-            let unsigned = try vault.signatureProblems(q, commits: try vault.matchedChain(q, reseals: reseals), inspector: inspector)
+            let unsigned = try reporting { () throws(EvidenceVaultError) in try vault.signatureProblems(q, commits: try vault.matchedChain(q, reseals: reseals), inspector: inspector) }
             guard unsigned.isEmpty else { return (false, "evidence-mismatch: \(how), but " + unsigned.joined(separator: "; ")) }
             guard let key else { return (true, how) }
             let opened: Opened
             do { opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256) } catch {
-                throw .failed("\(error.description)\n\(ref) is sealed to: \(try vault.recipientSubjects(q).joined(separator: "; ")); give the key of one of them with --key (and its certificate with --cert)")
+                throw .failed("\(error.description)\n\(ref) is sealed to: \(try reporting { try vault.recipientSubjects(q) }.joined(separator: "; ")); give the key of one of them with --key (and its certificate with --cert)")
             }
             guard opened.problems.isEmpty else {
                 return (false, "evidence-mismatch: \(how); opened with \(key.name): " + opened.problems.joined(separator: "; "))
             }
             return (true, "\(how); opened with \(key.name): \(opened.files.count) files, every file matches SHA256SUMS and SHA256SUMS the sign-off's Attest-Evidence")
-        }
-    }
-
-    /// "CN=Olive Operator (EC P-256, sha256 …)" for each certificate at the tip of `q`'s evidence ref.
-    func recipientSubjects(_ q: Quarter) throws(AttestError) -> [String] {
-        guard let tip = try gitCall({ () throws(GitError) in try repository.evidenceTip(q) }) else { return [] }
-        return try gitCall({ () throws(GitError) in try repository.sealedEvidence(q, commit: tip) }).recipients.map { r in
-            (try? RecipientCertificate.load(pem: r.pem, name: r.name)).map { "\($0.subject) (\($0.keyType), sha256 \($0.fingerprint.prefix(16))…)" } ?? r.name
         }
     }
 }

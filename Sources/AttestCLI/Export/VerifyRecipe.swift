@@ -1,6 +1,7 @@
 import Foundation
 import AttestCore
 import AttestCrypto
+import AttestEvidence
 
 /// `VERIFY.md`: the packet's offline recipe, written from the same evaluation as the reports.
 /// Every step is a block of shell commands with plain tools (git, openssl, coreutils) and the

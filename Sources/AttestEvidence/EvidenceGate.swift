@@ -13,21 +13,29 @@ import AttestVerification
 ///   evidence ref in the same push or already on the remote (pre-push, which says the exact
 ///   `git push` that sends both), and on the server the blob in the object store after the
 ///   push with the ref there or arriving (pre-receive, update).
-struct EvidenceGate {
-    let repository: AttestGit.Repository
-    let policy: Policy
-    let now: Date
-    let environment: [String: String]
+public struct EvidenceGate {
+    public let repository: AttestGit.Repository
+    public let policy: Policy
+    public let now: Date
+    public let environment: [String: String]
     /// Judges the signatures of evidence commits and disposition records as sign-offs are (the
     /// push gate's: the server's allowed signers and policy).
-    let inspector: SignoffInspector
+    public let inspector: SignoffInspector
+
+    public init(repository: AttestGit.Repository, policy: Policy, now: Date, environment: [String: String], inspector: SignoffInspector) {
+        self.repository = repository
+        self.policy = policy
+        self.now = now
+        self.environment = environment
+        self.inspector = inspector
+    }
 
     /// One refusal line per problem; empty when the push may go on.
     /// `mentioningAttest`: the pushed commits whose message mentions attest (`PushGate.Outcome`);
     /// `remote` is the pre-push remote (nil on the server). `push`: every update of the push, when
     /// `updates` is only the part judged under this policy (the server groups updates by the
     /// policy that judges them): a disposition record or a sealed ref may come in another part.
-    func check(_ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, mentioningAttest: [ObjectID], remote: String?) throws(AttestError) -> [String] {
+    public func check(_ updates: [HookInput.RefUpdate], push: [HookInput.RefUpdate]? = nil, mentioningAttest: [ObjectID], remote: String?) throws(EvidenceVaultError) -> [String] {
         let push = push ?? updates
         var out: [String] = []
         let vault = EvidenceVault(repository: repository, root: repository.workdir ?? "", policy: policy, environment: environment)
@@ -55,7 +63,7 @@ struct EvidenceGate {
                 try repository.walk(from: [u.new], hiding: u.old.isZero || !repository.contains(u.old) ? [] : [u.old]) { id throws(GitError) in
                     pushed.append(id); return true
                 }
-            } catch { throw .environment("cannot read the pushed commits of \(u.ref): \(error.description); push refused") }
+            } catch { throw .pushedCommitsUnreadable(ref: u.ref, error) }
             for p in try vault.signatureProblems(q, commits: pushed, inspector: inspector) {
                 out.append("\(p); sign evidence commits as sign-offs are (git config commit.gpgSign true, with a key in \(policy.allowedSignersFile)) and reseal again")
             }
@@ -67,7 +75,7 @@ struct EvidenceGate {
         for id in mentioningAttest {
             let message: String
             do { message = try repository.rawCommit(id).message } catch {
-                throw .environment("cannot read pushed commit \(id.short) for sealed evidence: \(error.description)")
+                throw .pushedCommitUnreadable(id, error)
             }
             // Which quarter: the one definition of a sign-off's claim (SignoffClaim).
             if let b = Trailers.parse(message).last(where: { $0.key == EvidenceVault.sealedTrailer })?.value, let blob = ObjectID(hex: b),
@@ -103,7 +111,7 @@ struct EvidenceGate {
     /// its branches, on the client the remote's as last fetched), in a commit whose signature
     /// holds as a sign-off's must. nil when it is there; else the refusal.
     private func dispositionRefusal(_ q: Quarter, deleting u: HookInput.RefUpdate, updates: [HookInput.RefUpdate],
-                                    remote: String?, vault: EvidenceVault) throws(AttestError) -> String? {
+                                    remote: String?, vault: EvidenceVault) throws(EvidenceVaultError) -> String? {
         let path = vault.dispositionPath(q)
         let branchUpdates = updates.filter { !$0.ref.hasPrefix(EvidenceRef.prefix) && $0.ref.hasPrefix("refs/heads/") }
         var tips = branchUpdates.filter { !$0.isDeletion }.map(\.new)
@@ -130,7 +138,7 @@ struct EvidenceGate {
                     }
                     return true
                 }
-            } catch { throw .environment("cannot read the history of \(tip.short) for \(path): \(error.description); push refused") }
+            } catch { throw .historyUnreadable(tip: tip, path: path, error) }
             guard let by = recordedBy else {
                 problems.append("\(path) at \(tip.short) was not committed by 'attest evidence dispose' (no commit with Attest-Disposed: \(q))")
                 continue
@@ -143,13 +151,13 @@ struct EvidenceGate {
     }
 
     /// `git ls-remote REMOTE REF` has the ref.
-    private func remoteHas(_ ref: String, remote: String) throws(AttestError) -> Bool {
+    private func remoteHas(_ ref: String, remote: String) throws(EvidenceVaultError) -> Bool {
         var env = environment
         env["GIT_TERMINAL_PROMPT"] = "0"
         let r: Subprocess.Result
-        do { r = try Subprocess.run("git", ["ls-remote", "--refs", remote, ref], environment: env) } catch { throw AttestError(error) }
+        do { r = try Subprocess.run("git", ["ls-remote", "--refs", remote, ref], environment: env) } catch { throw .remoteUnasked(error) }
         guard r.status == 0 else {
-            throw .environment("cannot ask \(remote) whether it has \(ref) (git ls-remote: \(r.stderrText.split(separator: "\n").first ?? "failed")); push refused")
+            throw .remoteRefused(remote: remote, ref: ref, reason: String(r.stderrText.split(separator: "\n").first ?? "failed"))
         }
         return r.stdoutText.contains("\t" + ref)
     }
