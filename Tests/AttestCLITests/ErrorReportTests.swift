@@ -4,6 +4,7 @@ import AttestCore
 import AttestGit
 import AttestControls
 import AttestVerification
+import AttestEvidence
 @testable import AttestCLI
 import AttestTestSupport
 
@@ -132,6 +133,37 @@ import AttestTestSupport
         #expect(AttestError(reporting: refused) == .failed("\(why.operation): \(why.message)"))
         #expect(AttestError(reporting: VerificationError.imprintDocumentMissing(path: "docs/a.md", commit: c))
                 == .failed("the commit has no file docs/a.md to compute the timestamp imprint from"))
+    }
+
+    /// The push gate's sealed-evidence rules throw the fact (`EvidenceVaultError`, with the ref
+    /// and git's error); the hook's words add "push refused", exit 3, as before the move.
+    @Test func anEvidenceGateErrorIsReportedWithPushRefusedAndExitThree() throws {
+        let repo = ScratchRepository("report-evidence-gate")
+        repo.write("README", "x\n")
+        repo.commitAll("first")
+        let r = try Repository.discover(from: repo.path)
+        let absent = try #require(ObjectID(hex: repo.git(["hash-object", "--stdin"], stdin: Data("never written\n".utf8)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let ref = "refs/attest/evidence/2026-Q1"
+        let gate = EvidenceGate(repository: r, policy: Policy(), now: Date(), environment: [:],
+                                inspector: SignoffInspector(repository: r, policy: Policy(), allowedSigners: nil))
+        // A pushed commit the gate must read for its Attest-Sealed-Evidence is not in the store.
+        let head = try #require(ObjectID(hex: repo.revParse("HEAD")))
+        let update = HookInput.RefUpdate(ref: "refs/heads/main", old: .zero, new: head)
+        let e = try #require(#expect(throws: EvidenceVaultError.self) { try gate.check([update], mentioningAttest: [absent], remote: nil) })
+        guard case .pushedCommitUnreadable(let id, let git) = e else { Issue.record("\(e)"); return }
+        #expect(id == absent)
+        let reported = AttestError.environment("cannot read pushed commit \(absent.short) for sealed evidence: \(git.description)")
+        #expect(AttestError(reporting: e) == reported)
+        #expect(AttestError(reporting: e).exitCode == 3)
+        #expect(throws: reported) { try reporting { try gate.check([update], mentioningAttest: [absent], remote: nil) } }
+        // The walks that stop the push: the fact alone, "push refused" added by the report.
+        let walk = EvidenceVaultError.pushedCommitsUnreadable(ref: ref, git)
+        #expect(!walk.description.contains("push refused"), "a fact, not the hook's verdict: \(walk)")
+        #expect(AttestError(reporting: walk) == .environment("cannot read the pushed commits of \(ref): \(git.description); push refused"))
+        #expect(AttestError(reporting: EvidenceVaultError.historyUnreadable(tip: head, path: "docs/attestation-log/dispositions/2026-Q1.md", git))
+                == .environment("cannot read the history of \(head.short) for docs/attestation-log/dispositions/2026-Q1.md: \(git.description); push refused"))
+        #expect(AttestError(reporting: EvidenceVaultError.remoteRefused(remote: "origin", ref: ref, reason: "fatal: no such remote"))
+                == .environment("cannot ask origin whether it has \(ref) (git ls-remote: fatal: no such remote); push refused"))
     }
 
     @Test func anAttestErrorIsReportedAsItIs() {
