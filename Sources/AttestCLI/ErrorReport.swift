@@ -194,13 +194,40 @@ extension AttestError {
         }
     }
 
-    /// What reading the sealed evidence and the push gate's evidence rules throw: the hooks'
-    /// unreadable history adds "push refused"; every case is an environment error (exit 3).
+    /// What the sealed evidence's reading, sealing, opening, resealing and disposing, and the push
+    /// gate's evidence rules, throw: the hooks' unreadable history adds "push refused"; a missing
+    /// ref or blob says how to fetch it; a refusal says what to run instead.
     static func report(_ e: EvidenceVaultError) -> AttestError {
+        let fetch = "git fetch origin '\(EvidenceRef.prefix)*:\(EvidenceRef.prefix)*'"
         switch e {
         case .pushedCommitsUnreadable, .historyUnreadable, .remoteRefused: return .environment("\(e); push refused")
         case .remoteUnasked(let inner): return AttestError(inner)
-        case .git, .pushedCommitUnreadable: return .environment(e.description)
+        case .unreadableFile(let inner): return AttestError(inner)
+        case .recordUnwritable(let inner): return AttestError(inner)
+        case .signing(let inner): return report(inner)
+        case .signoff(let inner): return report(inner)
+        case .ref(let inner): return report(inner)
+        case .recipientsMissing: return .config("\(e); add the certificate or change the setting")
+        case .signingNotEnabled:
+            return .failed("\(e); configure signing (git config commit.gpgSign true, gpg.format, user.signingKey) and run the command again")
+        case .noRecipients: return .failed("\(e); add the operators' and auditors' X.509 certificates (PEM) there")
+        case .alreadySealed(let q, _):
+            return .failed("\(e); to add a recipient run 'attest evidence reseal --quarter \(q) --key KEY --add-recipient CERT'")
+        case .folderMissing: return .failed("\(e); pass the folder collect wrote with --evidence DIR")
+        case .refNotSet(let signoff, let blob, let q, let commit, let inner):
+            return .environment("the sign-off \(signoff.short) is made and names the sealed blob \(blob.short), but \(EvidenceRef.name(q)) could not be set (\(report(inner))); run 'git update-ref \(EvidenceRef.name(q)) \(commit.hex)'")
+        case .notSealedHere: return .failed("\(e); fetch it: \(fetch)")
+        case .blobMissing: return .failed("\(e); fetch the evidence refs again")
+        case .outNotEmpty(let path): return .failed("--out \(path) exists and is not an empty folder; give a new folder")
+        case .nothingToReseal(let q): return .failed("\(e); seal it first: attest evidence seal --quarter \(q)")
+        case .nothingToDispose: return .failed("\(e) (fetch the evidence refs if it is on the server)")
+        case .refNotDeleted(let q, let record, let branch, let tip, let inner):
+            return .environment("the disposition record of \(q) is committed (\(record.short) on \(branch)), but \(EvidenceRef.name(q)) could not be deleted (\(report(inner))); run 'git update-ref -d \(EvidenceRef.name(q)) \(tip.hex)'")
+        case .certificate, .archive, .folderMismatch, .openRefused, .archiveRefused, .nestedPath, .recipientUnreadable,
+             .alreadyRecipient, .resealMismatch, .retentionNotOver:
+            return .failed(e.description)
+        case .git, .pushedCommitUnreadable, .sealFailed, .digestFailed, .cannotCreate, .cannotWrite, .keyUnreadable:
+            return .environment(e.description)
         }
     }
 }

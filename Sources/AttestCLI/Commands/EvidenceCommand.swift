@@ -87,7 +87,7 @@ struct EvidenceCommand: Command {
         let o = context.out
         let now = Date(timeIntervalSince1970: context.now.timeIntervalSince1970.rounded(.down))
         if action == "dispose" {
-            let d = try vault.dispose(quarter, at: now)
+            let d = try reporting { try vault.dispose(quarter, at: now) }
             o.line("\(o.styled("disposed", .green)) \(quarter): sealed evidence \(d.blob?.short ?? "") removed under evidence.retentionYears = \(files.policy.evidenceRetentionYears); record \(d.path) committed in \(d.commit.hex)")
             o.line("next: git push origin \(d.branch) :\(EvidenceRef.name(quarter))")
             return 0
@@ -98,23 +98,29 @@ struct EvidenceCommand: Command {
         }
         switch action {
         case "seal":
-            let p = try vault.prepareSeal(quarter, folder: files.evidenceFolder, evidenceSHA256: trailers.evidenceSHA256, signoff: signoff.id,
-                                          recipients: try vault.recipients(), at: now)
-            try vault.move(p, reason: "attest evidence seal")
+            let p = try reporting { () throws(EvidenceVaultError) in
+                try vault.prepareSeal(quarter, folder: files.evidenceFolder, evidenceSHA256: trailers.evidenceSHA256, signoff: signoff.id,
+                                      recipients: try vault.recipients(), at: now)
+            }
+            try reporting { try vault.move(p, reason: "attest evidence seal") }
             o.line("\(o.styled("sealed", .green)) \(quarter): \(EvidenceRef.name(quarter)) \(p.evidence.commit.short), blob \(p.blob.hex), for \(English.count(p.recipients.count, "recipient")): \(p.recipients.map(\.subject).joined(separator: "; "))")
             o.line("next: git push origin \(EvidenceRef.name(quarter))")
         case "open":
-            let opened = try vault.open(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), evidenceSHA256: trailers.evidenceSHA256)
-            try EvidenceVault.write(opened, to: out!)
+            let opened = try reporting { () throws(EvidenceVaultError) in
+                try vault.open(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), evidenceSHA256: trailers.evidenceSHA256)
+            }
+            try reporting { try EvidenceVault.write(opened, to: out!) }
             guard opened.problems.isEmpty else {
                 context.err.line("\(context.err.styled("evidence-mismatch", .red)) \(quarter): the files are in \(out!) but do not match the sign-off \(signoff.id.short):\n  " + opened.problems.joined(separator: "\n  "))
                 return 1
             }
             o.line("\(o.styled("opened", .green)) \(quarter): \(opened.files.count) files from blob \(opened.blob.short) into \(out!); every digest matches SHA256SUMS, and SHA256SUMS the sign-off \(signoff.id.short)")
         default:
-            let add = try EvidenceVault.loadCertificate(addRecipient!)
-            let p = try vault.reseal(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), add: add,
-                                     evidenceSHA256: trailers.evidenceSHA256, at: now)
+            let add = try reporting { try EvidenceVault.loadCertificate(addRecipient!) }
+            let p = try reporting { () throws(EvidenceVaultError) in
+                try vault.reseal(quarter, key: try EvidenceVault.Key.load(key: key!, cert: cert), add: add,
+                                 evidenceSHA256: trailers.evidenceSHA256, at: now)
+            }
             o.line("\(o.styled("resealed", .green)) \(quarter): \(EvidenceRef.name(quarter)) \(p.evidence.commit.short), blob \(p.blob.hex), now for \(p.recipients.count) recipients (added \(add.subject))")
             o.line("next: git push origin \(EvidenceRef.name(quarter))")
         }

@@ -222,7 +222,7 @@ struct SignCommand: Command {
         try refuse(report, files: files)
         try reporting { try repo.publishSignoff(unpublished) }
         let id = unpublished.id
-        try sealing?.vault.finishSign(sealing!.prepared, signoff: id)
+        if let sealing { try reporting { try sealing.vault.finishSign(sealing.prepared, signoff: id) } }
         let evidenceChecked = evidenceCheck != nil
         let principalWarning = Self.principalWarning(report, email: who.email, signers: signers)
 

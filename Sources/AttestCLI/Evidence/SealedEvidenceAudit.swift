@@ -72,7 +72,7 @@ enum SealedEvidenceAudit {
                     continue
                 }
                 do {
-                    let opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256)
+                    let opened = try reporting { try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256) }
                     if opened.problems.isEmpty {
                         out[q] = SealedEvidenceReport(state: "sealed-opened-match", text: "\(how); opened with \(key.name): every file matches SHA256SUMS and SHA256SUMS the sign-off", sshSignedChain: sshSigned)
                     } else {
@@ -116,7 +116,7 @@ extension EvidenceVault {
             guard unsigned.isEmpty else { return (false, "evidence-mismatch: \(how), but " + unsigned.joined(separator: "; ")) }
             guard let key else { return (true, how) }
             let opened: Opened
-            do { opened = try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256) } catch {
+            do { opened = try reporting { try vault.open(q, key: key, evidenceSHA256: trailers.evidenceSHA256) } } catch {
                 throw .failed("\(error.description)\n\(ref) is sealed to: \(try reporting { try vault.recipientSubjects(q) }.joined(separator: "; ")); give the key of one of them with --key (and its certificate with --cert)")
             }
             guard opened.problems.isEmpty else {
