@@ -221,6 +221,9 @@ extension AttestError {
         case .outNotEmpty(let path): return .failed("--out \(path) exists and is not an empty folder; give a new folder")
         case .nothingToReseal(let q): return .failed("\(e); seal it first: attest evidence seal --quarter \(q)")
         case .nothingToDispose: return .failed("\(e) (fetch the evidence refs if it is on the server)")
+        case .keyDoesNotOpen(let cause, let ref, let recipients):
+            return .failed("\(report(cause))\n\(ref) is sealed to: \(recipients.joined(separator: "; ")); give the key of one of them with --key (and its certificate with --cert)")
+        case .verification(let inner): return report(inner)
         case .refNotDeleted(let q, let record, let branch, let tip, let inner):
             return .environment("the disposition record of \(q) is committed (\(record.short) on \(branch)), but \(EvidenceRef.name(q)) could not be deleted (\(report(inner))); run 'git update-ref -d \(EvidenceRef.name(q)) \(tip.hex)'")
         case .certificate, .archive, .folderMismatch, .openRefused, .archiveRefused, .nestedPath, .recipientUnreadable,

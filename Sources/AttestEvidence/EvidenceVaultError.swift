@@ -2,6 +2,7 @@ import Foundation
 import AttestCore
 import AttestGit
 import AttestCrypto
+import AttestVerification
 import AttestSystem
 
 /// What reading a quarter's sealed evidence, and the push gate's evidence rules, can fail on:
@@ -86,6 +87,11 @@ public enum EvidenceVaultError: Error, Sendable, CustomStringConvertible {
     case refNotDeleted(Quarter, record: ObjectID, branch: String, tip: ObjectID, EvidenceRefError)
     /// The recipient's key file could not be read.
     case keyUnreadable(path: String)
+    /// `verify --key`: the key does not open the sign-off's sealed evidence; `recipients` are the
+    /// certificates at the ref's tip ("CN=… (EC P-256, sha256 …)").
+    indirect case keyDoesNotOpen(EvidenceVaultError, ref: String, recipients: [String])
+    /// The allowed signers that judge the evidence commits could not be read.
+    case verification(VerificationError)
 
     public var description: String {
         switch self {
@@ -132,6 +138,8 @@ public enum EvidenceVaultError: Error, Sendable, CustomStringConvertible {
         case .refNotDeleted(let q, let record, let branch, _, let e):
             return "the disposition record of \(q) is committed (\(record.short) on \(branch)), but \(EvidenceRef.name(q)) could not be deleted (\(e))"
         case .keyUnreadable(let path): return "cannot read the key \(path)"
+        case .keyDoesNotOpen(let cause, let ref, let recipients): return "\(cause)\n\(ref) is sealed to: \(recipients.joined(separator: "; "))"
+        case .verification(let e): return e.description
         }
     }
 }

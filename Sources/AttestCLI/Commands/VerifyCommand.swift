@@ -81,7 +81,7 @@ struct VerifyCommand: Command {
         let inspector = try reporting { try SignoffInspector.forVerify(raw, repository: repo, overrides: context.overrides) }
         let policy = inspector.policy
         let report = SignoffRules.check(try reporting { try inspector.facts(raw, now: context.now, evidenceFolder: evidence) }, policy: policy)
-        let sealed = try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, inspector: inspector, environment: context.environment)
+        let sealed = try reporting { try EvidenceVault.verifySealed(repo, policy: policy, message: raw.message, key: key, inspector: inspector, environment: context.environment) }
         // The commit is judged whatever the working tree's state; a crash mid-sign is said (docs/verify.md).
         if let state = repo.interruptedState(watching: report.trailers.map { [$0.documentPath] } ?? []), !state.isEmpty {
             context.err.line("warning: \(state.message())")

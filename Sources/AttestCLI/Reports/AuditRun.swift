@@ -3,6 +3,7 @@ import AttestCore
 import AttestGit
 import AttestVerification
 import AttestCrypto
+import AttestEvidence
 
 /// One evaluation of a period, and everything the reports and the packet say about it:
 /// `attest audit` renders it in one format, `attest export` in all of them.
@@ -52,7 +53,7 @@ struct AuditRun {
         }
         var report = Audit.evaluate(facts.input)
         // Sealed evidence (docs/evidence.md): may add evidence-mismatch flags.
-        let sealed = try SealedEvidenceAudit.apply(&report, repository: repo, policy: facts.policy, key: audit.key, environment: context.environment)
+        let sealed = try reporting { try SealedEvidenceAudit.apply(&report, repository: repo, policy: facts.policy, key: audit.key, environment: context.environment) }
         var context = try ReportContextBuilder(repository: repo, facts: facts).build(report, generatedAt: generatedAt, evidenceRoot: audit.evidenceRoot)
         context.sealedEvidence = sealed
         let renewals = try RenewalReport.coverage(policy: facts.policy, repository: repo)

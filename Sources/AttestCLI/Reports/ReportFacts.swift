@@ -1,5 +1,6 @@
 import Foundation
 import AttestCore
+import AttestEvidence
 
 /// What every report format states per quarter beyond the verdict (issue #19), decided once
 /// here so that text, markdown, HTML and JSON cannot disagree: pass or fail, the signature and
