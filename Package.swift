@@ -37,8 +37,8 @@ let package = Package(
         // A sign-off's facts read from git and the files (signature, trusted time, evidence
         // digests, the policy in force, the control catalogue), and the push gate.
         .target(name: "AttestVerification", dependencies: ["AttestCore", "AttestGit", "AttestCrypto", "AttestControls", "AttestSystem"]),
-        // Sealed evidence read without a key (its state against the sign-off, the evidence
-        // commits' signatures, the retention) and the push gate's evidence rules.
+        // Sealed evidence: seal, open, reseal, dispose; its state against the sign-off (audit,
+        // verify), the evidence commits' signatures, the retention; the push gate's evidence rules.
         .target(name: "AttestEvidence", dependencies: ["AttestCore", "AttestGit", "AttestCrypto", "AttestSystem", "AttestVerification"]),
         .target(name: "AttestCLI", dependencies: ["AttestCore", "AttestGit", "AttestPostgres", "AttestCrypto", "AttestControls", "AttestMarkdown", "AttestVerification", "AttestSystem", "AttestEvidence"]),
         .executableTarget(name: "attest", dependencies: ["AttestCLI"]),

@@ -9,10 +9,11 @@ import AttestCrypto
 /// certificates of `evidence.recipients`, kept as a blob under `refs/attest/evidence/YYYY-QN`
 /// and bound to the sign-off by the `Attest-Sealed-Evidence` trailer.
 ///
-/// This target holds what is read without a key (the state of a quarter's sealed evidence
-/// against its sign-off, the signatures of the evidence commits, the retention) and the push
-/// gate's rules (`EvidenceGate`); the CLI's extension seals, opens, reseals and disposes.
-/// Errors are `EvidenceVaultError`: the fact, never the remedy.
+/// This file holds what is read without a key (the state of a quarter's sealed evidence against
+/// its sign-off, the signatures of the evidence commits, the retention); EvidenceVault+Seal.swift
+/// seals, opens, reseals and disposes; SealedEvidenceAudit.swift is audit's and verify's reading;
+/// EvidenceGate.swift the push gate's rules. Errors are `EvidenceVaultError`: the fact, never the
+/// remedy (AttestCLI's ErrorReport.swift adds it).
 public struct EvidenceVault {
     public let repository: AttestGit.Repository
     public let root: String
