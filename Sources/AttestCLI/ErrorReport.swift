@@ -21,6 +21,17 @@ func reporting<T, E: Error>(_ body: () throws(E) -> T) throws(AttestError) -> T 
 }
 
 extension AttestError {
+    /// The exit code of each case (DESIGN.md §5): only the command layer decides it.
+    var exitCode: Int32 {
+        switch self {
+        case .usage, .config: return 2
+        case .failed: return 1
+        case .environment: return 3
+        }
+    }
+}
+
+extension AttestError {
     /// Any error as the command layer reports it: a library's typed error with its remedy and
     /// exit code; an `AttestError` as it is; anything else as an environment error.
     init(reporting error: any Error) {

@@ -1,7 +1,7 @@
 /// The errors attest reports. Each case carries a message written for the person at the
 /// terminal: what went wrong, where (quarter, step, file, line), and what to do next.
 ///
-/// The command layer maps a case to an exit code (DESIGN.md §5).
+/// The command layer maps a case to an exit code (DESIGN.md §5: AttestCLI/ErrorReport.swift).
 public enum AttestError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The command line is wrong (exit 2).
     case usage(String)
@@ -15,14 +15,6 @@ public enum AttestError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .usage(let m), .failed(let m), .environment(let m), .config(let m): return m
-        }
-    }
-
-    public var exitCode: Int32 {
-        switch self {
-        case .usage, .config: return 2
-        case .failed: return 1
-        case .environment: return 3
         }
     }
 }
