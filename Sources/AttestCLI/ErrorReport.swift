@@ -29,9 +29,7 @@ extension AttestError {
         case .environment: return 3
         }
     }
-}
 
-extension AttestError {
     /// Any error as the command layer reports it: a library's typed error with its remedy and
     /// exit code; an `AttestError` as it is; anything else as an environment error.
     init(reporting error: any Error) {
@@ -57,7 +55,7 @@ extension AttestError {
     /// started, a temporary folder that cannot be made): an environment error, exit 3, in the
     /// error's own sentence. A caller with a remedy or a domain word to add catches the case
     /// itself (`--pgaudit-log`'s "or '-' to read the log from standard input").
-    init(_ error: some SystemError) { self = .environment(error.description) }
+    init(_ error: some SystemError) { self.init(reporting: error) }
 
     /// What the fact readers, the push gate and the server's record throw, as the commands and
     /// the hooks state it: 3 when git (or OpenSSL, or the file system) cannot read what must be

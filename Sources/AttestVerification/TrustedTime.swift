@@ -163,7 +163,9 @@ public enum TrustedTime {
     public static func verifyToken(_ raw: RawCommit, token: Data, folder: String, root: String, repository: Repository,
                             imprint makeImprint: () throws -> [UInt8]) -> Checked {
         do {
-            let policy = try PolicyFiles(repository: repository, overrides: []).policy(at: raw.id)
+            // The committed policy only (no -c): a trust anchor is what the history says.
+            let files = PolicyFiles(repository: repository, overrides: [])
+            let policy = try files.policy(at: raw.id)
             guard !policy.tsaCAFile.isEmpty else {
                 return .other(.invalid("cannot check the timestamp token: tsa.caFile is not set in the .attestconfig of \(raw.id.short)"))
             }
@@ -177,7 +179,7 @@ public enum TrustedTime {
             // The trust anchor must predate the sign-off: `attest sign` changes only the
             // attestation file, so a sign-off that brings its own CA is not to be trusted.
             if let parent = raw.parents.first {
-                let parentPolicy = try? PolicyFiles(repository: repository, overrides: []).policy(at: parent)
+                let parentPolicy = try? files.policy(at: parent)
                 let before = try? repository.blob(at: policy.tsaCAFile, inCommit: parent)
                 if parentPolicy?.tsaCAFile != policy.tsaCAFile || before != pem {
                     return .other(.invalid("the sign-off commit \(raw.id.short) itself changes the TSA CA file \(policy.tsaCAFile) (or tsa.caFile); a token is trusted only against a CA committed before the sign-off"))
