@@ -97,6 +97,11 @@ import AttestTestSupport
         let graph = CommitGraph.open(r)
         #expect((graph != nil) == graphExpected)
         let reader = try ObjectReader(r)
+        let multi = try ObjectReader(r, budget: .history)
+        let lookups: [[(name: [UInt8], treesOnly: Bool)]] = [
+            [(Array(".attestconfig".utf8), false), (Array(often.utf8), true), (Array("f150.txt".utf8), false), (Array("zz".utf8), true)],
+            [(Array("deep".utf8), true), (Array("log.c".utf8), false), (Array("log-a.txt".utf8), false)],
+        ]
         // Through the mapping and with pread (`Budget.reads`: a tree resolver past its budget).
         let readers = [PackReader(objectsDirectories: r.objectDirectories)!, PackReader(objectsDirectories: r.objectDirectories, budget: .history)!]
         readers[1].startReading()
@@ -122,6 +127,12 @@ import AttestTestSupport
                 for name in [often, "deep", "zz", "f100.txt", "log.c"] {
                     let want = bytes.withUnsafeBufferPointer { TreeParser.find(Array(name.utf8), in: $0) }
                     #expect(try reader.entry(named: Array(name.utf8), inTree: id) == want, "\(name) in \(id)")
+                }
+                // Several names at once, as the walks ask a root tree: answered from the delta
+                // alone where it allows (`TreeParser.inherit`), else from the tree rebuilt.
+                for set in lookups {
+                    let want = set.map { n in bytes.withUnsafeBufferPointer { TreeParser.find(n.name, in: $0, treesOnly: n.treesOnly) } }
+                    #expect(try multi.entries(named: set, inTree: id) == want, "\(set.map { String(decoding: $0.name, as: UTF8.self) }) in \(id)")
                 }
             }
         }

@@ -47,10 +47,16 @@ final class ObjectReader {
     private let odb: OpaquePointer
     /// Direct pack access for speed; libgit2 answers whatever it cannot.
     private let packs: PackReader?
-    /// Per lookup (its first name), how many bytes of a tree it needed last: a short list
-    /// searched in order (a walk asks two or three kinds of lookup; hashing the name per tree
-    /// cost more than the search).
-    private var prefixHints: [(key: [UInt8], length: Int)] = []
+    /// Per lookup (its list of names), the names laid out once (`TreeNameSet`) and how many
+    /// bytes of a tree it needed last: a short list searched in order (a walk asks two or
+    /// three kinds of lookup; hashing the names per tree cost more than the search).
+    private var prefixHints: [(names: [(name: [UInt8], treesOnly: Bool)], set: TreeNameSet, length: Int)] = []
+
+    private static func same(_ a: [(name: [UInt8], treesOnly: Bool)], _ b: [(name: [UInt8], treesOnly: Bool)]) -> Bool {
+        guard a.count == b.count else { return false }
+        for k in 0..<a.count where a[k].treesOnly != b[k].treesOnly || a[k].name != b[k].name { return false }
+        return true
+    }
 
     init(_ repository: Repository, directPacks: Bool = true, budget: PackReader.Budget = .commits) throws(GitError) {
         self.repository = repository
@@ -97,35 +103,15 @@ final class ObjectReader {
         // answer is a byte of each delta applied and of the base inflated for nothing: on
         // git/git `controls` is decided at 4.3 KiB, `docs` at 5.7 KiB (four times 2 KiB read
         // 8 KiB for both).
-        let hintKey = names.first?.name ?? []
-        let slot = prefixHints.firstIndex { $0.key == hintKey } ?? {
-            prefixHints.append((hintKey, 2048))
+        let slot = prefixHints.firstIndex { Self.same($0.names, names) } ?? {
+            prefixHints.append((names, TreeNameSet(id: prefixHints.count, names), 2048))
             return prefixHints.count - 1
         }()
-        var length = prefixHints[slot].length
-        while let packs, let p = packs.prefix(tree, length) {
-            guard p.type == 2 else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
-            var out: [ObjectID?] = []
-            var needed = 0
-            let decided = p.bytes.withUnsafeBufferPointer { buf -> Bool in
-                for (name, treesOnly) in names {
-                    var end = 0
-                    switch TreeParser.search(name, in: buf, treesOnly: treesOnly, complete: p.complete, decidedAt: &end) {
-                    case .found(let id): out.append(id)
-                    case .absent: out.append(nil)
-                    case .undecided: return false
-                    }
-                    needed = max(needed, end)
-                }
-                return true
-            }
-            if decided {
-                // Neighbouring commits' trees are alike: the next lookup starts just past this
-                // one's answer (an eighth and 256 bytes of room for entries added).
-                prefixHints[slot].length = min(max(needed + needed / 8 + 256, 512), 1 << 20)
-                return out
-            }
-            length *= 2
+        if let packs, let a = packs.lookup(tree, prefixHints[slot].set, hint: prefixHints[slot].length) {
+            // Neighbouring commits' trees are alike: the next lookup starts just past this
+            // one's answer (an eighth and 256 bytes of room for entries added).
+            prefixHints[slot].length = min(max(a.decidedAt + a.decidedAt / 8 + 256, 512), 1 << 20)
+            return a.ids
         }
         return try withObject(tree, "tree") { buf, type throws(GitError) in
             guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }

@@ -204,6 +204,7 @@ final class PackReader {
     // Recently read objects, whole and as prefixes (see `ObjectCache`).
     private var cache: ObjectCache<(type: UInt8, bytes: [UInt8])>
     private var prefixes: ObjectCache<Prefix>
+    private var answers: ObjectCache<TreeAnswer>
 
     /// Opens every pack under `objects`; nil when there is none (the caller uses libgit2 alone).
     convenience init?(objectsDirectory objects: String) { self.init(objectsDirectories: [objects]) }
@@ -223,6 +224,7 @@ final class PackReader {
         mappedBudget = sizes.mapped
         cache = ObjectCache(slots: budget.objectSlots, budget: budget.objects) { $0.bytes.count }
         prefixes = ObjectCache(slots: budget.prefixSlots, budget: sizes.prefixes) { $0.bytes.count }
+        answers = ObjectCache(slots: budget.prefixSlots, budget: sizes.prefixes / 2) { $0.footprint }
         guard !packs.isEmpty else { return nil }
         // Packs of more than twice the budget will be given back and faulted in again: read
         // from the start (git/git's 500 MiB pack; a generated 80 MiB one stays mapped).
@@ -400,7 +402,8 @@ final class PackReader {
         return nil
     }
 
-    private func prefix(in k: Int, at offset: Int, _ length: Int, depth: Int) -> Prefix? {
+    /// `delta`: the entry's delta data, when the caller has inflated it already.
+    private func prefix(in k: Int, at offset: Int, _ length: Int, depth: Int, delta inflated: [UInt8]? = nil) -> Prefix? {
         if let hit = prefixes[k, offset], hit.complete || hit.bytes.count >= length { return hit }
         guard depth < 4096, let e = entry(in: k, at: offset) else { return nil }
         let end = packs[k].pack.count - 20
@@ -411,7 +414,7 @@ final class PackReader {
             guard let data = inflate(k, at: e.data, end: end, size: want, partial: want < e.size) else { return nil }
             result = Prefix(type: e.type, bytes: data, complete: want == e.size)
         case 6, 7:
-            guard let delta = inflate(k, at: e.data, end: end, size: e.size) else { return nil }
+            guard let delta = inflated ?? inflate(k, at: e.data, end: end, size: e.size) else { return nil }
             let baseOf = { (need: Int) -> Prefix? in
                 if let base = e.base { return self.prefix(in: k, at: base, need, depth: depth + 1) }
                 for (j, q) in self.packs.enumerated() {
@@ -425,6 +428,53 @@ final class PackReader {
             return nil
         }
         prefixes[k, offset] = result
+        return result
+    }
+
+    // MARK: - Tree lookups
+
+    /// The answers for `set` in tree `id` (`TreeParser.answer`), nil when it is not in a pack,
+    /// is not a tree, or cannot be read (the caller asks libgit2). A tree stored as a delta
+    /// whose base is answered is answered from the delta alone when the delta left the bytes
+    /// the answers were decided on in place (`TreeParser.inherit`): neither it nor its base is
+    /// rebuilt. Otherwise its first bytes are (`prefix`), `hint` of them first, twice as many
+    /// until every name is decided.
+    func lookup(_ id: ObjectID, _ set: TreeNameSet, hint: Int) -> TreeAnswer? {
+        counted()
+        for (k, p) in packs.enumerated() {
+            if let off = p.offset(of: id, &marks[k]) { return lookup(in: k, at: off, set, hint: hint, depth: 0) }
+        }
+        return nil
+    }
+
+    private func lookup(in k: Int, at offset: Int, _ set: TreeNameSet, hint: Int, depth: Int) -> TreeAnswer? {
+        if let hit = answers[k, offset], hit.set == set.id { return hit }
+        guard depth < 4096, let e = entry(in: k, at: offset) else { return nil }
+        let end = packs[k].pack.count - 20
+        var delta: [UInt8]?
+        var result: TreeAnswer?
+        if e.type == 6 || e.type == 7 {
+            var base: (k: Int, offset: Int)?
+            if let b = e.base { base = (k, b) } else {
+                for (j, q) in packs.enumerated() {
+                    if let o = q.offset(of: e.baseID!, &marks[j]) { base = (j, o); break }
+                }
+            }
+            if let base, let a = lookup(in: base.k, at: base.offset, set, hint: hint, depth: depth + 1) {
+                delta = inflate(k, at: e.data, end: end, size: e.size)
+                result = delta?.withUnsafeBufferPointer { TreeParser.inherit($0, from: a) }
+            }
+        }
+        if result == nil {
+            var length = max(hint, 64)
+            while let p = prefix(in: k, at: offset, length, depth: depth, delta: delta), p.type == 2 {
+                let size: Int? = e.type == 2 ? e.size : (p.complete ? p.bytes.count : nil)
+                result = p.bytes.withUnsafeBufferPointer { TreeParser.answer(set, in: $0, complete: p.complete, size: size) }
+                if result != nil || p.complete { break }
+                length *= 2
+            }
+        }
+        if let result { answers[k, offset] = result }
         return result
     }
 
