@@ -108,9 +108,10 @@ public final class FolderHistory {
     private func diffEntries(_ a: Int32, _ b: Int32) throws(GitError) -> Set<String> {
         guard a != b else { return [] }
         if a < 0 || b < 0 { return Set(try folderEntries(a < 0 ? b : a).keys) }
-        let first: [UInt8] = try reader.withObject(trees[Int(a)], "tree") { buf, _ in Array(buf) }
-        return try reader.withObject(trees[Int(b)], "tree") { other, _ in
-            first.withUnsafeBufferPointer { TreeParser.differences($0, other) }
+        // Both trees at once, neither copied: a tree's bytes stay valid while another object is
+        // read (only a commit is inflated into the reader's reused buffer).
+        return try reader.withObject(trees[Int(a)], "tree") { first, _ throws(GitError) in
+            try reader.withObject(trees[Int(b)], "tree") { other, _ in TreeParser.differences(first, other) }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AttestGit
+import AttestTestSupport
 
 /// A tree answered from a delta alone (`TreeParser.inherit`) answers as the tree rebuilt and
 /// searched (`TreeParser.answer`) does, and a delta that moved or rewrote what the answers
@@ -141,5 +142,44 @@ import Testing
         // An incomplete prefix that ends before an answer is undecided, not absent.
         let cut = Array(base.prefix(30))
         #expect(cut.withUnsafeBufferPointer { TreeParser.answer(Self.set, in: $0, complete: false, size: nil) } == nil)
+    }
+
+    /// `TreeParser.differences` (which skips the bytes both trees start and end with) equals
+    /// comparing every entry by name, on random trees with random edits at every place.
+    @Test func differencesEqualComparingEveryEntry() {
+        var rng = SplitMix64(seed: 29)
+        func names(_ n: Int) -> [String] {
+            Set((0..<n).map { _ in "f\(rng.next() % 1000).txt" }).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        }
+        func raw(_ entries: [(String, UInt8)]) -> [UInt8] { Self.tree(entries.map { ("100644", $0.0, $0.1) }) }
+        func naive(_ a: [UInt8], _ b: [UInt8]) -> Set<String> {
+            func map(_ t: [UInt8]) -> [String: ObjectID] {
+                var m: [String: ObjectID] = [:]
+                t.withUnsafeBufferPointer { TreeParser.forEach(in: $0) { n, _, id in m[String(decoding: n, as: UTF8.self)] = id } }
+                return m
+            }
+            let x = map(a), y = map(b)
+            return Set(x.keys.filter { x[$0] != y[$0] } + y.keys.filter { x[$0] == nil })
+        }
+        for trial in 0..<300 {
+            let base = names(20 + Int(rng.next() % 60)).map { ($0, UInt8(rng.next() % 200)) }
+            var edited = base
+            for _ in 0..<(1 + Int(rng.next() % 3)) {
+                let at = Int(rng.next() % UInt64(edited.count))
+                switch rng.next() % 3 {
+                case 0: edited[at].1 = 201 + UInt8(rng.next() % 50)
+                case 1: edited.remove(at: at)
+                default:
+                    let name = "f\(1000 + rng.next() % 100).txt"
+                    if !edited.contains(where: { $0.0 == name }) {
+                        edited.append((name, 7))
+                        edited.sort { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+                    }
+                }
+            }
+            let a = raw(base), b = raw(edited)
+            let got = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in TreeParser.differences(x, y) } }
+            #expect(got == naive(a, b), "trial \(trial)")
+        }
     }
 }

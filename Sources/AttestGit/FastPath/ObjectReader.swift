@@ -258,7 +258,16 @@ enum TreeParser {
             same += 8
         }
         if same >= 64 { x.skip(to: same); y.skip(to: same) }
+        // The bytes both trees end with: once both cursors stand at an entry with as many bytes
+        // left in each, and those lie within them, every entry left is the same in both.
+        var tail = 0
+        while tail + 8 <= common - same,
+              UnsafeRawPointer(a.baseAddress! + a.count - tail - 8).loadUnaligned(as: UInt64.self)
+                == UnsafeRawPointer(b.baseAddress! + b.count - tail - 8).loadUnaligned(as: UInt64.self) {
+            tail += 8
+        }
         while !x.done || !y.done {
+            if !x.done && !y.done, a.count - x.start == b.count - y.start, a.count - x.start <= tail { return }
             if y.done { try body(x.nameBytes, x.entry, nil); x.advance(); continue }
             if x.done { try body(y.nameBytes, nil, y.entry); y.advance(); continue }
             let c = order(x, y)
@@ -273,12 +282,14 @@ enum TreeParser {
     /// A position in a raw tree, for `TreeParser.walkDifferences`.
 private struct TreeCursor {
         let buf: UnsafeBufferPointer<UInt8>
-        var at = 0
+        /// Where the next entry starts, and where this one did.
+        var at = 0, start = 0
         var mode: UInt32 = 0, name = 0..<0, id = 0
         init(_ b: UnsafeBufferPointer<UInt8>) { buf = b; advance() }
         var done: Bool { id < 0 }
         mutating func advance() {
             let n = buf.count
+            start = at
             var i = at, m: UInt32 = 0
             while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
             i += 1
