@@ -63,7 +63,7 @@ public struct PushWalk {
         self.repository = repository
         self.folder = folder.split(separator: "/").map { Array($0.utf8) }
         policyNames = TreeResolver.policyNames(policyPaths)
-        reader = try ObjectReader(repository, budget: .push)
+        reader = try ObjectReader(repository, budget: .pushCommits)
         graph = CommitGraph.open(repository)
     }
 

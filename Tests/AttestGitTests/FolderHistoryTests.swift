@@ -71,11 +71,16 @@ import AttestTestSupport
         let libgit2 = try ObjectReader(r, directPacks: false)
         let listing = repo.git(["cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)"]).stdout
         var deltas = 0, count = 0
-        // Through the mapping and with pread (a tree resolver past its first release).
-        for reading in [false, true] {
-        let packs = try #require(PackReader(objectsDirectories: [r.commonDir + "/objects"], budget: .history))
+        // Through the mapping, with pread (a tree resolver past its first release), and with
+        // pread through a page cache of two pages (every read evicts one; each object is read
+        // twice, so the second often comes from a kept page).
+        var tiny = PackReader.Budget.history
+        tiny.pageCache = 2 << PackReader.pageShift
+        for (reading, budget, times) in [(false, PackReader.Budget.history, 1), (true, .history, 1), (true, tiny, 2)] {
+        let packs = try #require(PackReader(objectsDirectories: [r.commonDir + "/objects"], budget: budget))
         if reading { packs.startReading() }
         #expect(packs.reads == reading)
+        for _ in 0..<times {
         for line in listing.split(separator: "\n") {
             let f = line.split(separator: " ")
             let id = try #require(ObjectID(hex: String(f[0])))
@@ -86,6 +91,10 @@ import AttestTestSupport
             #expect(Data(got.bytes) == want)
             if f[3] != String(repeating: "0", count: 40) { deltas += 1 }
             count += 1
+            for length in [1, 300, 4096] {
+                if let p = packs.prefix(id, length) { #expect(Array(want.prefix(p.bytes.count)) == p.bytes && p.bytes.count >= min(length, want.count), "prefix \(length) of \(f[0])") }
+            }
+        }
         }
         #expect(packs.read(ObjectID(hex: String(repeating: "ab", count: 20))!) == nil)
         }
