@@ -46,16 +46,23 @@ struct HTTPExchange {
 
         init(maxBytes: Int) { self.maxBytes = maxBytes }
 
-        static let initialized: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
+        /// Why libcurl cannot be used (opened when first needed: CCurl's shim), nil once it is.
+        static let unusable: String? = {
+            if let why = attest_curl_open() {
+                return "libcurl could not be loaded (\(String(cString: why))); install it with `apt-get install -y libcurl4`"
+            }
+            return attest_curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK ? nil : "libcurl cannot be initialised"
+        }()
 
         func perform(_ url: String, method: String, body: Data?, contentType: String?, accept: String,
                      timeout: TimeInterval, whole: TimeInterval) throws(Failure) -> (Answer, String?) {
-            guard Self.initialized, let handle = curl_easy_init() else { throw .unreachable("libcurl cannot be initialised") }
-            defer { curl_easy_cleanup(handle) }
+            if let why = Self.unusable { throw .unreachable(why) }
+            guard let handle = attest_curl_easy_init() else { throw .unreachable("libcurl cannot be initialised") }
+            defer { attest_curl_easy_cleanup(handle) }
             var headers: UnsafeMutablePointer<curl_slist>?
-            defer { curl_slist_free_all(headers) }
+            defer { attest_curl_slist_free_all(headers) }
             for h in [contentType.map { "Content-Type: \($0)" }, "Accept: \(accept)", "Expect:"].compactMap({ $0 }) {
-                headers = curl_slist_append(headers, h)
+                headers = attest_curl_slist_append(headers, h)
             }
             var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
             let me = Unmanaged.passUnretained(self).toOpaque()
@@ -86,7 +93,7 @@ struct HTTPExchange {
                             _ = attest_curl_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
                             _ = bytes.withUnsafeBytes { attest_curl_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) }
                         }
-                        return curl_easy_perform(handle)
+                        return attest_curl_easy_perform(handle)
                     }
                 }
             }
@@ -97,7 +104,7 @@ struct HTTPExchange {
             case CURLE_OPERATION_TIMEDOUT: throw .unreachable("no answer within \(Int(whole)) seconds")
             default:
                 let detail = String(cString: errorText)
-                throw .unreachable(Trailing.clean(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail))
+                throw .unreachable(Trailing.clean(detail.isEmpty ? String(cString: attest_curl_easy_strerror(code)) : detail))
             }
             var status = 0
             _ = attest_curl_info_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// An RFC 3161 time-stamping authority reached over HTTP(S), and the CA its tokens must chain to.
 ///

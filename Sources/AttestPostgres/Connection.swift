@@ -27,12 +27,12 @@ public final class Connection: @unchecked Sendable {
         case .success(let values): given = values
         }
         let secrets = given.filter { $0.keyword == "password" }.map(\.value)
-        guard let c = PQconnectdb(info) else {
+        guard let c = attest_PQconnectdb(info) else {
             throw PostgresError(kind: .connection, sqlstate: nil, message: "libpq could not allocate a connection", detail: nil, hint: nil)
         }
-        guard PQstatus(c) == CONNECTION_OK else {
-            let raw = PQerrorMessage(c).map { String(cString: $0) } ?? "unknown error"
-            PQfinish(c)
+        guard attest_PQstatus(c) == CONNECTION_OK else {
+            let raw = attest_PQerrorMessage(c).map { String(cString: $0) } ?? "unknown error"
+            attest_PQfinish(c)
             throw PostgresError(kind: .connection, sqlstate: nil,
                                 message: Connection.redact(Connection.withoutValues(raw.trimmingCharacters(in: .whitespacesAndNewlines), given),
                                                            secrets: secrets, conninfo: info),
@@ -55,14 +55,18 @@ public final class Connection: @unchecked Sendable {
     /// when libpq cannot parse it, a message naming the kind of mistake and how to write the
     /// string, with none of its tokens: libpq's own message is never passed on.
     static func parse(_ conninfo: String) -> Parsed {
+        // libpq is opened when first needed (CLibPQ's shim): here, before any other call.
+        if let why = attest_pq_open() {
+            return .failure("libpq could not be loaded (\(String(cString: why))); install it with `apt-get install -y libpq5`")
+        }
         var err: UnsafeMutablePointer<CChar>?
-        guard let opts = PQconninfoParse(conninfo, &err) else {
+        guard let opts = attest_PQconninfoParse(conninfo, &err) else {
             let libpq = err.map { String(cString: $0) } ?? ""
-            if let err { PQfreemem(err) }
+            if let err { attest_PQfreemem(err) }
             return .failure(unparsable(libpq, uri: conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://")))
         }
-        if let err { PQfreemem(err) }
-        defer { PQconninfoFree(opts) }
+        if let err { attest_PQfreemem(err) }
+        defer { attest_PQconninfoFree(opts) }
         var found: [(keyword: String, value: String)] = []
         var p = opts
         while let kw = p.pointee.keyword {
@@ -114,13 +118,13 @@ public final class Connection: @unchecked Sendable {
         return s
     }
 
-    deinit { PQfinish(conn) }
+    deinit { attest_PQfinish(conn) }
 
     /// Runs one statement with bound parameters (`$1`, `$2`, …; nil binds SQL NULL).
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> Rows {
         let result: OpaquePointer? = withCStrings(parameters) { ptrs in
-            PQexecParams(conn, sql, Int32(parameters.count), nil, ptrs, nil, nil, 0)
+            attest_PQexecParams(conn, sql, Int32(parameters.count), nil, ptrs, nil, nil, 0)
         }
         return try rows(of: result)
     }
@@ -129,14 +133,14 @@ public final class Connection: @unchecked Sendable {
         guard let result else {
             throw PostgresError(kind: .query, sqlstate: nil, message: lastMessage(), detail: nil, hint: nil)
         }
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
+        defer { attest_PQclear(result) }
+        let status = attest_PQresultStatus(result)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
             func field(_ code: Int32) -> String? {
-                PQresultErrorField(result, code).map { redact(String(cString: $0)) }
+                attest_PQresultErrorField(result, code).map { redact(String(cString: $0)) }
             }
-            let primary = field(Int32(UInt8(ascii: "M"))) ?? redact(String(cString: PQresultErrorMessage(result)))
-            throw PostgresError(kind: PQstatus(conn) == CONNECTION_OK ? .query : .connection,
+            let primary = field(Int32(UInt8(ascii: "M"))) ?? redact(String(cString: attest_PQresultErrorMessage(result)))
+            throw PostgresError(kind: attest_PQstatus(conn) == CONNECTION_OK ? .query : .connection,
                                 sqlstate: field(Int32(UInt8(ascii: "C"))), message: primary,
                                 detail: field(Int32(UInt8(ascii: "D"))), hint: field(Int32(UInt8(ascii: "H"))),
                                 position: field(Int32(UInt8(ascii: "P"))).flatMap { Int($0) })
@@ -149,8 +153,8 @@ public final class Connection: @unchecked Sendable {
     /// error, an unknown table or column, or a parameter whose type cannot be inferred fails
     /// here; nothing is executed.
     public func prepare(_ sql: String, parameterCount: Int) throws(PostgresError) -> [String] {
-        _ = try rows(of: PQprepare(conn, "", sql, Int32(parameterCount), nil))
-        return try rows(of: PQdescribePrepared(conn, "")).columns
+        _ = try rows(of: attest_PQprepare(conn, "", sql, Int32(parameterCount), nil))
+        return try rows(of: attest_PQdescribePrepared(conn, "")).columns
     }
 
     /// Runs one statement whose parameters are all declared `text` (OID 25), so a statement
@@ -161,7 +165,7 @@ public final class Connection: @unchecked Sendable {
         let types = [Oid](repeating: 25, count: parameters.count)
         let result: OpaquePointer? = withCStrings(parameters) { ptrs in
             types.withUnsafeBufferPointer { t in
-                PQexecParams(conn, sql, Int32(parameters.count), parameters.isEmpty ? nil : t.baseAddress, ptrs, nil, nil, 0)
+                attest_PQexecParams(conn, sql, Int32(parameters.count), parameters.isEmpty ? nil : t.baseAddress, ptrs, nil, nil, 0)
             }
         }
         return try rows(of: result)
@@ -174,15 +178,15 @@ public final class Connection: @unchecked Sendable {
 
     /// Who answered, without secrets.
     public var serverVersion: String {
-        let v = Int(PQserverVersion(conn))
+        let v = Int(attest_PQserverVersion(conn))
         return v >= 100000 ? "\(v / 10000).\(v % 10000)" : "\(v / 10000).\((v / 100) % 100).\(v % 100)"
     }
-    public var database: String { PQdb(conn).map { String(cString: $0) } ?? "" }
-    public var user: String { PQuser(conn).map { String(cString: $0) } ?? "" }
-    public var host: String { PQhost(conn).map { String(cString: $0) } ?? "" }
+    public var database: String { attest_PQdb(conn).map { String(cString: $0) } ?? "" }
+    public var user: String { attest_PQuser(conn).map { String(cString: $0) } ?? "" }
+    public var host: String { attest_PQhost(conn).map { String(cString: $0) } ?? "" }
 
     private func lastMessage() -> String {
-        redact(PQerrorMessage(conn).map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown error")
+        redact(attest_PQerrorMessage(conn).map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown error")
     }
 
     private func redact(_ s: String) -> String { Connection.redact(s, secrets: secrets, conninfo: "") }

@@ -8,13 +8,13 @@ public struct Rows: Sendable {
     public let values: [[String?]]
 
     init(result: OpaquePointer) {
-        let n = Int(PQntuples(result)), m = Int(PQnfields(result))
-        columns = (0..<m).map { String(cString: PQfname(result, Int32($0))) }
+        let n = Int(attest_PQntuples(result)), m = Int(attest_PQnfields(result))
+        columns = (0..<m).map { String(cString: attest_PQfname(result, Int32($0))) }
         var rows: [[String?]] = []
         rows.reserveCapacity(n)
         for r in 0..<n {
             rows.append((0..<m).map { c in
-                PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c)))
+                attest_PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: attest_PQgetvalue(result, Int32(r), Int32(c)))
             })
         }
         values = rows

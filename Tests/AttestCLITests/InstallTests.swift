@@ -47,6 +47,11 @@ import AttestTestSupport
         #expect(version.status == 0 && version.stdout == run(attestBinary, ["--version"]).stdout, "\(version)")
         let help = run(bin, ["help"], environment: env)
         #expect(help.status == 0, "\(help)")
+        // libpq and libcurl are opened when first used, not at start (docs/hook.md, "Start-up"):
+        // the loader (ldd) lists neither, and the Swift runtime and Foundation are inside.
+        let libraries = run("ldd", [bin]).stdout
+        #expect(libraries.contains("libgit2") && !libraries.contains("libpq") && !libraries.contains("libcurl")
+                && !libraries.contains("libswiftCore") && !libraries.contains("libFoundation"), "\(libraries)")
         let commands = help.stdout.components(separatedBy: "\nCommands:\n")[1].components(separatedBy: "\n\n")[0]
             .split(separator: "\n").map { String($0.split(separator: " ")[0]) }
         // The staged binary knows the same commands as the one the tests built.

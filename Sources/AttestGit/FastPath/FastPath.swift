@@ -4,10 +4,15 @@ import Foundation
 // (`PushWalk`, the hooks') read objects without libgit2's parsed objects.
 //
 //   PackReader     objects straight from the `*.idx` + `*.pack` files (delta chains, prefixes
-//                  of trees), mapped or, for the tree resolvers, read with `pread`, within a
-//                  `PackReader.Budget` of resident pages and caches
+//                  of trees, tree lookups), mapped or, for the tree resolvers, read with
+//                  `pread` through kept pages, within a `PackReader.Budget` of resident pages
+//                  and caches
 //   PackDelta      git's delta format: a whole object, or only the first bytes of one
-//   ObjectCache    recently read objects and prefixes by (pack, offset), bounded in bytes
+//   TreeLookup     a few names looked up in a tree in one pass, and the same answers for a
+//                  tree made from it by a delta that left the bytes they were decided on in
+//                  place (`TreeParser.inherit`), without rebuilding it
+//   ObjectCache    recently read objects, prefixes and tree answers by (pack, offset),
+//                  bounded in bytes
 //   CommitGraph    commit parents, root trees and times from `objects/info/commit-graph`
 //   ObjectReader   the one entry point: the pack reader first, libgit2's object database for
 //                  anything it does not answer (loose objects, a quarantine, a malformed entry)
