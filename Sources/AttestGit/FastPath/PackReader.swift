@@ -94,6 +94,23 @@ final class PackReader {
     }
 
     private let packs: [Pack]
+    /// The packs in the order they are searched: the one that answered last first, as git keeps
+    /// its packs most recently used first (`packed_git_mru`). A walk of old history does not
+    /// first miss in every newer pack's index (with a second pack of recent objects that miss
+    /// was a third of the audit's look-up time); a push's recent objects are found in the newest.
+    private var searchOrder: [Int]
+
+    /// The pack holding `id` and its offset there; that pack is searched first from then on.
+    private func locate(_ id: ObjectID) -> (k: Int, offset: Int)? {
+        for n in 0..<searchOrder.count {
+            let k = searchOrder[n]
+            if let off = packs[k].offset(of: id, &marks[k]) {
+                if n > 0 { searchOrder.remove(at: n); searchOrder.insert(k, at: 0) }
+                return (k, off)
+            }
+        }
+        return nil
+    }
     /// Per pack, the windows of the pack and of its index this reader touched since it last
     /// gave pages back.
     struct Marks {
@@ -237,6 +254,7 @@ final class PackReader {
     /// there is none.
     init?(files: [Pack], budget: Budget) {
         packs = files
+        searchOrder = Array(files.indices)
         marks = files.map(Marks.init)
         self.budget = budget
         let sizes = budget.resolved(packBytes: files.reduce(0) { $0 + $1.pack.count })
@@ -285,10 +303,8 @@ final class PackReader {
     }
 
     private func read(_ id: ObjectID, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
-        for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id, &marks[k]) { return object(in: k, at: off, depth: depth) }
-        }
-        return nil
+        guard let (k, off) = locate(id) else { return nil }
+        return object(in: k, at: off, depth: depth)
     }
 
     private func object(in k: Int, at offset: Int, depth: Int) -> (type: UInt8, bytes: [UInt8])? {
@@ -425,8 +441,8 @@ final class PackReader {
     /// walk reads each commit once); everything else goes through the cache of recent objects.
     func withObject<T, E: Error>(_ id: ObjectID, _ body: (UnsafeBufferPointer<UInt8>, UInt8) throws(E) -> T) throws(E) -> T? {
         counted()
-        for (k, p) in packs.enumerated() {
-            guard let off = p.offset(of: id, &marks[k]) else { continue }
+        if let (k, off) = locate(id) {
+            let p = packs[k]
             if let (type, size, start) = entryHeader(in: k, at: off), type == 1, size <= 1 << 24 {
                 if scratch.count < size {
                     scratch.deallocate()
@@ -455,10 +471,8 @@ final class PackReader {
     /// bases' bytes they copy, and no more. Nil when the object is not in a pack.
     func prefix(_ id: ObjectID, _ length: Int) -> Prefix? {
         counted()
-        for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id, &marks[k]) { return prefix(in: k, at: off, length, depth: 0) }
-        }
-        return nil
+        guard let (k, off) = locate(id) else { return nil }
+        return prefix(in: k, at: off, length, depth: 0)
     }
 
     /// `delta`: the entry's delta data, when the caller has inflated it already.
@@ -476,10 +490,8 @@ final class PackReader {
             guard let delta = inflated ?? inflate(k, at: e.data, end: end, size: e.size) else { return nil }
             let baseOf = { (need: Int) -> Prefix? in
                 if let base = e.base { return self.prefix(in: k, at: base, need, depth: depth + 1) }
-                for (j, q) in self.packs.enumerated() {
-                    if let o = q.offset(of: e.baseID!, &self.marks[j]) { return self.prefix(in: j, at: o, need, depth: depth + 1) }
-                }
-                return nil
+                guard let (j, o) = self.locate(e.baseID!) else { return nil }
+                return self.prefix(in: j, at: o, need, depth: depth + 1)
             }
             guard let r = PackReader.applyPrefix(delta: delta, length: length, base: baseOf) else { return nil }
             result = r
@@ -500,10 +512,8 @@ final class PackReader {
     /// until every name is decided.
     func lookup(_ id: ObjectID, _ set: TreeNameSet, hint: Int) -> TreeAnswer? {
         counted()
-        for (k, p) in packs.enumerated() {
-            if let off = p.offset(of: id, &marks[k]) { return lookup(in: k, at: off, set, hint: hint, depth: 0) }
-        }
-        return nil
+        guard let (k, off) = locate(id) else { return nil }
+        return lookup(in: k, at: off, set, hint: hint, depth: 0)
     }
 
     private func lookup(in k: Int, at offset: Int, _ set: TreeNameSet, hint: Int, depth: Int) -> TreeAnswer? {
@@ -514,11 +524,7 @@ final class PackReader {
         var result: TreeAnswer?
         if e.type == 6 || e.type == 7 {
             var base: (k: Int, offset: Int)?
-            if let b = e.base { base = (k, b) } else {
-                for (j, q) in packs.enumerated() {
-                    if let o = q.offset(of: e.baseID!, &marks[j]) { base = (j, o); break }
-                }
-            }
+            if let b = e.base { base = (k, b) } else if let (j, o) = locate(e.baseID!) { base = (j, o) }
             if let base, let a = lookup(in: base.k, at: base.offset, set, hint: hint, depth: depth + 1) {
                 delta = inflate(k, at: e.data, end: end, size: e.size)
                 result = delta?.withUnsafeBufferPointer { TreeParser.inherit($0, from: a) }
