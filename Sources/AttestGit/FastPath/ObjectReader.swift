@@ -226,6 +226,21 @@ enum TreeParser {
         }
     }
 
+    /// The offset of the first NUL in `base[from..<n]`, or nil: eight bytes at a time (a name
+    /// is ten bytes or so, too short for `memchr`'s set-up to pay).
+    @inline(__always) static func nul(_ base: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int? {
+        var i = from
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            // The lowest byte flagged is the first zero byte (a borrow only flags bytes above it).
+            let z = (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080
+            if z != 0 { return i + z.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < n { if base[i] == 0 { return i }; i += 1 }
+        return nil
+    }
+
     /// The names whose entry (mode or id) differs between two raw trees, or that only one has.
     static func differences(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Set<String> {
         var out = Set<String>()
@@ -257,7 +272,9 @@ enum TreeParser {
               UnsafeRawPointer(a.baseAddress! + same).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(b.baseAddress! + same).loadUnaligned(as: UInt64.self) {
             same += 8
         }
-        if same >= 64 { x.skip(to: same); y.skip(to: same) }
+        // The bytes before `same` are the same in both trees, so are their entries: one parse
+        // finds where the first entry not wholly among them starts, in both.
+        if same >= 64 { x.skip(to: same); y.move(to: x.start) }
         // The bytes both trees end with: once both cursors stand at an entry with as many bytes
         // left in each, and those lie within them, every entry left is the same in both.
         var tail = 0
@@ -294,18 +311,23 @@ private struct TreeCursor {
             while i < n, buf[i] != 0x20 { m = m << 3 | UInt32(buf[i] &- 0x30); i += 1 }
             i += 1
             let s = i
-            guard s < n, let nul = memchr(buf.baseAddress! + s, 0, n - s) else { id = -1; return }
-            i = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self))
+            guard s < n, let nul = TreeParser.nul(buf.baseAddress!, from: s, n) else { id = -1; return }
+            i = nul
             guard i + 21 <= n else { id = -1; return }
             mode = m; name = s..<i; id = i + 1; at = i + 21
+        }
+        /// Moves to the entry that starts at `offset` (an entry's start in a tree whose bytes
+        /// up to it are this tree's).
+        mutating func move(to offset: Int) {
+            if offset > 0 { at = offset; advance() }
         }
         /// Moves to the first entry that is not wholly before byte `offset`.
         mutating func skip(to offset: Int) {
             let n = buf.count
             var i = 0
             while true {
-                guard i < n, let nul = memchr(buf.baseAddress! + i, 0, n - i) else { return }
-                let next = buf.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 21
+                guard i < n, let nul = TreeParser.nul(buf.baseAddress!, from: i, n) else { return }
+                let next = nul + 21
                 if next > offset || next > n { break }
                 i = next
             }
