@@ -77,8 +77,7 @@ extension TreeParser {
                         i += 1
                     }
                     let nameStart = i
-                    guard nameStart < n, let nul = memchr(base + nameStart, 0, n - nameStart) else { return cut() }
-                    let nameEnd = base.distance(to: nul.assumingMemoryBound(to: UInt8.self))
+                    guard nameStart < n, let nameEnd = TreeParser.nul(base, from: nameStart, n) else { return cut() }
                     i = nameEnd + 1
                     let c0 = base[nameStart], len = nameEnd - nameStart
                     var left = pending, k = 0
