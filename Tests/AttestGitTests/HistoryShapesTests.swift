@@ -125,13 +125,13 @@ import AttestTestSupport
                     }
                 }
                 for name in [often, "deep", "zz", "f100.txt", "log.c"] {
-                    let want = bytes.withUnsafeBufferPointer { TreeParser.find(Array(name.utf8), in: $0) }
+                    let want = TreeLookupTests.everyEntry(Array(name.utf8), in: bytes, treesOnly: false)
                     #expect(try reader.entry(named: Array(name.utf8), inTree: id) == want, "\(name) in \(id)")
                 }
                 // Several names at once, as the walks ask a root tree: answered from the delta
                 // alone where it allows (`TreeParser.inherit`), else from the tree rebuilt.
                 for set in lookups {
-                    let want = set.map { n in bytes.withUnsafeBufferPointer { TreeParser.find(n.name, in: $0, treesOnly: n.treesOnly) } }
+                    let want = set.map { TreeLookupTests.everyEntry($0.name, in: bytes, treesOnly: $0.treesOnly) }
                     #expect(try multi.entries(named: set, inTree: id) == want, "\(set.map { String(decoding: $0.name, as: UTF8.self) }) in \(id)")
                 }
             }

@@ -189,41 +189,13 @@ enum TreeParser {
     /// found, or the name of the first entry past it).
     static func search(_ name: [UInt8], in buf: UnsafeBufferPointer<UInt8>, treesOnly: Bool, complete: Bool,
                        decidedAt: inout Int) -> Lookup {
-        decidedAt = buf.count
-        let cut: Lookup = complete ? .absent : .undecided
-        guard let base = buf.baseAddress, !name.isEmpty else { return buf.isEmpty ? cut : .absent }
-        var i = 0
-        let n = buf.count
-        let first = name[0]
-        return name.withUnsafeBufferPointer { key -> Lookup in
-            while i < n {
-                // Modes are `40000` (a subtree) or six digits: the space is at +5 or +6.
-                let isTree: Bool
-                if i + 5 < n, base[i + 5] == 0x20 { isTree = base[i] == 0x34; i += 6 } else {
-                    while i < n, base[i] != 0x20 { i += 1 }
-                    isTree = false
-                    i += 1
-                }
-                let nameStart = i
-                guard nameStart < n, let nul = memchr(base + nameStart, 0, n - nameStart) else { return cut }
-                let nameEnd = base.distance(to: nul.assumingMemoryBound(to: UInt8.self))
-                i = nameEnd + 1
-                let c0 = base[nameStart]
-                if c0 > first { decidedAt = i; return .absent }
-                if c0 == first {
-                    let len = nameEnd - nameStart
-                    let c = memcmp(base + nameStart, key.baseAddress!, min(len, key.count))
-                    if c > 0 { decidedAt = i; return .absent }
-                    if c == 0, len == key.count, isTree || !treesOnly {
-                        decidedAt = i + 20
-                        return i + 20 <= n ? .found(ObjectID(bytes: base + i)) : cut
-                    }
-                }
-                guard i + 20 <= n else { return cut }
-                i += 20
-            }
-            return cut
+        // One name of `answer`'s, which reads the entries once for any number of names.
+        guard let a = answer(TreeNameSet(id: -1, [(name, treesOnly)]), in: buf, complete: complete, size: nil) else {
+            decidedAt = buf.count
+            return .undecided
         }
+        decidedAt = a.decidedAt
+        return a.ids[0].map { .found($0) } ?? .absent
     }
 
     /// The offset of the first NUL in `base[from..<n]`, or nil: eight bytes at a time (a name

@@ -17,25 +17,15 @@ extension PackReader {
             func op(_ body: (_ copy: Bool, _ from: Int, _ len: Int) -> Bool) -> Bool {
                 var w = 0
                 while i < d.count && w < target {
-                    let o = d[i]; i += 1
-                    if o & 0x80 != 0 {
-                        var off = 0, len = 0
-                        for bit in 0..<4 where o & (1 << bit) != 0 {
-                            guard i < d.count else { return false }
-                            off |= Int(d[i]) << (8 * bit); i += 1
-                        }
-                        for bit in 0..<3 where o & (1 << (4 + bit)) != 0 {
-                            guard i < d.count else { return false }
-                            len |= Int(d[i]) << (8 * bit); i += 1
-                        }
-                        if len == 0 { len = 0x10000 }
+                    switch deltaOp(d, &i) {
+                    case .copy(let off, let len)?:
                         guard off + len <= src, w + len <= dst, body(true, off, min(len, target - w)) else { return false }
                         w += len
-                    } else if o != 0 {
-                        let len = Int(o)
-                        guard i + len <= d.count, w + len <= dst, body(false, i, min(len, target - w)) else { return false }
-                        i += len; w += len
-                    } else { return false }
+                    case .insert(let at, let len)?:
+                        guard w + len <= dst, body(false, at, min(len, target - w)) else { return false }
+                        w += len
+                    case nil: return false
+                    }
                 }
                 return w >= target
             }
@@ -64,6 +54,37 @@ extension PackReader {
         }
     }
 
+    /// One instruction of git's delta format.
+    enum DeltaOp {
+        /// `length` bytes of the base from `offset`.
+        case copy(offset: Int, length: Int)
+        /// The `length` bytes of the delta itself from `offset`.
+        case insert(offset: Int, length: Int)
+    }
+
+    /// The instruction at `i`, which it advances past it (and past an insert's bytes); nil when
+    /// it is malformed: the reserved 0, or cut short by the end of the delta.
+    @inline(__always) static func deltaOp(_ d: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> DeltaOp? {
+        guard i < d.count else { return nil }
+        let op = d[i]; i += 1
+        if op & 0x80 != 0 {
+            var off = 0, len = 0
+            for bit in 0..<4 where op & (1 << bit) != 0 {
+                guard i < d.count else { return nil }
+                off |= Int(d[i]) << (8 * bit); i += 1
+            }
+            for bit in 0..<3 where op & (1 << (4 + bit)) != 0 {
+                guard i < d.count else { return nil }
+                len |= Int(d[i]) << (8 * bit); i += 1
+            }
+            return .copy(offset: off, length: len == 0 ? 0x10000 : len)
+        }
+        let len = Int(op)
+        guard len != 0, i + len <= d.count else { return nil }
+        defer { i += len }
+        return .insert(offset: i, length: len)
+    }
+
     /// A delta header's size: little-endian base-128 from `i`, which it advances; nil when
     /// truncated or over 56 bits.
     static func deltaSize(_ d: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int? {
@@ -89,27 +110,18 @@ extension PackReader {
                 let out = [UInt8](unsafeUninitializedCapacity: max(dst, 1)) { o, n in
                     var w = 0
                     while i < d.count {
-                        let op = d[i]; i += 1
-                        if op & 0x80 != 0 {
-                            var off = 0, len = 0
-                            for bit in 0..<4 where op & (1 << bit) != 0 {
-                                guard i < d.count else { failed = true; break }
-                                off |= Int(d[i]) << (8 * bit); i += 1
-                            }
-                            for bit in 0..<3 where op & (1 << (4 + bit)) != 0 {
-                                guard i < d.count else { failed = true; break }
-                                len |= Int(d[i]) << (8 * bit); i += 1
-                            }
-                            if len == 0 { len = 0x10000 }
-                            guard !failed, off + len <= b.count, w + len <= dst else { failed = true; break }
+                        switch deltaOp(d, &i) {
+                        case .copy(let off, let len)?:
+                            guard off + len <= b.count, w + len <= dst else { failed = true; break }
                             (o.baseAddress! + w).update(from: b.baseAddress! + off, count: len)
                             w += len
-                        } else if op != 0 {
-                            let len = Int(op)
-                            guard i + len <= d.count, w + len <= dst else { failed = true; break }
-                            (o.baseAddress! + w).update(from: d.baseAddress! + i, count: len)
-                            i += len; w += len
-                        } else { failed = true; break }
+                        case .insert(let at, let len)?:
+                            guard w + len <= dst else { failed = true; break }
+                            (o.baseAddress! + w).update(from: d.baseAddress! + at, count: len)
+                            w += len
+                        case nil: failed = true
+                        }
+                        if failed { break }
                     }
                     if w != dst { failed = true }
                     n = failed ? 0 : dst

@@ -44,9 +44,10 @@ struct TreeAnswer {
 }
 
 extension TreeParser {
-    /// `search` for every name of `set` in one pass over the entries: nil when any is
-    /// undecided (the bytes end before its answer); each answer is the one `search` gives for
-    /// that name alone. `size` is the whole tree's size when known.
+    /// Every name of `set` looked up in one pass over the entries of a tree's first bytes (all
+    /// of them when `complete`): a name is found at its entry (for `treesOnly`, a subtree's),
+    /// absent at the first entry past it in git's order or at the end of a whole tree; nil when
+    /// the bytes end before some name is decided. `size` is the whole tree's size when known.
     static func answer(_ set: TreeNameSet, in buf: UnsafeBufferPointer<UInt8>, complete: Bool, size: Int?) -> TreeAnswer? {
         let n = buf.count
         var answer = TreeAnswer(set: set.id, ids: .init(repeating: nil, count: set.names.count),
@@ -64,7 +65,7 @@ extension TreeParser {
             set.names.withUnsafeBufferPointer { keys -> TreeAnswer? in
                 var pending: UInt64 = 0
                 for k in 0..<keys.count {
-                    // An empty name is in no tree; `search` decides it on the whole buffer.
+                    // An empty name is in no tree (decided on the whole buffer).
                     if keys[k].count == 0 { answer.decidedAt = n; answer.endsTree = true } else { pending |= 1 << UInt64(k) }
                 }
                 var i = 0
@@ -135,25 +136,13 @@ extension TreeParser {
         var w = 0, field = 0
         let fields = base.idFields
         while w < decided {
-            guard i < delta.count else { return nil }
-            let op = delta[i]; i += 1
-            if op & 0x80 != 0 {
-                var off = 0, len = 0
-                for bit in 0..<4 where op & (1 << bit) != 0 {
-                    guard i < delta.count else { return nil }
-                    off |= Int(delta[i]) << (8 * bit); i += 1
-                }
-                for bit in 0..<3 where op & (1 << (4 + bit)) != 0 {
-                    guard i < delta.count else { return nil }
-                    len |= Int(delta[i]) << (8 * bit); i += 1
-                }
-                if len == 0 { len = 0x10000 }
+            switch PackReader.deltaOp(delta, &i) {
+            case .copy(let off, let len)?:
                 // The same bytes from the same place, and within both trees.
                 guard off == w, off + len <= src, w + len <= dst else { return nil }
                 w += len
-            } else if op != 0 {
-                let len = Int(op)
-                guard i + len <= delta.count, w + len <= dst else { return nil }
+            case .insert(let from, let len)?:
+                guard w + len <= dst else { return nil }
                 let end = min(w + len, decided)
                 while field < fields.count, Int(fields[field]) + 20 <= w { field += 1 }
                 guard field < fields.count, Int(fields[field]) <= w, end <= Int(fields[field]) + 20 else { return nil }
@@ -162,12 +151,12 @@ extension TreeParser {
                     guard let old = ids[k] else { continue }
                     var raw = old.oid
                     withUnsafeMutableBytes(of: &raw.id) { p in
-                        for j in w..<end { p[j - at] = delta[i + (j - w)] }
+                        for j in w..<end { p[j - at] = delta[from + (j - w)] }
                     }
                     ids[k] = ObjectID(raw)
                 }
-                i += len; w += len
-            } else {
+                w += len
+            case nil:
                 return nil
             }
         }
