@@ -7,6 +7,10 @@ import Foundation
 //                  of trees, tree lookups), mapped or, for the tree resolvers, read with
 //                  `pread` through kept pages, within a `PackReader.Budget` of resident pages
 //                  and caches
+//   PackFile       one mapped pack and its index (an object's offset by id), the packs of the
+//                  object directories, newest first
+//   PackBudget     what a reader may hold resident (`PackReader.Budget`) and how it counts
+//                  the windows it touched (`Marks`)
 //   PackDelta      git's delta format: a whole object, or only the first bytes of one
 //   TreeLookup     a few names looked up in a tree in one pass, and the same answers for a
 //                  tree made from it by a delta that left the bytes they were decided on in

@@ -16,83 +16,6 @@ import Glibc
 /// nil, and the caller falls back to libgit2, which reports errors properly. Every offset and
 /// length read from a file is bounds-checked: a repository is input like any other.
 final class PackReader {
-    /// One mapped pack and its index, shared read-only by every reader of a repository
-    /// (`PackFiles`); what a reader touches of it is accounted in the reader's own `Marks`.
-    final class Pack: @unchecked Sendable {
-        let idx: UnsafeRawBufferPointer
-        let pack: UnsafeRawBufferPointer
-        /// The pack file open for `pread` (`PackReader.reads`), -1 when it could not be opened.
-        let fd: Int32
-        let count: Int
-        let namesOffset = 8 + 256 * 4
-        var offsetsOffset: Int { namesOffset + count * 24 }
-        var largeOffset: Int { namesOffset + count * 28 }
-
-        init?(idxPath: String, packPath: String) {
-            guard let i = PackReader.map(idxPath) else { return nil }
-            guard let p = PackReader.map(packPath) else { PackReader.unmap(i); return nil }
-            idx = i; pack = p
-            // Index v2: "\377tOc", version 2, fan-out, names, CRCs, offsets, large offsets.
-            guard i.count >= 8 + 1024 + 40, i.load(as: UInt32.self).bigEndian == 0xff74_4f63,
-                  i.load(fromByteOffset: 4, as: UInt32.self).bigEndian == 2,
-                  p.count >= 12 + 20, p.load(as: UInt32.self).bigEndian == 0x5041_434b else {
-                PackReader.unmap(i); PackReader.unmap(p); return nil
-            }
-            count = Int(i.load(fromByteOffset: 8 + 255 * 4, as: UInt32.self).bigEndian)
-            guard 8 + 1024 + count * 28 + 40 <= i.count else { PackReader.unmap(i); PackReader.unmap(p); return nil }
-            fd = Glibc.open(packPath, O_RDONLY | O_CLOEXEC)
-        }
-
-        deinit { PackReader.unmap(idx); PackReader.unmap(pack); if fd >= 0 { close(fd) } }
-
-
-        func fanout(_ k: Int) -> Int { Int(idx.load(fromByteOffset: 8 + k * 4, as: UInt32.self).bigEndian) }
-
-        func name0(_ i: Int) -> UInt64 { idx.loadUnaligned(fromByteOffset: namesOffset + i * 20, as: UInt64.self).byteSwapped }
-
-        /// The pack offset of an object. Object ids are uniformly distributed, so an
-        /// interpolation step between the fan-out bounds lands next to the entry; a binary
-        /// search finishes (a plain binary search touches ~20 cache lines of a large index).
-        func offset(of id: ObjectID, _ marks: inout Marks) -> Int? {
-            let k0 = id.a.byteSwapped, k1 = id.b.byteSwapped, k2 = id.c.byteSwapped
-            let first = Int(k0 >> 56)
-            var lo = first == 0 ? 0 : fanout(first - 1), hi = fanout(first)
-            guard lo < hi, hi <= count else { return nil }
-            marks.touchIndex(0)
-            // Interpolate on the 56 bits after the first byte, then bracket the guess.
-            if hi - lo > 8 {
-                let span = UInt64(hi - lo)
-                let frac = (k0 << 8) >> 8
-                let guess = lo + Int((frac.multipliedFullWidth(by: span).high << 8) | ((frac.multipliedFullWidth(by: span).low) >> 56))
-                let g = min(max(guess, lo), hi - 1)
-                // Widen until the bracket holds every entry whose first 8 bytes equal the key's.
-                var a = g, b = g, step = 1
-                while a > lo && name0(a) >= k0 { a = max(lo, a - step); step <<= 1 }
-                step = 1
-                while b < hi && name0(b) <= k0 { b = min(hi, b + step); step <<= 1 }
-                lo = max(lo, a); hi = min(hi, b)
-                marks.touchIndex(namesOffset + a * 20); marks.touchIndex(namesOffset + b * 20)
-            }
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                let at = namesOffset + mid * 20
-                let c = idx.compareObjectName(at: at, k0, k1, k2)
-                if c == 0 {
-                    marks.touchIndex(at); marks.touchIndex(offsetsOffset + mid * 4)
-                    let o = idx.loadUnaligned(fromByteOffset: offsetsOffset + mid * 4, as: UInt32.self).bigEndian
-                    if o & 0x8000_0000 == 0 { return Int(o) }
-                    let li = Int(o & 0x7fff_ffff)
-                    guard largeOffset + li * 8 + 8 <= idx.count else { return nil }
-                    marks.touchIndex(largeOffset + li * 8)
-                    let big = idx.loadUnaligned(fromByteOffset: largeOffset + li * 8, as: UInt64.self).bigEndian
-                    return big < UInt64(pack.count) ? Int(big) : nil
-                }
-                if c < 0 { lo = mid + 1 } else { hi = mid }
-            }
-            return nil
-        }
-    }
-
     private let packs: [Pack]
     /// The packs in the order they are searched: the one that answered last first, as git keeps
     /// its packs most recently used first (`packed_git_mru`). A walk of old history does not
@@ -112,86 +35,12 @@ final class PackReader {
         }
         return nil
     }
-    /// Per pack, the windows of the pack and of its index this reader touched since it last
-    /// gave pages back.
-    struct Marks {
-        var pack: [UInt64], idx: [UInt64]
-        var touched = 0
-        init(_ p: Pack) {
-            pack = [UInt64](repeating: 0, count: (p.pack.count >> PackReader.windowShift) / 64 + 1)
-            idx = [UInt64](repeating: 0, count: (p.idx.count >> PackReader.windowShift) / 64 + 1)
-        }
-        mutating func touchPack(_ from: Int, _ count: Int) { PackReader.touch(&pack, from, count, &touched) }
-        mutating func touchIndex(_ from: Int) { PackReader.touch(&idx, from, 1, &touched) }
-    }
+    /// Per pack, what this reader touched of it (`Marks`, PackBudget.swift).
     private var marks: [Marks]
 
-    /// Mapped pages are accounted in aligned windows of 64 KiB, the span the kernel maps
-    /// around a fault (`fault_around_bytes`): a window counts once it is touched, so the sum is
-    /// an upper bound of the resident pages of the packs and indexes.
-    static let windowShift = 16
-    /// What one reader may hold resident: the touched windows of the mapped files (past it the
-    /// pages are given back, as git's pack windows are under `core.packedGitLimit`), the
-    /// recently read whole objects and the prefixes (git's `core.deltaBaseCacheLimit`, 96 MiB,
-    /// plays the part of the two caches). Slots are powers of two.
-    struct Budget {
-        /// The mapped budget is the packs' size divided by `share`, within `mapped`.
-        var mapped: ClosedRange<Int>, share: Int
-        var objects: Int, objectSlots: Int
-        /// The prefix cache holds the mapped budget divided by `prefixShare`, within `prefixes`.
-        var prefixes: ClosedRange<Int>, prefixShare: Int, prefixSlots: Int
-        /// The tree resolvers switch to reading the packs with `pread` rather than through the
-        /// mapping (`PackReader.reads`) once they have had to give pages back.
-        var reads = false
-        /// Bytes of pack pages kept once read with `pread` (`PackReader.fill`), 0 for none.
-        var pageCache = 0
-
-        /// The audit's tree resolver: every root tree of history, through delta chains up to
-        /// 250 deep after `git repack --depth=250`, whose bases hop across a pack of a GiB; a
-        /// base evicted is read again for every chain through it. It reads the packs with
-        /// `pread` (`reads`): mapped, the chains faulted 64 KiB in around every delta and the
-        /// budget gave them back 35 times per audit of the deep pack (half its CPU time in the
-        /// kernel). The mapped budget (a quarter of the packs' size, 64 to 512 MiB) now bounds
-        /// the index pages only; half of it in prefixes (8 to 64 MiB).
-        ///
-        /// Its reads come back to the same pages: on git/git an audit made 135,000 reads of
-        /// 15,500 distinct 4 KiB pages (the bases the chains share, the deltas of neighbouring
-        /// trees); 16 MiB of them kept leave 23,700 (`strace -c -f`), each a system call.
-        static let history = Budget(mapped: (64 << 20)...(512 << 20), share: 4, objects: 32 << 20, objectSlots: 4096,
-                                    prefixes: (8 << 20)...(64 << 20), prefixShare: 2, prefixSlots: 1 << 15, reads: true,
-                                    pageCache: 16 << 20)
-        /// A reader of commits (each read once, in pack order) and of a few folder trees.
-        static let commits = Budget(mapped: (64 << 20)...(64 << 20), share: 1, objects: 12 << 20, objectSlots: 2048,
-                                    prefixes: (8 << 20)...(8 << 20), prefixShare: 1, prefixSlots: 8192)
-        /// A push's tree resolver: a few thousand root trees, read with `pread` as the audit's
-        /// are. A sixteenth of the packs' size (32 to 128 MiB; a quarter of that in prefixes),
-        /// so the peak stays near `git rev-list`'s on a pack of 500 MiB.
-        /// 4 MiB of pages kept: a push of 7,880 commits of git/git read 5,100 distinct pages;
-        /// its reads (both threads) went from 29,000 to 16,100.
-        static let push = Budget(mapped: (32 << 20)...(128 << 20), share: 16, objects: 8 << 20, objectSlots: 1024,
-                                 prefixes: (8 << 20)...(32 << 20), prefixShare: 4, prefixSlots: 1 << 14, reads: true,
-                                 pageCache: 4 << 20)
-        /// The push's commit reader: `push`, without pages kept (it reads the commits' region
-        /// in order, each page once, through its read window).
-        static let pushCommits: Budget = { var b = push; b.pageCache = 0; return b }()
-
-        /// The bytes of mapped pages and of prefixes for packs of `packBytes` in all.
-        func resolved(packBytes: Int) -> (mapped: Int, prefixes: Int) {
-            let m = min(max(packBytes / share, mapped.lowerBound), mapped.upperBound)
-            return (m, min(max(m / prefixShare, prefixes.lowerBound), prefixes.upperBound))
-        }
-    }
     let budget: Budget
     /// `budget.mapped` for these packs.
     private let mappedBudget: Int
-
-    static func touch(_ bitmap: inout [UInt64], _ from: Int, _ count: Int, _ touched: inout Int) {
-        let first = from >> windowShift, last = (from + max(count, 1) - 1) >> windowShift
-        for w in first...last where w >> 6 < bitmap.count {
-            let bit: UInt64 = 1 << UInt64(w & 63)
-            if bitmap[w >> 6] & bit == 0 { bitmap[w >> 6] |= bit; touched += 1 }
-        }
-    }
 
     /// Called once per object asked for (however long its delta chain): the budget is checked
     /// between objects, never in the middle of a chain.
@@ -269,26 +118,6 @@ final class PackReader {
         if budget.reads && files.reduce(0, { $0 + $1.pack.count }) > 2 * mappedBudget { startReading() }
         guard attest_inflate_init(&stream) == Z_OK else { return nil }
         streamReady = true
-    }
-
-    /// Maps every pack under each of the object directories, in order, newest pack first.
-    static func open(_ objectsDirectories: [String]) -> [Pack] {
-        var packs: [Pack] = []
-        for objects in objectsDirectories {
-            let dir = objects + "/pack"
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            // Newest pack first, as git searches them: recent objects are in recent packs.
-            func mtime(_ path: String) -> Int {
-                var st = stat()
-                return stat(path, &st) == 0 ? st.st_mtim.tv_sec : 0
-            }
-            let idxs = names.filter { $0.hasSuffix(".idx") }.map { ($0, mtime(dir + "/" + $0)) }
-            for (name, _) in idxs.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }) {
-                let base = dir + "/" + name.dropLast(4)
-                if let p = Pack(idxPath: base + ".idx", packPath: base + ".pack") { packs.append(p) }
-            }
-        }
-        return packs
     }
 
     deinit {
@@ -624,31 +453,5 @@ final class PackReader {
         }
     }
 
-    static func map(_ path: String) -> UnsafeRawBufferPointer? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_size > 0 else { return nil }
-        let size = Int(st.st_size)
-        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else { return nil }
-        return UnsafeRawBufferPointer(start: m, count: size)
-    }
 
-    static func unmap(_ b: UnsafeRawBufferPointer) {
-        if let base = b.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), b.count) }
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// Compares the 20-byte object name at `at` of a sorted table (a pack index, a commit-graph)
-    /// with a key given as its three big-endian words: -1, 0 or 1.
-    func compareObjectName(at: Int, _ k0: UInt64, _ k1: UInt64, _ k2: UInt32) -> Int {
-        let n0 = loadUnaligned(fromByteOffset: at, as: UInt64.self).byteSwapped
-        if n0 != k0 { return n0 < k0 ? -1 : 1 }
-        let n1 = loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).byteSwapped
-        if n1 != k1 { return n1 < k1 ? -1 : 1 }
-        let n2 = loadUnaligned(fromByteOffset: at + 16, as: UInt32.self).byteSwapped
-        return n2 == k2 ? 0 : (n2 < k2 ? -1 : 1)
-    }
 }
