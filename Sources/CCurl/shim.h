@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdio.h>
 
 static inline void *attest_curl_library(void) {
     static void *handle;
@@ -17,11 +18,27 @@ static inline void *attest_curl_library(void) {
     return h;
 }
 
-/// NULL once libcurl is open, else dlopen's reason.
+/// NULL once libcurl is open and has every function the shim calls, else why not
+/// (dlopen's reason, or the function it lacks): a missing one is never called.
 static inline const char *attest_curl_open(void) {
-    if (attest_curl_library()) return NULL;
-    const char *why = dlerror();
-    return why ? why : "libcurl.so.4 could not be opened";
+    void *h = attest_curl_library();
+    if (!h) {
+        const char *why = dlerror();
+        return why ? why : "libcurl.so.4 could not be opened";
+    }
+    static const char *const used[] = {
+        "curl_global_init", "curl_easy_init", "curl_easy_cleanup", "curl_easy_perform",
+        "curl_easy_strerror", "curl_slist_append", "curl_slist_free_all",
+        "curl_easy_setopt", "curl_easy_getinfo"
+    };
+    for (size_t k = 0; k < sizeof used / sizeof used[0]; k++) {
+        if (!dlsym(h, used[k])) {
+            static char missing[128];
+            snprintf(missing, sizeof missing, "libcurl.so.4 has no %s", used[k]);
+            return missing;
+        }
+    }
+    return NULL;
 }
 
 #define ATTEST_CURL_FN(ret, name, params) \

@@ -10,6 +10,7 @@
 #endif
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdio.h>
 
 static inline void *attest_pq_library(void) {
     static void *handle;
@@ -21,11 +22,29 @@ static inline void *attest_pq_library(void) {
     return h;
 }
 
-/// NULL once libpq is open, else dlopen's reason.
+/// NULL once libpq is open and has every function the shim calls, else why not
+/// (dlopen's reason, or the function it lacks): a missing one is never called.
 static inline const char *attest_pq_open(void) {
-    if (attest_pq_library()) return NULL;
-    const char *why = dlerror();
-    return why ? why : "libpq.so.5 could not be opened";
+    void *h = attest_pq_library();
+    if (!h) {
+        const char *why = dlerror();
+        return why ? why : "libpq.so.5 could not be opened";
+    }
+    static const char *const used[] = {
+        "PQconnectdb", "PQfinish", "PQstatus", "PQerrorMessage", "PQuser", "PQdb", "PQhost",
+        "PQserverVersion", "PQexecParams", "PQprepare", "PQdescribePrepared",
+        "PQresultStatus", "PQresultErrorMessage", "PQresultErrorField", "PQntuples",
+        "PQnfields", "PQfname", "PQgetvalue", "PQgetisnull", "PQclear", "PQfreemem",
+        "PQconninfoParse", "PQconninfoFree"
+    };
+    for (size_t k = 0; k < sizeof used / sizeof used[0]; k++) {
+        if (!dlsym(h, used[k])) {
+            static char missing[128];
+            snprintf(missing, sizeof missing, "libpq.so.5 has no %s", used[k]);
+            return missing;
+        }
+    }
+    return NULL;
 }
 
 #define ATTEST_PQ_FN(ret, name, params) \

@@ -113,9 +113,13 @@ final class ObjectReader {
             prefixHints[slot].length = min(max(a.decidedAt + a.decidedAt / 8 + 256, 512), 1 << 20)
             return a.ids
         }
+        // A tree not in a pack (a loose object, a receive quarantine's): read whole, the same
+        // names in the same one pass.
+        let set = prefixHints[slot].set
         return try withObject(tree, "tree") { buf, type throws(GitError) in
             guard type == GIT_OBJECT_TREE else { throw GitError(operation: "read tree \(tree)", code: -1, message: "not a tree") }
-            return names.map { TreeParser.find($0.name, in: buf, treesOnly: $0.treesOnly) }
+            // A whole tree decides every name (`answer` is nil only for a prefix cut short).
+            return TreeParser.answer(set, in: buf, complete: true, size: buf.count)!.ids
         }
     }
 
